@@ -1,0 +1,241 @@
+package io.github.podcidr.ipam;
+
+/**
+ * An immutable IPv4 or IPv6 prefix in network form, such as {@code 10.244.0.0/16} or {@code fd00:10:244::/56}.
+ *
+ * <pre>{@code
+ * Cidr cluster = Cidr.parse("10.244.0.0/16");
+ * Cidr node = Cidr.parse("10.244.7.0/24");
+ * cluster.contains(node);      // true
+ * cluster.family();            // IpFamily.IPV4
+ * node.toString();             // "10.244.7.0/24"
+ * }</pre>
+ *
+ * <p>Parsing is strict, because a pod CIDR that one tool reads differently from another breaks a cluster's network.
+ * Accepted: {@code a.b.c.d/n} with decimal octets 0 to 255 and {@code n} 0 to 32; IPv6 in any RFC 4291 text form
+ * (upper or lower case, {@code ::}, leading zeros in a group, a trailing dotted quad) with {@code n} 0 to 128.
+ * Rejected, each with an {@link InvalidCidrException} that quotes the input and says what to write instead:
+ * <ul>
+ *   <li>host bits set ({@code 10.0.0.1/8}: the network is {@code 10.0.0.0/8});</li>
+ *   <li>a leading zero in an IPv4 octet ({@code 010.0.0.0/8}: some tools read it as octal);</li>
+ *   <li>a zone ({@code fe80::%eth0/64}), whitespace anywhere, a missing, empty, non-decimal, zero-padded or
+ *       out-of-range prefix length;</li>
+ *   <li>IPv4-mapped IPv6 prefixes ({@code ::ffff:10.244.0.0/112}), which some tools treat as IPv4 and others as IPv6:
+ *       write the IPv4 form.</li>
+ * </ul>
+ *
+ * <p>{@link #toString()} is canonical (dotted quad for IPv4; RFC 5952 for IPv6: lower case, no leading zeros, the
+ * longest run of two or more zero groups compressed, the first of equal runs) and
+ * {@code Cidr.parse(c.toString()).equals(c)} holds for every {@code c}. Ordering is IPv4 before IPv6, then by
+ * address, then by prefix length (shorter first).
+ */
+public final class Cidr implements Comparable<Cidr> {
+
+    /** The address family. */
+    private final IpFamily family;
+    /** High 64 bits of an IPv6 network address; always 0 for IPv4. */
+    private final long hi;
+    /** Low 64 bits of an IPv6 network address, or the IPv4 address in the low 32 bits; host bits are zero. */
+    private final long lo;
+    /** Prefix length: 0..32 for IPv4, 0..128 for IPv6. */
+    private final int prefixLength;
+    /** Canonical text, computed on first use (a benign race, like {@link String#hashCode()}). */
+    private String text;
+
+    private Cidr(IpFamily family, long hi, long lo, int prefixLength) {
+        this.family = family;
+        this.hi = hi;
+        this.lo = lo;
+        this.prefixLength = prefixLength;
+    }
+
+    /**
+     * Builds a CIDR from an address whose host bits are already zero. The caller guarantees the invariants.
+     */
+    static Cidr ofNetwork(IpFamily family, long hi, long lo, int prefixLength) {
+        assert (hi & ~hiMask(family, prefixLength)) == 0 && (lo & ~loMask(family, prefixLength)) == 0;
+        return new Cidr(family, hi, lo, prefixLength);
+    }
+
+    /**
+     * Parses a CIDR strictly (see the class description for what is accepted).
+     *
+     * @param text the CIDR text, e.g. {@code 10.244.0.0/16}
+     * @return the CIDR
+     * @throws InvalidCidrException if the text is null or not a strict CIDR; the message says why and what to write
+     */
+    public static Cidr parse(String text) {
+        CidrParser parser = new CidrParser(text);
+        Cidr cidr = parser.parse();
+        if (cidr == null) {
+            throw new InvalidCidrException(text, parser.error());
+        }
+        return cidr;
+    }
+
+    /**
+     * Tells whether {@link #parse(String)} would accept a text.
+     *
+     * @param text the text to check, may be null
+     * @return true if the text is a strict CIDR
+     */
+    public static boolean isValid(String text) {
+        return new CidrParser(text).parse() != null;
+    }
+
+    /**
+     * Returns the address family.
+     *
+     * @return IPv4 or IPv6
+     */
+    public IpFamily family() {
+        return family;
+    }
+
+    /**
+     * Returns the prefix length.
+     *
+     * @return 0..32 for IPv4, 0..128 for IPv6
+     */
+    public int prefixLength() {
+        return prefixLength;
+    }
+
+    /** High 64 bits of the network address (0 for IPv4). */
+    long hi() {
+        return hi;
+    }
+
+    /** Low 64 bits of the network address (the IPv4 address in the low 32 bits). */
+    long lo() {
+        return lo;
+    }
+
+    /**
+     * Tells whether every address of {@code other} is in this prefix. A prefix contains itself; prefixes of different
+     * families never contain one another.
+     *
+     * @param other the prefix to test
+     * @return true if {@code other} lies within this prefix
+     */
+    public boolean contains(Cidr other) {
+        return family == other.family
+                && other.prefixLength >= prefixLength
+                && (other.hi & hiMask(family, prefixLength)) == hi
+                && (other.lo & loMask(family, prefixLength)) == lo;
+    }
+
+    /**
+     * Tells whether the two prefixes share at least one address, that is, whether one contains the other.
+     *
+     * @param other the prefix to test
+     * @return true if the prefixes overlap
+     */
+    public boolean overlaps(Cidr other) {
+        return prefixLength <= other.prefixLength ? contains(other) : other.contains(this);
+    }
+
+    @Override
+    public int compareTo(Cidr other) {
+        int c = family.compareTo(other.family);
+        if (c == 0) {
+            c = Long.compareUnsigned(hi, other.hi);
+        }
+        if (c == 0) {
+            c = Long.compareUnsigned(lo, other.lo);
+        }
+        return c != 0 ? c : Integer.compare(prefixLength, other.prefixLength);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Cidr c
+                && family == c.family && hi == c.hi && lo == c.lo && prefixLength == c.prefixLength;
+    }
+
+    @Override
+    public int hashCode() {
+        int h = Long.hashCode(hi);
+        h = 31 * h + Long.hashCode(lo);
+        return 31 * h + prefixLength + (family == IpFamily.IPV6 ? 129 : 0);
+    }
+
+    /**
+     * Returns the canonical text: dotted quad for IPv4, RFC 5952 for IPv6, then {@code /} and the prefix length.
+     *
+     * @return the canonical text, e.g. {@code fd00:10:244::/56}
+     */
+    @Override
+    public String toString() {
+        String s = text;
+        if (s == null) {
+            s = family == IpFamily.IPV4 ? formatIpv4(lo) + "/" + prefixLength : formatIpv6(hi, lo) + "/" + prefixLength;
+            text = s;
+        }
+        return s;
+    }
+
+    /** Mask of the network bits of the high word for a prefix length. */
+    static long hiMask(IpFamily family, int prefixLength) {
+        if (family == IpFamily.IPV4 || prefixLength == 0) {
+            return 0;
+        }
+        // Java masks a long shift distance to 6 bits, so prefixes of 64 and more are handled apart.
+        return prefixLength >= 64 ? -1L : -1L << (64 - prefixLength);
+    }
+
+    /** Mask of the network bits of the low word for a prefix length. */
+    static long loMask(IpFamily family, int prefixLength) {
+        if (family == IpFamily.IPV4) {
+            return (0xFFFF_FFFFL << (32 - prefixLength)) & 0xFFFF_FFFFL;
+        }
+        if (prefixLength <= 64) {
+            return 0;
+        }
+        return prefixLength == 128 ? -1L : -1L << (128 - prefixLength);
+    }
+
+    static String formatIpv4(long address) {
+        return ((address >>> 24) & 0xFF) + "." + ((address >>> 16) & 0xFF) + "."
+                + ((address >>> 8) & 0xFF) + "." + (address & 0xFF);
+    }
+
+    static String formatIpv6(long hi, long lo) {
+        int[] groups = new int[8];
+        for (int i = 0; i < 4; i++) {
+            groups[i] = (int) (hi >>> (48 - 16 * i)) & 0xFFFF;
+            groups[i + 4] = (int) (lo >>> (48 - 16 * i)) & 0xFFFF;
+        }
+        // RFC 5952 section 4.2: compress the longest run of two or more zero groups, the first one on a tie.
+        int bestStart = -1;
+        int bestLength = 1;
+        for (int i = 0; i < 8; ) {
+            if (groups[i] != 0) {
+                i++;
+                continue;
+            }
+            int start = i;
+            while (i < 8 && groups[i] == 0) {
+                i++;
+            }
+            if (i - start > bestLength) {
+                bestStart = start;
+                bestLength = i - start;
+            }
+        }
+        StringBuilder sb = new StringBuilder(39);
+        for (int i = 0; i < 8; ) {
+            if (i == bestStart) {
+                sb.append("::");
+                i += bestLength;
+                continue;
+            }
+            if (i > 0 && i != bestStart + bestLength) {
+                sb.append(':');
+            }
+            sb.append(Integer.toHexString(groups[i]));
+            i++;
+        }
+        return sb.toString();
+    }
+}

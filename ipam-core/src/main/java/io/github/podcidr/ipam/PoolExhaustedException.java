@@ -1,0 +1,63 @@
+package io.github.podcidr.ipam;
+
+/**
+ * Thrown when no subnet is free: by {@link SubnetPool#allocate()} for one pool, and by {@link NodeIpam#assign(String)}
+ * when every pool of a family is full. It carries the figures an operator needs to decide what to do (free nodes,
+ * append a range, or shorten the node prefix).
+ */
+public final class PoolExhaustedException extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    /** The range of the (last) full pool. */
+    private final Cidr pool;
+    /** The prefix length of the subnets that pool hands out. */
+    private final int nodePrefixLength;
+    /** Number of subnets of that pool. */
+    private final long capacity;
+    /** Subnets of that pool that are allocated or reserved; equal to capacity. */
+    private final long used;
+
+    PoolExhaustedException(String message, Cidr pool, int nodePrefixLength, long capacity, long used) {
+        super(message);
+        this.pool = pool;
+        this.nodePrefixLength = nodePrefixLength;
+        this.capacity = capacity;
+        this.used = used;
+    }
+
+    /**
+     * Returns the range of the full pool (for {@link NodeIpam}, the last pool of the family that was tried).
+     *
+     * @return the pool's cluster range
+     */
+    public Cidr pool() {
+        return pool;
+    }
+
+    /**
+     * Returns the prefix length of the subnets the pool hands out.
+     *
+     * @return the node prefix length
+     */
+    public int nodePrefixLength() {
+        return nodePrefixLength;
+    }
+
+    /**
+     * Returns the number of subnets of the pool.
+     *
+     * @return the pool's capacity
+     */
+    public long capacity() {
+        return capacity;
+    }
+
+    /**
+     * Returns the number of subnets of the pool that are allocated or reserved.
+     *
+     * @return subnets in use
+     */
+    public long used() {
+        return used;
+    }
+}

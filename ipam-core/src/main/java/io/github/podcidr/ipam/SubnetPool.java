@@ -1,0 +1,409 @@
+package io.github.podcidr.ipam;
+
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * One cluster range cut into equal subnets, one per node: {@code 10.244.0.0/16} cut into /24 subnets gives 256.
+ *
+ * <pre>{@code
+ * SubnetPool pool = SubnetPool.of(Cidr.parse("10.244.0.0/16"), 24);
+ * pool.reserve(Cidr.parse("10.244.255.0/24"));   // never handed out
+ * pool.occupy(Cidr.parse("10.244.0.0/24"));      // restored from an existing node
+ * Cidr next = pool.allocate();                   // 10.244.1.0/24
+ * pool.release(next);
+ * }</pre>
+ *
+ * <p>Four verbs, as in Kubernetes' CIDR set: {@link #allocate()}, {@link #occupy(Cidr)}, {@link #release(Cidr)} and
+ * {@link #stats()}, plus {@link #reserve(Cidr)}. {@code occupy} and {@code release} are idempotent and counters change
+ * only when a subnet changes state. {@code allocate} is next-fit: it returns the first free subnet at or after a
+ * cursor that follows the last allocation and wraps round at the end, so a released subnet is handed out again only
+ * when the cursor comes round, which leaves time for stale routes to it to disappear.
+ *
+ * <p>Not thread-safe: confine a pool to one thread or guard it with a lock ({@link NodeIpam} does).
+ *
+ * @implNote Occupancy is a hierarchical bitmap (summary words mark full words below), so {@code allocate} costs
+ *     O(log64 n) word operations from the cursor even on a full or fragmented pool: at most 4 levels for 2^24
+ *     subnets. Pools up to 2^24 subnets use one dense bitmap (about 1.02 bits per subnet); larger ones (up to 2^32)
+ *     keep only 2^16-subnet blocks that are partly used, so memory follows what is allocated. Reserved ranges are a
+ *     sorted set of intervals.
+ */
+public final class SubnetPool {
+    /** Most subnets in one pool: 2^32 (Kubernetes stops at 2^16; IPv6 /32 cut into /64 needs 2^32). */
+    public static final int MAX_SUBNET_BITS = 32;
+
+    /** The range that is cut up. */
+    private final Cidr cluster;
+    /** Prefix length of every subnet handed out. */
+    private final int nodePrefixLength;
+    /** Host bits per subnet: family bits minus node prefix length; subnet i starts at cluster + (i << shift). */
+    private final int shift;
+    /** Number of subnets, 2^(nodePrefixLength - cluster prefix). */
+    private final long capacity;
+    /** Set bit: the subnet is allocated, reserved, or both. */
+    private final OccupancyIndex used;
+    /** Reserved index intervals, start to end (exclusive), disjoint and not adjacent. */
+    private final TreeMap<Long, Long> reservedIntervals = new TreeMap<>();
+    /** Subnets both allocated (occupied) and inside a reserved interval; rare, e.g. a node restored there. */
+    private final Set<Long> allocatedInReserved = new HashSet<>();
+    /** Where the next search for a free subnet starts, in 0..capacity-1. */
+    private long cursor;
+    private long allocated;
+    private long reserved;
+
+    private SubnetPool(Cidr cluster, int nodePrefixLength) {
+        this.cluster = cluster;
+        this.nodePrefixLength = nodePrefixLength;
+        this.shift = cluster.family().bits() - nodePrefixLength;
+        this.capacity = 1L << (nodePrefixLength - cluster.prefixLength());
+        this.used = OccupancyIndex.forCapacity(capacity);
+    }
+
+    /**
+     * Creates an empty pool.
+     *
+     * @param cluster the range to cut up, e.g. {@code 10.244.0.0/16}
+     * @param nodePrefixLength the prefix length of each subnet, e.g. 24; longer than the cluster prefix, at most 32
+     *     (IPv4) or 128 (IPv6), and at most {@value #MAX_SUBNET_BITS} bits longer than the cluster prefix
+     * @return the pool, all subnets free
+     * @throws InvalidPoolException if the sizes do not fit, with both sizes in the message
+     */
+    public static SubnetPool of(Cidr cluster, int nodePrefixLength) {
+        Objects.requireNonNull(cluster, "cluster");
+        int bits = cluster.family().bits();
+        int clusterPrefix = cluster.prefixLength();
+        if (nodePrefixLength > bits) {
+            throw new InvalidPoolException("node prefix length /" + nodePrefixLength + " is longer than an "
+                    + cluster.family() + " address (" + bits + " bits); for pool " + cluster
+                    + " use /" + (clusterPrefix + 1) + " to /" + Math.min(bits, clusterPrefix + MAX_SUBNET_BITS));
+        }
+        if (nodePrefixLength <= clusterPrefix) {
+            throw new InvalidPoolException("node prefix length /" + nodePrefixLength + " must be longer than the"
+                    + " cluster prefix of " + cluster + " (/" + clusterPrefix + ") to cut it into subnets; e.g. /"
+                    + Math.min(bits, Math.max(clusterPrefix + 1, cluster.family() == IpFamily.IPV4 ? 24 : 64))
+                    + " gives " + describeCount(Math.min(bits, Math.max(clusterPrefix + 1,
+                    cluster.family() == IpFamily.IPV4 ? 24 : 64)) - clusterPrefix) + " subnets");
+        }
+        int subnetBits = nodePrefixLength - clusterPrefix;
+        if (subnetBits > MAX_SUBNET_BITS) {
+            throw new InvalidPoolException("cutting " + cluster + " into /" + nodePrefixLength + " subnets makes 2^"
+                    + subnetBits + " subnets; at most 2^" + MAX_SUBNET_BITS + " are supported: use a cluster prefix of /"
+                    + (nodePrefixLength - MAX_SUBNET_BITS) + " or longer, or a node prefix of /"
+                    + (clusterPrefix + MAX_SUBNET_BITS) + " or shorter");
+        }
+        return new SubnetPool(cluster, nodePrefixLength);
+    }
+
+    private static String describeCount(int bits) {
+        return bits < 63 ? Long.toString(1L << bits) : "2^" + bits;
+    }
+
+    /**
+     * Returns the range this pool cuts up.
+     *
+     * @return the cluster range
+     */
+    public Cidr cluster() {
+        return cluster;
+    }
+
+    /**
+     * Returns the prefix length of every subnet this pool hands out.
+     *
+     * @return the node prefix length
+     */
+    public int nodePrefixLength() {
+        return nodePrefixLength;
+    }
+
+    /**
+     * Returns the family of the pool.
+     *
+     * @return the family of {@link #cluster()}
+     */
+    public IpFamily family() {
+        return cluster.family();
+    }
+
+    /**
+     * Returns the number of subnets.
+     *
+     * @return 2^(node prefix length - cluster prefix length)
+     */
+    public long capacity() {
+        return capacity;
+    }
+
+    /**
+     * Hands out the next free subnet at or after the cursor, wrapping round at the end of the pool.
+     *
+     * @return the subnet, now allocated
+     * @throws PoolExhaustedException if no subnet is free (all allocated or reserved)
+     */
+    public Cidr allocate() {
+        long index = used.nextClear(cursor);
+        if (index >= capacity) {
+            index = used.nextClear(0);
+            if (index >= capacity) {
+                throw exhausted();
+            }
+        }
+        used.set(index);
+        allocated++;
+        cursor = index + 1 == capacity ? 0 : index + 1;
+        return subnet(index);
+    }
+
+    /** The exception for a full pool, with its figures. */
+    PoolExhaustedException exhausted() {
+        return new PoolExhaustedException("pool " + cluster + " has no free /" + nodePrefixLength + " subnet: "
+                + (allocated + reserved) + " of " + capacity + " in use (" + allocated + " allocated, " + reserved
+                + " reserved)", cluster, nodePrefixLength, capacity, allocated + reserved);
+    }
+
+    /**
+     * Marks a subnet as allocated, as when restoring state from nodes that already have it. Idempotent. A subnet in a
+     * reserved range can be occupied (the node has it whatever we think); released, it goes back to reserved.
+     *
+     * @param subnet one of this pool's subnets (see {@link #hasSubnet(Cidr)})
+     * @return true if the subnet was not allocated before
+     * @throws CidrNotInPoolException if the CIDR is not one of this pool's subnets
+     */
+    public boolean occupy(Cidr subnet) {
+        long index = indexOf(subnet);
+        if (isReservedIndex(index)) {
+            if (!allocatedInReserved.add(index)) {
+                return false;
+            }
+            reserved--;
+            allocated++;
+            return true;
+        }
+        if (!used.set(index)) {
+            return false;
+        }
+        allocated++;
+        return true;
+    }
+
+    /**
+     * Frees an allocated subnet. Idempotent: releasing a free or reserved-only subnet changes nothing. The cursor does
+     * not move back, so the subnet is handed out again only when the cursor comes round.
+     *
+     * @param subnet one of this pool's subnets
+     * @return true if the subnet was allocated
+     * @throws CidrNotInPoolException if the CIDR is not one of this pool's subnets
+     */
+    public boolean release(Cidr subnet) {
+        long index = indexOf(subnet);
+        if (isReservedIndex(index)) {
+            if (!allocatedInReserved.remove(index)) {
+                return false;
+            }
+            allocated--;
+            reserved++;
+            return true;
+        }
+        if (!used.clear(index)) {
+            return false;
+        }
+        allocated--;
+        return true;
+    }
+
+    /**
+     * Tells whether a subnet is allocated (handed out or occupied).
+     *
+     * @param subnet any CIDR
+     * @return true if it is one of this pool's subnets and allocated; false for anything else
+     */
+    public boolean isAllocated(Cidr subnet) {
+        if (!hasSubnet(subnet)) {
+            return false;
+        }
+        long index = indexOf(subnet);
+        return isReservedIndex(index) ? allocatedInReserved.contains(index) : used.get(index);
+    }
+
+    /**
+     * Tells whether a subnet lies in a reserved range (whether or not it is also allocated).
+     *
+     * @param subnet any CIDR
+     * @return true if it is one of this pool's subnets and reserved
+     */
+    public boolean isReserved(Cidr subnet) {
+        return hasSubnet(subnet) && isReservedIndex(indexOf(subnet));
+    }
+
+    /**
+     * Tells whether a CIDR is one of this pool's subnets: same family, inside the range, of the node prefix length.
+     *
+     * @param cidr any CIDR
+     * @return true if {@link #occupy(Cidr)} would accept it
+     */
+    public boolean hasSubnet(Cidr cidr) {
+        return cidr.prefixLength() == nodePrefixLength && cluster.contains(cidr);
+    }
+
+    /**
+     * Never hands out a subnet that overlaps a range, such as a service CIDR or a VPC range that lies inside the
+     * cluster range. A range that does not overlap the pool changes nothing. Subnets already allocated in the range
+     * stay allocated (and are counted as allocated) until released, when they become reserved.
+     *
+     * @param range the range to keep out, of any size
+     */
+    public void reserve(Cidr range) {
+        long[] span = overlapIndices(range);
+        if (span == null) {
+            return;
+        }
+        long from = span[0];
+        long to = span[1];
+        for (long i = used.nextSet(from, to); i < to; i = used.nextSet(i + 1, to)) {
+            if (!isReservedIndex(i)) {
+                allocatedInReserved.add(i);
+            }
+        }
+        reserved += used.setRange(from, to);
+        addReservedInterval(from, to);
+    }
+
+    /**
+     * Returns the usage figures.
+     *
+     * @return a snapshot of capacity, allocated, reserved and free
+     */
+    public PoolStats stats() {
+        return new PoolStats(cluster, nodePrefixLength, capacity, allocated, reserved);
+    }
+
+    @Override
+    public String toString() {
+        return "SubnetPool[" + cluster + " /" + nodePrefixLength + ", " + allocated + " allocated, " + reserved
+                + " reserved of " + capacity + "]";
+    }
+
+    /** The subnet at an index, 0 being the first subnet of the range. */
+    Cidr subnet(long index) {
+        long hi = cluster.hi();
+        long lo = cluster.lo();
+        if (shift >= 64) {
+            hi |= index << (shift - 64);
+        } else {
+            lo |= index << shift;
+            if (shift > 0) {
+                hi |= index >>> (64 - shift); // bits of the index that spill into the high word
+            }
+        }
+        return Cidr.ofNetwork(cluster.family(), hi, lo, nodePrefixLength);
+    }
+
+    /** The index of one of this pool's subnets. */
+    long indexOf(Cidr subnet) {
+        if (!hasSubnet(subnet)) {
+            throw new CidrNotInPoolException(subnet, cluster, nodePrefixLength);
+        }
+        return offset(subnet, shift);
+    }
+
+    /** (address - cluster address) >>> shift, masked to the pool's index bits; the address must be in the range. */
+    private long offset(Cidr cidr, int bitsBelow) {
+        long hi = cidr.hi();
+        long lo = cidr.lo();
+        long value;
+        if (bitsBelow >= 64) {
+            value = hi >>> (bitsBelow - 64);
+        } else if (bitsBelow == 0) {
+            value = lo;
+        } else {
+            value = (lo >>> bitsBelow) | (hi << (64 - bitsBelow));
+        }
+        return value & (capacity - 1);
+    }
+
+    /**
+     * The indices [from, to) of the subnets that overlap a range, or null if none does.
+     */
+    long[] overlapIndices(Cidr range) {
+        if (range.family() != cluster.family() || !range.overlaps(cluster)) {
+            return null;
+        }
+        if (range.contains(cluster)) {
+            return new long[] {0, capacity};
+        }
+        long first = offset(range, shift);
+        long count = range.prefixLength() >= nodePrefixLength ? 1 : 1L << (nodePrefixLength - range.prefixLength());
+        return new long[] {first, first + count};
+    }
+
+    private boolean isReservedIndex(long index) {
+        if (reservedIntervals.isEmpty()) {
+            return false;
+        }
+        Map.Entry<Long, Long> e = reservedIntervals.floorEntry(index);
+        return e != null && index < e.getValue();
+    }
+
+    private void addReservedInterval(long from, long to) {
+        Map.Entry<Long, Long> before = reservedIntervals.floorEntry(from);
+        if (before != null && before.getValue() >= from) {
+            from = before.getKey();
+            to = Math.max(to, before.getValue());
+        }
+        Map.Entry<Long, Long> next = reservedIntervals.ceilingEntry(from);
+        while (next != null && next.getKey() <= to) {
+            to = Math.max(to, next.getValue());
+            reservedIntervals.remove(next.getKey());
+            next = reservedIntervals.ceilingEntry(from);
+        }
+        reservedIntervals.put(from, to);
+    }
+
+    /** Where the next allocation search starts; for tests. */
+    long cursor() {
+        return cursor;
+    }
+
+    /** Estimated heap bytes of the occupancy index; for tests and benchmarks. */
+    long indexBytes() {
+        return used.retainedBytes();
+    }
+
+    /**
+     * Recounts the bitmap and the counters; throws {@link IllegalStateException} if they disagree. For tests.
+     */
+    void checkInvariants() {
+        used.checkInvariants();
+        long reservedSpan = 0;
+        long previousEnd = -1;
+        for (Map.Entry<Long, Long> e : reservedIntervals.entrySet()) {
+            if (e.getKey() <= previousEnd || e.getValue() <= e.getKey()) {
+                throw new IllegalStateException("reserved intervals overlap or are empty: " + reservedIntervals);
+            }
+            reservedSpan += e.getValue() - e.getKey();
+            previousEnd = e.getValue();
+            if (used.nextClear(e.getKey()) < e.getValue()) {
+                throw new IllegalStateException("a reserved subnet is free in " + e);
+            }
+        }
+        for (long index : allocatedInReserved) {
+            if (!isReservedIndex(index)) {
+                throw new IllegalStateException("index " + index + " is marked allocated-in-reserved outside a range");
+            }
+        }
+        if (reserved != reservedSpan - allocatedInReserved.size()) {
+            throw new IllegalStateException("reserved count " + reserved + " but intervals hold " + reservedSpan
+                    + " of which " + allocatedInReserved.size() + " are allocated");
+        }
+        if (allocated + reserved != used.cardinality()) {
+            throw new IllegalStateException("allocated " + allocated + " + reserved " + reserved + " != "
+                    + used.cardinality() + " set bits");
+        }
+        if (cursor < 0 || cursor >= capacity) {
+            throw new IllegalStateException("cursor " + cursor + " outside 0.." + (capacity - 1));
+        }
+    }
+}
