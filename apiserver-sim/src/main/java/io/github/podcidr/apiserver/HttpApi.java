@@ -1,0 +1,522 @@
+package io.github.podcidr.apiserver;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The REST front end: routes a request to discovery or to a resource verb, counts it, applies faults, and writes
+ * JSON (objects, lists, Status errors) or a chunked watch stream.
+ *
+ * <p>Paths and verbs follow https://kubernetes.io/docs/reference/using-api/api-concepts/: {@code GET} on an object is
+ * get, on a collection list (or watch with {@code ?watch=true}), {@code POST} create, {@code PUT} update,
+ * {@code PATCH} patch, {@code DELETE} delete or deletecollection. Everything answers {@code application/json}
+ * whatever the {@code Accept} header asks (protobuf, Table): clients then decode JSON.
+ */
+final class HttpApi implements HttpHandler {
+  private static final Logger LOG = Logger.getLogger(HttpApi.class.getName());
+  private static final byte[] NEWLINE = {'\n'};
+
+  private final Registry registry;
+  private final ListPager pager;
+  private final Faults faults;
+  private final RequestCounters counters;
+  private final CountDownLatch stopped;
+  private final SimSettings settings;
+  private volatile String serverAddress = "127.0.0.1:0";
+
+  HttpApi(Registry registry, ListPager pager, Faults faults, RequestCounters counters, CountDownLatch stopped,
+      SimSettings settings) {
+    this.registry = registry;
+    this.pager = pager;
+    this.faults = faults;
+    this.counters = counters;
+    this.stopped = stopped;
+    this.settings = settings;
+  }
+
+  void serverAddress(String address) {
+    this.serverAddress = address;
+  }
+
+  /** What a resource path names. {@code name} null: the collection. {@code namespace} "": all or none. */
+  private record Target(ResourceType type, String namespace, String name, String subresource) {
+    String resourceLabel() {
+      return subresource == null ? type.plural() : type.plural() + "/" + subresource;
+    }
+  }
+
+  @Override
+  public void handle(HttpExchange ex) throws IOException {
+    try {
+      byte[] body = readAll(ex.getRequestBody());
+      Map<String, String> q = query(ex.getRequestURI().getRawQuery());
+      String path = ex.getRequestURI().getPath();
+      List<String> seg = new ArrayList<>();
+      for (String s : path.split("/")) {
+        if (!s.isEmpty()) {
+          seg.add(s);
+        }
+      }
+      if (handleNonResource(ex, seg)) {
+        return;
+      }
+      Target target = route(seg);
+      String verb = verb(ex.getRequestMethod(), target, q);
+      counters.increment(verb, target.resourceLabel());
+      Duration delay = faults.latencyFor(verb, target.resourceLabel());
+      if (!delay.isZero()) {
+        Thread.sleep(delay.toMillis());
+      }
+      StatusException injected = faults.errorFor(verb, target.resourceLabel());
+      if (injected != null) {
+        throw injected;
+      }
+      boolean neverAnswer = faults.neverAnswer(verb, target.resourceLabel());
+      Response response = serve(ex, verb, target, q, body);
+      if (neverAnswer) {
+        // The work is done; hold the connection without a response until the client gives up or we stop.
+        stopped.await();
+        ex.close();
+        return;
+      }
+      if (response != null) {
+        send(ex, response.code, response.body);
+      }
+    } catch (StatusException e) {
+      sendStatus(ex, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      ex.close();
+    } catch (IOException e) {
+      ex.close(); // the client went away
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "internal error serving " + ex.getRequestMethod() + " " + ex.getRequestURI(), e);
+      sendStatus(ex, StatusException.internalError(String.valueOf(e)));
+    }
+  }
+
+  private record Response(int code, byte[] body) {}
+
+  // ------------------------------------------------------------------------------------------------ routing
+
+  private boolean handleNonResource(HttpExchange ex, List<String> seg) throws IOException {
+    if (seg.isEmpty()) {
+      throw StatusException.pathNotFound();
+    }
+    String first = seg.get(0);
+    if (seg.size() == 1 && List.of("healthz", "readyz", "livez").contains(first)) {
+      byte[] ok = "ok".getBytes(StandardCharsets.UTF_8);
+      ex.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+      ex.sendResponseHeaders(200, ok.length);
+      ex.getResponseBody().write(ok);
+      ex.close();
+      return true;
+    }
+    if (!ex.getRequestMethod().equals("GET")) {
+      return false;
+    }
+    ObjectNode doc = null;
+    if (seg.size() == 1 && first.equals("version")) {
+      doc = Discovery.version();
+    } else if (seg.size() == 1 && first.equals("api")) {
+      doc = Discovery.apiVersions(serverAddress);
+    } else if (seg.size() == 2 && first.equals("api") && seg.get(1).equals("v1")) {
+      doc = Discovery.resourceList("", "v1");
+    } else if (seg.size() == 1 && first.equals("apis")) {
+      doc = Discovery.groupList();
+    } else if (seg.size() == 2 && first.equals("apis")) {
+      if (!Discovery.servesGroup(seg.get(1))) {
+        throw StatusException.pathNotFound();
+      }
+      doc = Discovery.group(seg.get(1), true);
+    } else if (seg.size() == 3 && first.equals("apis")) {
+      doc = Discovery.resourceList(seg.get(1), seg.get(2));
+      if (doc == null) {
+        throw StatusException.pathNotFound();
+      }
+    }
+    if (doc == null) {
+      return false;
+    }
+    send(ex, 200, Json.bytes(doc));
+    return true;
+  }
+
+  private static Target route(List<String> seg) {
+    String group;
+    String version;
+    List<String> rest;
+    if (seg.get(0).equals("api") && seg.size() >= 3) {
+      group = "";
+      version = seg.get(1);
+      rest = seg.subList(2, seg.size());
+    } else if (seg.get(0).equals("apis") && seg.size() >= 4) {
+      group = seg.get(1);
+      version = seg.get(2);
+      rest = seg.subList(3, seg.size());
+    } else {
+      throw StatusException.pathNotFound();
+    }
+    if (rest.size() >= 3 && rest.get(0).equals("namespaces")) {
+      ResourceType t = ResourceType.find(group, version, rest.get(2));
+      if (t != null && t.namespaced() && rest.size() <= 5) {
+        String name = rest.size() >= 4 ? rest.get(3) : null;
+        String sub = rest.size() == 5 ? rest.get(4) : null;
+        return checkSub(new Target(t, rest.get(1), name, sub));
+      }
+      if (t == null && rest.size() == 3 && group.isEmpty()) {
+        // namespaces/<name>/<subresource>
+        return checkSub(new Target(ResourceType.NAMESPACES, "", rest.get(1), rest.get(2)));
+      }
+      throw StatusException.pathNotFound();
+    }
+    ResourceType t = ResourceType.find(group, version, rest.get(0));
+    if (t == null || rest.size() > 3 || (t.namespaced() && rest.size() > 1)) {
+      throw StatusException.pathNotFound();
+    }
+    return checkSub(new Target(t, "", rest.size() >= 2 ? rest.get(1) : null, rest.size() == 3 ? rest.get(2) : null));
+  }
+
+  private static Target checkSub(Target t) {
+    if (t.subresource != null && !(t.subresource.equals("status") && t.type.hasStatus())) {
+      throw StatusException.pathNotFound();
+    }
+    return t;
+  }
+
+  private static String verb(String method, Target t, Map<String, String> q) {
+    boolean collection = t.name == null;
+    switch (method) {
+      case "GET":
+        if (collection) {
+          return "true".equals(q.get("watch")) || "1".equals(q.get("watch")) ? "watch" : "list";
+        }
+        return "get";
+      case "POST":
+        if (!collection) {
+          throw StatusException.methodNotAllowed();
+        }
+        return "create";
+      case "PUT":
+        if (collection) {
+          throw StatusException.methodNotAllowed();
+        }
+        return "update";
+      case "PATCH":
+        if (collection) {
+          throw StatusException.methodNotAllowed();
+        }
+        return "patch";
+      case "DELETE":
+        if (t.subresource != null) {
+          throw StatusException.methodNotAllowed();
+        }
+        return collection ? "deletecollection" : "delete";
+      default:
+        throw StatusException.methodNotAllowed();
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------ verbs
+
+  private Response serve(HttpExchange ex, String verb, Target t, Map<String, String> q, byte[] body)
+      throws IOException, InterruptedException {
+    boolean allowed = t.subresource == null ? t.type.verbs().contains(verb)
+        : List.of("get", "update", "patch").contains(verb);
+    if (!allowed) {
+      throw StatusException.methodNotAllowed();
+    }
+    boolean dryRun = q.containsKey("dryRun");
+    boolean status = "status".equals(t.subresource);
+    String ns = t.type.namespaced() ? t.namespace : "";
+    switch (verb) {
+      case "get": {
+        StoredObject o = registry.store().get(t.type, ns, t.name);
+        if (o == null) {
+          throw StatusException.notFound(t.type, t.name);
+        }
+        return new Response(200, withKind(o));
+      }
+      case "list":
+        writeList(ex, t, ns, q);
+        return null;
+      case "watch":
+        serveWatch(ex, t, ns, q);
+        return null;
+      case "create": {
+        if (t.subresource != null) {
+          throw StatusException.methodNotAllowed();
+        }
+        StoredObject o = registry.create(t.type, ns, Json.parseObject(body), dryRun);
+        return new Response(201, withKind(o));
+      }
+      case "update":
+        return new Response(200, withKind(registry.update(t.type, ns, t.name, Json.parseObject(body), status,
+            dryRun)));
+      case "patch": {
+        String contentType = ex.getRequestHeaders().getFirst("Content-Type");
+        return new Response(200, withKind(registry.patch(t.type, ns, t.name, contentType, body, status, dryRun)));
+      }
+      case "delete": {
+        JsonNode options = body.length == 0 ? null : Json.parse(body);
+        Registry.Deletion d = registry.delete(t.type, ns, t.name, options, dryRun);
+        if (d.pending()) {
+          return new Response(200, withKind(d.object()));
+        }
+        return new Response(200, Json.bytes(success(t.type, d.object())));
+      }
+      case "deletecollection": {
+        Selector sel = Selector.parse(q.get("labelSelector"), q.get("fieldSelector"));
+        List<Registry.Deletion> gone = registry.deleteCollection(t.type, ns, sel, dryRun);
+        List<StoredObject> objs = new ArrayList<>();
+        gone.forEach(d -> objs.add(d.object()));
+        ObjectNode list = Json.object();
+        list.put("kind", t.type.listKind());
+        list.put("apiVersion", t.type.apiVersion());
+        list.putObject("metadata").put("resourceVersion", Long.toString(registry.store().resourceVersion()));
+        list.set("items", Registry.itemsArray(objs));
+        return new Response(200, Json.bytes(list));
+      }
+      default:
+        throw StatusException.methodNotAllowed();
+    }
+  }
+
+  private static ObjectNode success(ResourceType type, StoredObject gone) {
+    ObjectNode s = Json.object();
+    s.put("kind", "Status");
+    s.put("apiVersion", "v1");
+    s.putObject("metadata");
+    s.put("status", "Success");
+    ObjectNode d = s.putObject("details");
+    d.put("name", gone.name);
+    if (!type.group().isEmpty()) {
+      d.put("group", type.group());
+    }
+    d.put("kind", type.plural());
+    JsonNode uid = Json.parseObject(gone.json()).path("metadata").get("uid");
+    if (uid != null) {
+      d.set("uid", uid);
+    }
+    return s;
+  }
+
+  private void writeList(HttpExchange ex, Target t, String ns, Map<String, String> q) throws IOException {
+    Selector sel = Selector.parse(q.get("labelSelector"), q.get("fieldSelector"));
+    long limit = 0;
+    if (q.get("limit") != null && !q.get("limit").isEmpty()) {
+      try {
+        limit = Long.parseLong(q.get("limit"));
+      } catch (NumberFormatException e) {
+        throw StatusException.badRequest("limit: invalid value \"" + q.get("limit") + "\"");
+      }
+    }
+    ListPager.Page page = pager.list(t.type, ns, sel, q.get("resourceVersion"), q.get("resourceVersionMatch"),
+        limit, q.get("continue"));
+    ObjectNode meta = Json.object();
+    meta.put("resourceVersion", Long.toString(page.resourceVersion()));
+    if (page.continueToken() != null) {
+      meta.put("continue", page.continueToken());
+      if (page.remaining() >= 0) {
+        meta.put("remainingItemCount", page.remaining());
+      }
+    }
+    String head = "{\"kind\":\"" + t.type.listKind() + "\",\"apiVersion\":\"" + t.type.apiVersion()
+        + "\",\"metadata\":" + Json.text(meta) + ",\"items\":[";
+    ex.getResponseHeaders().set("Content-Type", "application/json");
+    ex.sendResponseHeaders(200, 0);
+    try (OutputStream out = new BufferedOutputStream(ex.getResponseBody(), 1 << 16)) {
+      out.write(head.getBytes(StandardCharsets.UTF_8));
+      boolean first = true;
+      for (StoredObject o : page.items()) {
+        if (!first) {
+          out.write(',');
+        }
+        first = false;
+        out.write(o.json());
+      }
+      out.write("]}".getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------ watch
+
+  /**
+   * A watch stream as https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes
+   * describes: {@code 200}, chunked, one JSON event per line ({@code {"type":..,"object":..}}); a too old
+   * resourceVersion answers {@code 200} with a single ERROR event carrying a 410 Expired Status, as the watch cache
+   * does. Without resourceVersion (or with "0") the current objects come first as ADDED events.
+   */
+  private void serveWatch(HttpExchange ex, Target t, String ns, Map<String, String> q)
+      throws IOException, InterruptedException {
+    if (t.name != null) {
+      throw StatusException.methodNotAllowed();
+    }
+    Selector sel = Selector.parse(q.get("labelSelector"), q.get("fieldSelector"));
+    String rv = q.get("resourceVersion");
+    Long from = rv == null || rv.isEmpty() || rv.equals("0") ? null : ListPager.parseVersion(rv);
+    boolean bookmarks = "true".equals(q.get("allowWatchBookmarks"));
+    long timeoutSeconds = settings.defaultWatchTimeout.toSeconds();
+    if (q.get("timeoutSeconds") != null) {
+      try {
+        timeoutSeconds = Long.parseLong(q.get("timeoutSeconds"));
+      } catch (NumberFormatException e) {
+        throw StatusException.badRequest("timeoutSeconds: invalid value \"" + q.get("timeoutSeconds") + "\"");
+      }
+    }
+    Watcher w = new Watcher(t.type, ns, sel);
+    if (faults.dropWatchesAfter() >= 0) {
+      w.dropAfter(faults.dropWatchesAfter());
+    }
+    Store store = registry.store();
+    if (faults.takeExpireWatch()) {
+      w.fail(StatusException.tooOldResourceVersion(from == null ? 0 : from, store.resourceVersion()));
+    } else {
+      store.watch(w, from);
+    }
+    ex.getResponseHeaders().set("Content-Type", "application/json");
+    ex.sendResponseHeaders(200, 0);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+    long bookmarkEvery = settings.bookmarkInterval.toNanos();
+    long nextBookmark = System.nanoTime() + bookmarkEvery;
+    OutputStream out = new BufferedOutputStream(ex.getResponseBody(), 1 << 16);
+    try {
+      while (stopped.getCount() > 0) {
+        Object item = w.pollNow();
+        if (item == null) {
+          out.flush();
+          long now = System.nanoTime();
+          if (now >= deadline) {
+            break;
+          }
+          if (bookmarks && now >= nextBookmark) {
+            store.atomically(() -> {
+              w.bookmark(store.resourceVersion());
+              return null;
+            });
+            nextBookmark = now + bookmarkEvery;
+          }
+          long wait = Math.min(deadline - now, Math.max(0, nextBookmark - now));
+          item = w.poll(Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(wait), 250)));
+          if (item == null) {
+            continue;
+          }
+        }
+        if (item instanceof WatchEvent e) {
+          writeEvent(out, e.type(), withKind(e.object()));
+          if (w.spendEvent()) {
+            break;
+          }
+        } else if (item instanceof Watcher.Bookmark b) {
+          if (bookmarks) {
+            writeEvent(out, "BOOKMARK", bookmarkObject(t.type, b.resourceVersion()));
+          }
+        } else if (item instanceof Watcher.Failure f) {
+          writeEvent(out, "ERROR", Json.bytes(f.status().toStatus()));
+          break;
+        } else {
+          break; // Close
+        }
+      }
+      out.flush();
+    } finally {
+      store.unwatch(w);
+      try {
+        out.close();
+      } catch (IOException ignored) {
+        // the client is gone
+      }
+      ex.close();
+    }
+  }
+
+  private static void writeEvent(OutputStream out, String type, byte[] object) throws IOException {
+    out.write(("{\"type\":\"" + type + "\",\"object\":").getBytes(StandardCharsets.UTF_8));
+    out.write(object);
+    out.write('}');
+    out.write(NEWLINE);
+  }
+
+  /** A bookmark carries only the kind and metadata.resourceVersion. */
+  private static byte[] bookmarkObject(ResourceType type, long rv) {
+    return ("{\"kind\":\"" + type.kind() + "\",\"apiVersion\":\"" + type.apiVersion()
+        + "\",\"metadata\":{\"resourceVersion\":\"" + rv + "\",\"creationTimestamp\":null}}")
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  // ------------------------------------------------------------------------------------------------ output
+
+  /** The stored JSON with kind and apiVersion put first, as a single object is served. */
+  static byte[] withKind(StoredObject o) {
+    byte[] json = o.json();
+    byte[] head = ("{\"kind\":\"" + o.type.kind() + "\",\"apiVersion\":\"" + o.type.apiVersion() + "\"")
+        .getBytes(StandardCharsets.UTF_8);
+    boolean empty = json.length <= 2;
+    ByteArrayOutputStream b = new ByteArrayOutputStream(json.length + head.length + 1);
+    b.write(head, 0, head.length);
+    if (!empty) {
+      b.write(',');
+      b.write(json, 1, json.length - 1);
+    } else {
+      b.write('}');
+    }
+    return b.toByteArray();
+  }
+
+  private static void send(HttpExchange ex, int code, byte[] body) throws IOException {
+    ex.getResponseHeaders().set("Content-Type", "application/json");
+    ex.sendResponseHeaders(code, body.length == 0 ? -1 : body.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(body);
+    }
+  }
+
+  private static void sendStatus(HttpExchange ex, StatusException e) {
+    try {
+      if (e.retryAfterSeconds > 0) {
+        ex.getResponseHeaders().set("Retry-After", Integer.toString(e.retryAfterSeconds));
+      }
+      send(ex, e.code, Json.bytes(e.toStatus()));
+    } catch (IOException | RuntimeException ignored) {
+      ex.close(); // headers already sent (a failure mid-stream) or the client is gone
+    }
+  }
+
+  private static byte[] readAll(InputStream in) throws IOException {
+    try (in) {
+      return in.readAllBytes();
+    }
+  }
+
+  private static Map<String, String> query(String raw) {
+    Map<String, String> q = new HashMap<>();
+    if (raw == null || raw.isEmpty()) {
+      return q;
+    }
+    for (String pair : raw.split("&")) {
+      int eq = pair.indexOf('=');
+      String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+      String v = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+      q.putIfAbsent(k, v);
+    }
+    return q;
+  }
+}

@@ -1,0 +1,376 @@
+package io.github.podcidr.apiserver;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The semantics of the verbs on top of the {@link Store}, as the generic registry of kube-apiserver implements them
+ * ({@code staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go}) together with the Node and Lease
+ * strategies ({@code pkg/registry/core/node/strategy.go}, {@code pkg/registry/coordination/lease/strategy.go}).
+ *
+ * <p>Every read-modify-write runs under the store lock, so an update or patch is atomic and a stale
+ * resourceVersion is always detected.
+ */
+final class Registry {
+  /** Namespaces that exist in every cluster. */
+  static final List<String> INITIAL_NAMESPACES = List.of("default", "kube-system", "kube-public", "kube-node-lease");
+  private static final char[] GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789".toCharArray();
+
+  private final Store store;
+  private final Clock clock;
+  private final SecureRandom random = new SecureRandom();
+
+  Registry(Store store, Clock clock) {
+    this.store = store;
+    this.clock = clock;
+    for (String ns : INITIAL_NAMESPACES) {
+      ObjectNode n = Json.object();
+      n.putObject("metadata").put("name", ns);
+      create(ResourceType.NAMESPACES, "", n, false);
+    }
+  }
+
+  Store store() {
+    return store;
+  }
+
+  // ---------------------------------------------------------------------------------------------- create
+
+  StoredObject create(ResourceType type, String namespace, ObjectNode body, boolean dryRun) {
+    checkKind(type, body);
+    ObjectNode obj = body.deepCopy();
+    ObjectNode meta = Json.child(obj, "metadata");
+    setNamespace(type, namespace, meta);
+    String name = Json.str(meta, "name");
+    String generateName = Json.str(meta, "generateName");
+    if ((name == null || name.isEmpty()) && generateName != null && !generateName.isEmpty()) {
+      name = generateName + randomSuffix();
+      meta.put("name", name);
+    }
+    meta.put("uid", UUID.randomUUID().toString());
+    meta.put("creationTimestamp", Json.timestamp(clock.instant()));
+    meta.remove(List.of("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields",
+        "selfLink"));
+    if (type == ResourceType.NODES || type == ResourceType.LEASES) {
+      meta.put("generation", 1);
+    }
+    prepareForCreate(type, obj);
+    Validation.validate(type, obj, null);
+    String ns = type.namespaced() ? Json.str(meta, "namespace") : "";
+    String finalName = name;
+    return store.atomically(() -> {
+      if (type.namespaced() && store.get(ResourceType.NAMESPACES, "", ns) == null) {
+        throw StatusException.notFound(ResourceType.NAMESPACES, ns);
+      }
+      if (store.get(type, ns, finalName) != null) {
+        throw StatusException.alreadyExists(type, finalName);
+      }
+      return commit(type, obj, dryRun, false);
+    });
+  }
+
+  private String randomSuffix() {
+    char[] c = new char[5];
+    for (int i = 0; i < c.length; i++) {
+      c[i] = GENERATE_NAME_ALPHABET[random.nextInt(GENERATE_NAME_ALPHABET.length)];
+    }
+    return new String(c);
+  }
+
+  private static void checkKind(ResourceType type, ObjectNode body) {
+    String kind = Json.str(body, "kind");
+    String apiVersion = Json.str(body, "apiVersion");
+    // Bodies without kind/apiVersion are defaulted from the path, as the real decoder does for typed endpoints.
+    if ((kind != null && !kind.isEmpty() && !kind.equals(type.kind()))
+        || (apiVersion != null && !apiVersion.isEmpty() && !apiVersion.equals(type.apiVersion()))) {
+      throw StatusException.badRequest(kind + " in version \"" + apiVersion + "\" cannot be handled as a "
+          + type.kind() + ": the object's kind or apiVersion does not match the request path");
+    }
+  }
+
+  private static void setNamespace(ResourceType type, String namespace, ObjectNode meta) {
+    String bodyNs = Json.str(meta, "namespace");
+    if (!type.namespaced()) {
+      meta.remove("namespace");
+      return;
+    }
+    if (bodyNs != null && !bodyNs.isEmpty() && !bodyNs.equals(namespace)) {
+      throw StatusException.badRequest("the namespace of the provided object does not match the namespace sent on "
+          + "the request");
+    }
+    meta.put("namespace", namespace);
+  }
+
+  private static void prepareForCreate(ResourceType type, ObjectNode obj) {
+    if (type == ResourceType.NODES) {
+      normalizePodCidrs(obj);
+    } else if (type == ResourceType.NAMESPACES) {
+      ObjectNode meta = (ObjectNode) obj.get("metadata");
+      Json.child(meta, "labels").put("kubernetes.io/metadata.name", Json.str(meta, "name"));
+      Json.child(obj, "spec").putArray("finalizers").add("kubernetes");
+      Json.child(obj, "status").put("phase", "Active");
+    }
+  }
+
+  /**
+   * The v1 Node carries both {@code podCIDR} and {@code podCIDRs}; the internal type only the list. Conversion
+   * ({@code pkg/apis/core/v1/conversion.go}, {@code Convert_v1_NodeSpec_To_core_NodeSpec} and back) fills the list
+   * from {@code podCIDR} when the list is empty, and otherwise writes {@code podCIDR} back as {@code podCIDRs[0]}:
+   * the list wins and a mismatching {@code podCIDR} is silently overwritten, never rejected.
+   */
+  private static void normalizePodCidrs(ObjectNode node) {
+    JsonNode specNode = node.get("spec");
+    if (!(specNode instanceof ObjectNode)) {
+      return;
+    }
+    ObjectNode spec = (ObjectNode) specNode;
+    JsonNode list = spec.get("podCIDRs");
+    String single = Json.str(spec, "podCIDR");
+    if (list != null && list.isArray() && list.size() > 0) {
+      spec.set("podCIDR", list.get(0).deepCopy());
+    } else if (single != null && !single.isEmpty()) {
+      spec.putArray("podCIDRs").add(single);
+    } else {
+      spec.remove("podCIDRs");
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------- update
+
+  /** PUT: full replacement of the main resource or of the status subresource. */
+  StoredObject update(ResourceType type, String namespace, String name, ObjectNode body, boolean status,
+      boolean dryRun) {
+    checkKind(type, body);
+    ObjectNode meta = Json.child(body, "metadata");
+    String bodyName = Json.str(meta, "name");
+    if (bodyName != null && !bodyName.equals(name)) {
+      throw StatusException.badRequest("the name of the object (" + bodyName + ") does not match the name on the "
+          + "URL (" + name + ")");
+    }
+    if (type.namespaced()) {
+      setNamespace(type, namespace, meta);
+    }
+    return store.atomically(() -> {
+      StoredObject current = require(type, namespace, name);
+      String rv = Json.str(meta, "resourceVersion");
+      if (rv != null && !rv.isEmpty() && !rv.equals(Long.toString(current.resourceVersion))) {
+        throw StatusException.staleResourceVersion(type, name);
+      }
+      return writeUpdate(type, current, body.deepCopy(), status, dryRun);
+    });
+  }
+
+  /** PATCH of the three types; the patched result is then handled exactly as an update. */
+  StoredObject patch(ResourceType type, String namespace, String name, String contentType, byte[] patchBody,
+      boolean status, boolean dryRun) {
+    String mediaType = contentType == null ? "" : contentType.split(";")[0].trim().toLowerCase();
+    if (!mediaType.equals("application/json-patch+json") && !mediaType.equals("application/merge-patch+json")
+        && !mediaType.equals("application/strategic-merge-patch+json")) {
+      throw StatusException.unsupportedMediaType(mediaType);
+    }
+    if (mediaType.equals("application/merge-patch+json") || mediaType.equals("application/strategic-merge-patch+json")) {
+      Json.parseObject(patchBody); // malformed or non-object patch: 400 before touching the object
+    }
+    return store.atomically(() -> {
+      StoredObject current = require(type, namespace, name);
+      ObjectNode original = current.tree();
+      JsonNode patched;
+      switch (mediaType) {
+        case "application/json-patch+json":
+          patched = JsonPatch.apply(original, patchBody);
+          break;
+        case "application/merge-patch+json":
+          patched = MergePatch.apply(original, Json.parse(patchBody));
+          break;
+        default:
+          patched = StrategicMergePatch.apply(type, original, Json.parse(patchBody));
+          break;
+      }
+      if (!patched.isObject()) {
+        throw StatusException.badRequest("the patch produced a " + patched.getNodeType() + ", not an object");
+      }
+      ObjectNode result = (ObjectNode) patched;
+      checkKind(type, result);
+      ObjectNode meta = Json.child(result, "metadata");
+      String rv = Json.str(meta, "resourceVersion");
+      // A resourceVersion set by the patch itself is a precondition, as with update.
+      if (rv != null && !rv.isEmpty() && !rv.equals(Long.toString(current.resourceVersion))) {
+        throw StatusException.staleResourceVersion(type, name);
+      }
+      String patchedName = Json.str(meta, "name");
+      if (patchedName != null && !patchedName.equals(name)) {
+        throw StatusException.badRequest("the name of the object (" + patchedName + ") does not match the name on "
+            + "the URL (" + name + ")");
+      }
+      return writeUpdate(type, current, result, status, dryRun);
+    });
+  }
+
+  private StoredObject require(ResourceType type, String namespace, String name) {
+    StoredObject current = store.get(type, type.namespaced() ? namespace : "", name);
+    if (current == null) {
+      throw StatusException.notFound(type, name);
+    }
+    return current;
+  }
+
+  /** Applies the strategy's update rules to {@code obj}, validates, and stores it unless nothing changed. */
+  private StoredObject writeUpdate(ResourceType type, StoredObject current, ObjectNode obj, boolean status,
+      boolean dryRun) {
+    ObjectNode old = current.tree();
+    ObjectNode oldMeta = (ObjectNode) old.get("metadata");
+    ObjectNode meta = Json.child(obj, "metadata");
+    obj.put("kind", type.kind());
+    obj.put("apiVersion", type.apiVersion());
+    // System fields are owned by the server (rest.FillObjectMetaSystemFields / BeforeUpdate).
+    for (String f : List.of("uid", "creationTimestamp", "name", "namespace", "deletionTimestamp",
+        "deletionGracePeriodSeconds", "generation")) {
+      copyField(oldMeta, meta, f);
+    }
+    meta.remove("managedFields");
+    if (type.hasStatus()) {
+      if (status) {
+        // Status subresource: spec and most metadata come from the stored object (ResetObjectMetaForStatus).
+        copyField(old, obj, "spec");
+        for (String f : List.of("labels", "annotations", "finalizers", "ownerReferences")) {
+          copyField(oldMeta, meta, f);
+        }
+      } else {
+        copyField(old, obj, "status"); // nodeStrategy.PrepareForUpdate: newNode.Status = oldNode.Status
+      }
+    }
+    if (type == ResourceType.NODES) {
+      normalizePodCidrs(obj);
+    }
+    if (meta.has("generation") && !old.path("spec").equals(obj.path("spec"))) {
+      meta.put("generation", oldMeta.path("generation").asLong(1) + 1);
+    }
+    Validation.validate(type, obj, old);
+    meta.put("resourceVersion", Long.toString(current.resourceVersion));
+    if (obj.equals(old)) {
+      return current; // a no-op update does not write and keeps the resourceVersion
+    }
+    boolean finalized = meta.has("deletionTimestamp") && finalizers(meta).isEmpty();
+    if (finalized && !dryRun) {
+      long rv = store.nextResourceVersion();
+      StoredObject last = freeze(type, obj, rv);
+      store.remove(last);
+      return last;
+    }
+    return commit(type, obj, dryRun, true);
+  }
+
+  private static void copyField(ObjectNode from, ObjectNode to, String field) {
+    JsonNode v = from.get(field);
+    if (v == null) {
+      to.remove(field);
+    } else {
+      to.set(field, v.deepCopy());
+    }
+  }
+
+  private static List<String> finalizers(ObjectNode meta) {
+    List<String> out = new ArrayList<>();
+    JsonNode f = meta.get("finalizers");
+    if (f != null && f.isArray()) {
+      f.forEach(x -> out.add(x.asText()));
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------------- delete
+
+  /** Result of a delete: the object now gone, or still present with a deletionTimestamp (finalizers pending). */
+  record Deletion(StoredObject object, boolean pending) {}
+
+  Deletion delete(ResourceType type, String namespace, String name, JsonNode options, boolean dryRun) {
+    return store.atomically(() -> {
+      StoredObject current = require(type, namespace, name);
+      JsonNode pre = options == null ? null : options.get("preconditions");
+      if (pre != null && pre.isObject()) {
+        String uidPre = Json.str(pre, "uid");
+        String rvPre = Json.str(pre, "resourceVersion");
+        ObjectNode meta = (ObjectNode) current.tree().get("metadata");
+        if (uidPre != null && !uidPre.equals(Json.str(meta, "uid"))) {
+          throw StatusException.conflict(type, name, "Precondition failed: UID in precondition: " + uidPre
+              + ", UID in object meta: " + Json.str(meta, "uid"));
+        }
+        if (rvPre != null && !rvPre.equals(Long.toString(current.resourceVersion))) {
+          throw StatusException.conflict(type, name, "Precondition failed: ResourceVersion in precondition: "
+              + rvPre + ", ResourceVersion in object meta: " + current.resourceVersion);
+        }
+      }
+      ObjectNode obj = current.tree();
+      ObjectNode meta = (ObjectNode) obj.get("metadata");
+      if (!finalizers(meta).isEmpty()) {
+        if (meta.has("deletionTimestamp")) {
+          return new Deletion(current, true);
+        }
+        meta.put("deletionTimestamp", Json.timestamp(clock.instant()));
+        meta.put("deletionGracePeriodSeconds", 0);
+        return new Deletion(commit(type, obj, dryRun, true), true);
+      }
+      if (dryRun) {
+        return new Deletion(current, false);
+      }
+      long rv = store.nextResourceVersion();
+      StoredObject last = freeze(type, obj, rv);
+      store.remove(last);
+      return new Deletion(last, false);
+    });
+  }
+
+  List<Deletion> deleteCollection(ResourceType type, String namespace, Selector selector, boolean dryRun) {
+    return store.atomically(() -> {
+      List<Deletion> out = new ArrayList<>();
+      for (StoredObject o : store.list(type, namespace, selector).items()) {
+        out.add(delete(type, o.namespace, o.name, null, dryRun));
+      }
+      return out;
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------- storage
+
+  private StoredObject commit(ResourceType type, ObjectNode obj, boolean dryRun, boolean update) {
+    if (dryRun) {
+      return freeze(type, obj, update ? Long.parseLong(Json.str(obj.get("metadata"), "resourceVersion")) : 0);
+    }
+    StoredObject frozen = freeze(type, obj, store.nextResourceVersion());
+    store.put(frozen);
+    return frozen;
+  }
+
+  /** Serialises {@code obj} with {@code rv} into an immutable stored version (kind/apiVersion dropped). */
+  StoredObject freeze(ResourceType type, ObjectNode obj, long rv) {
+    ObjectNode copy = obj.deepCopy();
+    copy.remove("kind");
+    copy.remove("apiVersion");
+    ObjectNode meta = Json.child(copy, "metadata");
+    meta.put("resourceVersion", Long.toString(rv));
+    Map<String, String> labels = new HashMap<>();
+    JsonNode l = meta.get("labels");
+    if (l != null && l.isObject()) {
+      for (Map.Entry<String, JsonNode> e : l.properties()) {
+        labels.put(store.intern(e.getKey()), store.intern(e.getValue().asText()));
+      }
+    }
+    String ns = type.namespaced() ? Json.str(meta, "namespace") : "";
+    return new StoredObject(type, ns == null ? "" : ns, Json.str(meta, "name"), rv,
+        labels.isEmpty() ? Map.of() : labels, ObjectCodec.encode(Json.bytes(copy)));
+  }
+
+  static ArrayNode itemsArray(List<StoredObject> objects) {
+    ArrayNode a = Json.NODES.arrayNode();
+    objects.forEach(o -> a.add(Json.parseObject(o.json())));
+    return a;
+  }
+}

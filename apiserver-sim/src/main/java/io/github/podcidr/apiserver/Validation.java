@@ -1,0 +1,242 @@
+package io.github.podcidr.apiserver;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The validation kube-apiserver applies to what our controller writes, with its messages.
+ *
+ * <p>Sources: {@code pkg/apis/core/validation/validation.go} ({@code ValidateNode}, {@code ValidateNodeUpdate},
+ * {@code validateNodeTaints}, {@code ValidateObjectMeta}), {@code pkg/apis/coordination/validation/validation.go}
+ * ({@code ValidateLeaseSpec}) and {@code k8s.io/apimachinery/pkg/util/validation/validation.go} (name, label and
+ * CIDR checks). The texts are reproduced because clients and tests match on them.
+ */
+final class Validation {
+  private static final Pattern DNS1123_SUBDOMAIN =
+      Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+  private static final Pattern DNS1123_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+  private static final Pattern QUALIFIED_NAME_PART = Pattern.compile("([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]");
+  private static final Pattern LABEL_VALUE = Pattern.compile("(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?");
+  private static final Pattern IPV4 = Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})");
+
+  private static final String SUBDOMAIN_MSG = "a lowercase RFC 1123 subdomain must consist of lower case "
+      + "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. "
+      + "'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*"
+      + "[a-z0-9])?)*')";
+  private static final String LABEL_MSG = "a lowercase RFC 1123 label must consist of lower case alphanumeric "
+      + "characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or "
+      + "'123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+  private static final String QUALIFIED_NAME_MSG = "name part must consist of alphanumeric characters, '-', '_' "
+      + "or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or "
+      + "'123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+  private static final String LABEL_VALUE_MSG = "a valid label must be an empty string or consist of alphanumeric "
+      + "characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "
+      + "'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
+  static final String CIDR_MSG = "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)";
+  static final String POD_CIDR_FAMILY_MSG = "may specify no more than one CIDR for each IP family";
+  static final String POD_CIDR_IMMUTABLE_MSG = "node updates may not change podCIDR except from \"\" to valid";
+
+  private Validation() {}
+
+  /** Validates a new object (old null) or an update; throws 422 Invalid listing every error. */
+  static void validate(ResourceType type, ObjectNode obj, ObjectNode old) {
+    List<FieldError> errors = new ArrayList<>();
+    ObjectNode meta = (ObjectNode) obj.get("metadata");
+    String name = Json.str(meta, "name");
+    if (old == null) {
+      checkName(type, name, errors);
+    }
+    checkLabels(meta.get("labels"), errors);
+    switch (type) {
+      case NODES:
+        validateNode(obj, old, errors);
+        break;
+      case LEASES:
+        validateLease(obj, errors);
+        break;
+      default:
+        break;
+    }
+    if (!errors.isEmpty()) {
+      throw StatusException.invalid(type, name == null ? "" : name, errors);
+    }
+  }
+
+  private static void checkName(ResourceType type, String name, List<FieldError> errors) {
+    if (name == null || name.isEmpty()) {
+      errors.add(FieldError.required("metadata.name", "name or generateName is required"));
+      return;
+    }
+    boolean label = type == ResourceType.NAMESPACES;
+    int max = label ? 63 : 253;
+    if (name.length() > max) {
+      errors.add(FieldError.invalid("metadata.name", FieldError.quote(name),
+          "must be no more than " + max + " characters"));
+    }
+    if (!(label ? DNS1123_LABEL : DNS1123_SUBDOMAIN).matcher(name).matches()) {
+      errors.add(FieldError.invalid("metadata.name", FieldError.quote(name), label ? LABEL_MSG : SUBDOMAIN_MSG));
+    }
+  }
+
+  private static void checkLabels(JsonNode labels, List<FieldError> errors) {
+    if (labels == null || !labels.isObject()) {
+      return;
+    }
+    for (Map.Entry<String, JsonNode> e : labels.properties()) {
+      checkQualifiedName("metadata.labels", e.getKey(), errors);
+      String v = e.getValue().asText();
+      if (v.length() > 63) {
+        errors.add(FieldError.invalid("metadata.labels", FieldError.quote(v), "must be no more than 63 characters"));
+      }
+      if (!LABEL_VALUE.matcher(v).matches()) {
+        errors.add(FieldError.invalid("metadata.labels", FieldError.quote(v), LABEL_VALUE_MSG));
+      }
+    }
+  }
+
+  private static void checkQualifiedName(String field, String key, List<FieldError> errors) {
+    String name = key;
+    int slash = key.indexOf('/');
+    if (slash >= 0) {
+      String prefix = key.substring(0, slash);
+      name = key.substring(slash + 1);
+      if (prefix.isEmpty()) {
+        errors.add(FieldError.invalid(field, FieldError.quote(key), "prefix part must be non-empty"));
+      } else if (prefix.length() > 253 || !DNS1123_SUBDOMAIN.matcher(prefix).matches()) {
+        errors.add(FieldError.invalid(field, FieldError.quote(key), "prefix part " + SUBDOMAIN_MSG));
+      }
+    }
+    if (name.isEmpty()) {
+      errors.add(FieldError.invalid(field, FieldError.quote(key), "name part must be non-empty"));
+    } else if (name.length() > 63) {
+      errors.add(FieldError.invalid(field, FieldError.quote(key), "name part must be no more than 63 characters"));
+    } else if (!QUALIFIED_NAME_PART.matcher(name).matches()) {
+      errors.add(FieldError.invalid(field, FieldError.quote(key), QUALIFIED_NAME_MSG));
+    }
+  }
+
+  private static void validateNode(ObjectNode node, ObjectNode old, List<FieldError> errors) {
+    JsonNode spec = node.path("spec");
+    JsonNode cidrs = spec.path("podCIDRs");
+    if (cidrs.isArray() && cidrs.size() > 0) {
+      int v4 = 0;
+      int v6 = 0;
+      for (int i = 0; i < cidrs.size(); i++) {
+        String c = cidrs.get(i).asText();
+        Boolean isV6 = cidrFamily(c);
+        if (isV6 == null) {
+          errors.add(FieldError.invalid("spec.podCIDRs[" + i + "]", FieldError.quote(c), CIDR_MSG));
+        } else if (isV6) {
+          v6++;
+        } else {
+          v4++;
+        }
+      }
+      // Two entries must be a dual-stack pair (netutils.IsDualStackCIDRStrings); more than two never are.
+      if (cidrs.size() > 1 && (cidrs.size() > 2 || v4 != 1 || v6 != 1)) {
+        errors.add(FieldError.invalid("spec.podCIDRs", Json.text(cidrs), POD_CIDR_FAMILY_MSG));
+      }
+    }
+    validateTaints(spec.path("taints"), errors);
+    if (old != null) {
+      JsonNode oldCidrs = old.path("spec").path("podCIDRs");
+      if (oldCidrs.isArray() && oldCidrs.size() > 0) {
+        if (!oldCidrs.equals(cidrs.isArray() ? cidrs : Json.NODES.arrayNode())) {
+          errors.add(FieldError.forbidden("spec.podCIDRs", POD_CIDR_IMMUTABLE_MSG));
+        }
+      }
+      String oldProvider = Json.str(old.path("spec"), "providerID");
+      if (oldProvider != null && !oldProvider.isEmpty() && !oldProvider.equals(Json.str(spec, "providerID"))) {
+        errors.add(FieldError.forbidden("spec.providerID",
+            "node updates may not change providerID except from \"\" to valid"));
+      }
+    }
+  }
+
+  private static void validateTaints(JsonNode taints, List<FieldError> errors) {
+    if (!taints.isArray()) {
+      return;
+    }
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < taints.size(); i++) {
+      JsonNode t = taints.get(i);
+      String path = "spec.taints[" + i + "]";
+      String key = Json.str(t, "key");
+      if (key == null || key.isEmpty()) {
+        errors.add(FieldError.required(path + ".key", ""));
+      } else {
+        checkQualifiedName(path + ".key", key, errors);
+      }
+      String value = Json.str(t, "value");
+      if (value != null && !value.isEmpty() && (value.length() > 63 || !LABEL_VALUE.matcher(value).matches())) {
+        errors.add(FieldError.invalid(path + ".value", FieldError.quote(value), LABEL_VALUE_MSG));
+      }
+      String effect = Json.str(t, "effect");
+      if (effect == null || effect.isEmpty()) {
+        errors.add(FieldError.required(path + ".effect", ""));
+      } else if (!List.of("NoSchedule", "PreferNoSchedule", "NoExecute").contains(effect)) {
+        errors.add(FieldError.notSupported(path + ".effect", FieldError.quote(effect),
+            "\"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\""));
+      }
+      if (!seen.add(key + ":" + effect)) {
+        errors.add(new FieldError(path, "Duplicate value", "FieldValueDuplicate", Json.text(t),
+            "taints must be unique by key and effect pair"));
+      }
+    }
+  }
+
+  private static void validateLease(ObjectNode lease, List<FieldError> errors) {
+    JsonNode spec = lease.path("spec");
+    JsonNode duration = spec.get("leaseDurationSeconds");
+    if (duration != null && !duration.isNull() && duration.asLong() <= 0) {
+      errors.add(FieldError.invalid("spec.leaseDurationSeconds", duration.asText(), "must be greater than 0"));
+    }
+    JsonNode transitions = spec.get("leaseTransitions");
+    if (transitions != null && !transitions.isNull() && transitions.asLong() < 0) {
+      errors.add(FieldError.invalid("spec.leaseTransitions", transitions.asText(),
+          "must be greater than or equal to 0"));
+    }
+  }
+
+  /**
+   * The family of a CIDR as Go's {@code net.ParseCIDR} accepts it (host bits may be set; IPv4 octets may not have
+   * more than three digits): false for IPv4, true for IPv6, null when it is no CIDR. Never resolves names.
+   */
+  static Boolean cidrFamily(String cidr) {
+    int slash = cidr.indexOf('/');
+    if (slash <= 0 || slash == cidr.length() - 1) {
+      return null;
+    }
+    String addr = cidr.substring(0, slash);
+    String bits = cidr.substring(slash + 1);
+    if (!bits.matches("[0-9]{1,3}")) {
+      return null;
+    }
+    int prefix = Integer.parseInt(bits);
+    if (IPV4.matcher(addr).matches()) {
+      for (String octet : addr.split("\\.")) {
+        if (Integer.parseInt(octet) > 255) {
+          return null;
+        }
+      }
+      return prefix <= 32 ? Boolean.FALSE : null;
+    }
+    if (!addr.contains(":") || !addr.matches("[0-9A-Fa-f:.]+")) {
+      return null; // a literal only: InetAddress must never be asked to resolve a name
+    }
+    try {
+      return InetAddress.getByName(addr) instanceof Inet6Address && prefix <= 128 ? Boolean.TRUE : null;
+    } catch (UnknownHostException e) {
+      return null;
+    }
+  }
+}
