@@ -10,7 +10,7 @@ import java.util.SplittableRandom;
 /**
  * Makes realistic Node objects, as a kubelet on a Tencent Cloud (TKE) VM registers them and the cloud controller
  * labels them: well-known and provider labels and annotations, a provider ID, four conditions, addresses,
- * capacity/allocatable, nodeInfo and 30–50 container images with sizes, about 10–20 KB of JSON each.
+ * capacity/allocatable, nodeInfo, runtime handlers and 32–50 container images with sizes: 10–16 KB of JSON each.
  *
  * <pre>{@code
  * NodeGenerator gen = new NodeGenerator(7);                 // same seed, same nodes
@@ -35,6 +35,9 @@ public final class NodeGenerator {
       "node-problem-detector", "cbs-csi-node", "cfs-csi-node", "nginx", "redis", "mysql", "postgres", "busybox",
       "alpine", "node-exporter", "fluent-bit", "filebeat", "envoy", "istio-proxy", "java-app", "go-service",
       "python-worker", "kafka", "zookeeper", "elasticsearch", "grafana", "alertmanager", "etcd"};
+  private static final String[] TEAMS = {
+      "platform-infrastructure/", "payments-backend/", "observability-stack/", "data-pipelines/",
+      "search-and-recommendation/", "identity-and-access/", "edge-gateway/", "mobile-api/"};
   private static final String[][] INSTANCE_TYPES = {
       {"SA5.2XLARGE16", "8", "16"}, {"SA5.4XLARGE32", "16", "32"}, {"S6.2XLARGE32", "8", "32"},
       {"S6.8XLARGE64", "32", "64"}, {"M6.4XLARGE64", "16", "64"}};
@@ -161,13 +164,20 @@ public final class NodeGenerator {
     info.put("kubeProxyVersion", "v1.30.0-tke.5");
     info.put("operatingSystem", "linux");
     info.put("architecture", "amd64");
+    ArrayNode handlers = status.putArray("runtimeHandlers");
+    for (String handler : new String[] {"", "runc"}) {
+      ObjectNode h = handlers.addObject();
+      h.put("name", handler);
+      h.putObject("features").put("recursiveReadOnlyMounts", true).put("userNamespaces", false);
+    }
+    status.putObject("features").put("supplementalGroupsPolicy", true);
     ArrayNode images = status.putArray("images");
     List<Integer> picks = new ArrayList<>();
     for (int i = 0; i < IMAGE_POOL_SIZE; i++) {
       picks.add(i);
     }
     Collections.shuffle(picks, new java.util.Random(r.nextLong()));
-    int count = 30 + r.nextInt(21);
+    int count = 32 + r.nextInt(19); // 32..50, so that every node is at least 10 KB of JSON
     for (int i = 0; i < count; i++) {
       images.add(imagePool.get(picks.get(i)).deepCopy());
     }
@@ -199,7 +209,8 @@ public final class NodeGenerator {
   private static List<ObjectNode> buildImagePool(SplittableRandom r) {
     List<ObjectNode> pool = new ArrayList<>(IMAGE_POOL_SIZE);
     for (int i = 0; i < IMAGE_POOL_SIZE; i++) {
-      String repo = REGISTRIES[r.nextInt(REGISTRIES.length)] + IMAGE_NAMES[r.nextInt(IMAGE_NAMES.length)]
+      String repo = REGISTRIES[r.nextInt(REGISTRIES.length)] + TEAMS[r.nextInt(TEAMS.length)]
+          + IMAGE_NAMES[r.nextInt(IMAGE_NAMES.length)]
           + (i >= IMAGE_NAMES.length ? "-" + token(r, 4) : "");
       ObjectNode image = Json.object();
       ArrayNode names = image.putArray("names");
