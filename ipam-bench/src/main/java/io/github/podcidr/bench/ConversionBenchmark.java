@@ -34,6 +34,7 @@ public class ConversionBenchmark {
 
     private SubnetCodec codec;
     private Cidr[] subnets;
+    private String[] texts;
     private int next;
 
     @Setup(Level.Trial)
@@ -41,9 +42,10 @@ public class ConversionBenchmark {
         PoolSpec spec = PoolSpec.parse(pool);
         codec = new SubnetCodec(spec.cluster(), spec.nodePrefixLength());
         subnets = new Cidr[(int) Math.min(codec.capacity(), 1 << 16)];
+        texts = new String[subnets.length];
         for (int i = 0; i < subnets.length; i++) {
             subnets[i] = codec.toCidr(i);
-            subnets[i].toString(); // cached by Cidr, as in S3
+            texts[i] = subnets[i].toString(); // cached by Cidr, as in S3
         }
     }
 
@@ -51,6 +53,12 @@ public class ConversionBenchmark {
     @Benchmark
     public Cidr indexToCidr() {
         return codec.toCidr(next++ & (subnets.length - 1));
+    }
+
+    /** {@code Cidr.parse} alone, the part of {@link #indexToCidr()} that is ipam-core's (and of S4 and S9). */
+    @Benchmark
+    public Cidr parse() {
+        return Cidr.parse(texts[next++ & (texts.length - 1)]);
     }
 
     /** {@code Cidr} (text cached) to index (every baseline release). */

@@ -20,14 +20,15 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * S9 restore: a new leader adopts the pod CIDRs of 130,000 existing dual-stack nodes (two strings each, IPv4
  * 10.0.0.0/8 → /25 and IPv6 fd00::/40 → /64, nodes in name order as a LIST returns them) into an empty node layer.
- * Score: ms per whole restore (single shot; a fresh empty layer before each, not timed).
+ * Score: ms per whole restore (single shot; before each, not timed: a fresh empty layer and a full GC, so that the
+ * previous layer's garbage is not collected inside the next restore; the restore's own garbage is).
  *
  * <p>Run: {@code java -jar ipam-bench/target/benchmarks.jar S9RestoreBenchmark -prof gc}
  */
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 5)
-@Measurement(iterations = 10)
+@Warmup(iterations = 10)
+@Measurement(iterations = 20)
 @Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
 @State(Scope.Thread)
 public class S9RestoreBenchmark {
@@ -67,6 +68,8 @@ public class S9RestoreBenchmark {
 
     @Setup(Level.Iteration)
     public void emptyLayer() {
+        layer = null;
+        System.gc();
         layer = NodeCidrs.create(impl, ipv4, ipv6);
     }
 
