@@ -364,8 +364,8 @@ final class Registry {
       }
     }
     String ns = type.namespaced() ? Json.str(meta, "namespace") : "";
-    return new StoredObject(type, ns == null ? "" : ns, Json.str(meta, "name"), rv,
-        labels.isEmpty() ? Map.of() : labels, ObjectCodec.encode(Json.bytes(copy)));
+    return new StoredObject(type, ns == null ? "" : store.intern(ns), Json.str(meta, "name"), rv,
+        Map.copyOf(labels), store.codec(), store.codec().encode(type, Json.bytes(copy)));
   }
 
   static ArrayNode itemsArray(List<StoredObject> objects) {

@@ -12,6 +12,8 @@ final class SimSettings {
   Duration bookmarkInterval = Duration.ofMinutes(1);
   /** Watch length when the client gives no timeoutSeconds (kube-apiserver: 30 to 60 minutes). */
   Duration defaultWatchTimeout = Duration.ofMinutes(30);
+  /** Hold stored objects DEFLATE-compressed (about 4x less heap for nodes, an inflate per read). */
+  boolean compressObjects;
   /** How long a chunked list's snapshot is kept for its continue token. */
   Duration continueTtl = Duration.ofMinutes(5);
 }

@@ -27,10 +27,12 @@ final class Store {
   private final List<Watcher> watchers = new CopyOnWriteArrayList<>();
   private final Map<String, String> interned = new ConcurrentHashMap<>();
   private final int historyCapacity;
+  private final ObjectCodec codec;
   private long resourceVersion;
 
-  Store(int historyCapacity) {
+  Store(int historyCapacity, ObjectCodec codec) {
     this.historyCapacity = historyCapacity;
+    this.codec = codec;
     for (ResourceType t : ResourceType.values()) {
       objects.put(t, new TreeMap<>());
       history.put(t, new ArrayDeque<>());
@@ -42,6 +44,10 @@ final class Store {
   String intern(String s) {
     String prior = interned.putIfAbsent(s, s);
     return prior == null ? s : prior;
+  }
+
+  ObjectCodec codec() {
+    return codec;
   }
 
   synchronized long resourceVersion() {

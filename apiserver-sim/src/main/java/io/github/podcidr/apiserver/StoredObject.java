@@ -5,8 +5,8 @@ import java.util.Map;
 
 /**
  * One immutable version of an object as stored: its identity, resourceVersion, labels (kept parsed for selectors)
- * and its JSON without {@code kind}/{@code apiVersion} (added back when served alone). The JSON is held encoded by
- * {@link ObjectCodec} so that 130,000 large nodes fit in memory.
+ * and its JSON without {@code kind}/{@code apiVersion} (added back when served alone), held encoded by an
+ * {@link ObjectCodec} (plain or compressed).
  */
 final class StoredObject {
   final ResourceType type;
@@ -16,10 +16,12 @@ final class StoredObject {
   final long resourceVersion;
   /** Labels with interned strings; never null. */
   final Map<String, String> labels;
+  private final ObjectCodec codec;
   private final byte[] encoded;
 
   StoredObject(ResourceType type, String namespace, String name, long resourceVersion, Map<String, String> labels,
-      byte[] encoded) {
+      ObjectCodec codec, byte[] encoded) {
+    this.codec = codec;
     this.type = type;
     this.namespace = namespace;
     this.name = name;
@@ -39,7 +41,7 @@ final class StoredObject {
 
   /** The JSON of the object without kind and apiVersion. */
   byte[] json() {
-    return ObjectCodec.decode(encoded);
+    return codec.decode(type, encoded);
   }
 
   /** Encoded size in the heap, for the memory report. */

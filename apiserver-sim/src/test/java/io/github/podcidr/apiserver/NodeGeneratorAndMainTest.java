@@ -55,6 +55,7 @@ class NodeGeneratorAndMainTest {
     assertEquals(1000, o.nodes());
     assertEquals(10, o.tainted());
     assertEquals(Path.of("/tmp/x"), o.kubeconfigOut());
+    assertTrue(!o.compress() && Main.parse(new String[] {"--compress"}).compress());
     assertNull(Main.parse(new String[] {"--help"}));
     assertTrue(assertThrows(IllegalArgumentException.class, () -> Main.parse(new String[] {"--nodes", "many"}))
         .getMessage().contains("\"many\" is not an integer"));
@@ -69,7 +70,7 @@ class NodeGeneratorAndMainTest {
   void runPrintsTheAddressAndWritesTheKubeconfig(@TempDir Path dir) throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     Path kubeconfig = dir.resolve("sub/sim.kubeconfig");
-    try (ApiServerSim sim = Main.run(new Main.Options(0, 5, 1, kubeconfig, 1),
+    try (ApiServerSim sim = Main.run(new Main.Options(0, 5, 1, kubeconfig, 1, true),
         new PrintStream(out, true, StandardCharsets.UTF_8))) {
       assertEquals("apiserver-sim listening on " + sim.baseUrl() + "\n", out.toString(StandardCharsets.UTF_8));
       assertEquals(5, sim.count(ResourceType.NODES));

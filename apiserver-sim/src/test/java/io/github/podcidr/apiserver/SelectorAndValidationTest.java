@@ -10,7 +10,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class SelectorAndValidationTest {
   private static final StoredObject OBJ = new StoredObject(ResourceType.LEASES, "ns1", "obj",
-      1, Map.of("app", "web", "tier", "front", "n", "7"), new byte[0]);
+      1, Map.of("app", "web", "tier", "front", "n", "7"), ObjectCodec.PLAIN, new byte[0]);
 
   @ParameterizedTest(name = "\"{0}\" -> {1}")
   @CsvSource(delimiter = '|', value = {
