@@ -76,6 +76,12 @@ final class Validation {
       errors.add(FieldError.required("metadata.name", "name or generateName is required"));
       return;
     }
+    if (type == ResourceType.EVENTS) {
+      // core/v1 Events skip object-meta name validation for backwards compatibility; only events.k8s.io/v1 checks
+      // names (pkg/apis/core/validation/events.go, ValidateEventCreate). The Java client's recorder relies on it:
+      // its generated names hold upper-case letters ("node-1.hQaPwMm1PyxK").
+      return;
+    }
     boolean label = type == ResourceType.NAMESPACES;
     int max = label ? 63 : 253;
     if (name.length() > max) {
