@@ -122,9 +122,11 @@ final class Registry {
 
   /**
    * The v1 Node carries both {@code podCIDR} and {@code podCIDRs}; the internal type only the list. Conversion
-   * ({@code pkg/apis/core/v1/conversion.go}, {@code Convert_v1_NodeSpec_To_core_NodeSpec} and back) fills the list
-   * from {@code podCIDR} when the list is empty, and otherwise writes {@code podCIDR} back as {@code podCIDRs[0]}:
-   * the list wins and a mismatching {@code podCIDR} is silently overwritten, never rejected.
+   * ({@code pkg/apis/core/v1/conversion.go}, {@code Convert_v1_NodeSpec_To_core_NodeSpec} and back, as changed by
+   * kubernetes#88505) treats a request whose {@code podCIDR} is set and disagrees with {@code podCIDRs[0]} as coming
+   * from an old client: the singular rules and the list becomes {@code [podCIDR]}. Otherwise the list rules and
+   * {@code podCIDR} is written back as {@code podCIDRs[0]}. A mismatch is thus never rejected as such, but a
+   * {@code podCIDR} that disagrees with an assigned list fails the immutability rule of the update.
    */
   private static void normalizePodCidrs(ObjectNode node) {
     JsonNode specNode = node.get("spec");
@@ -133,11 +135,12 @@ final class Registry {
     }
     ObjectNode spec = (ObjectNode) specNode;
     JsonNode list = spec.get("podCIDRs");
+    boolean hasList = list != null && list.isArray() && list.size() > 0;
     String single = Json.str(spec, "podCIDR");
-    if (list != null && list.isArray() && list.size() > 0) {
-      spec.set("podCIDR", list.get(0).deepCopy());
-    } else if (single != null && !single.isEmpty()) {
+    if (single != null && !single.isEmpty() && (!hasList || !single.equals(list.get(0).asText()))) {
       spec.putArray("podCIDRs").add(single);
+    } else if (hasList) {
+      spec.set("podCIDR", list.get(0).deepCopy());
     } else {
       spec.remove("podCIDRs");
     }

@@ -171,6 +171,11 @@ class ClientNodeCrudTest {
     ApiException immutable = assertThrows(ApiException.class, () -> api.replaceNode("n1", dual).execute());
     assertEquals("Node \"n1\" is invalid: spec.podCIDRs: Forbidden: " + Validation.POD_CIDR_IMMUTABLE_MSG,
         Clients.message(immutable));
+
+    // A podCIDR disagreeing with podCIDRs[0] is taken as an old client's whole intent (kubernetes#88505):
+    // here it would turn the assigned pair into [10.0.0.0/25], a change the immutability rule forbids.
+    dual.getSpec().podCIDR("10.0.0.0/25").podCIDRs(List.of("10.0.0.0/24", "fd00::/64"));
+    assertEquals(422, assertThrows(ApiException.class, () -> api.replaceNode("n1", dual).execute()).getCode());
   }
 
   @Test

@@ -146,6 +146,14 @@ class ClientPatchTest {
   }
 
   @Test
+  void singularPodCidrRulesWhenItDisagreesWithTheList() throws ApiException {
+    V1Node after = patch(V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH,
+        "{\"spec\":{\"podCIDR\":\"10.244.7.0/24\",\"podCIDRs\":[\"10.244.8.0/24\"]}}");
+    assertEquals(List.of("10.244.7.0/24"), after.getSpec().getPodCIDRs());
+    assertEquals("10.244.7.0/24", after.getSpec().getPodCIDR());
+  }
+
+  @Test
   void patchCarryingAStaleResourceVersionIsAConflict() throws ApiException {
     ApiException e = assertThrows(ApiException.class, () -> patch(V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH,
         "{\"metadata\":{\"resourceVersion\":\"1\"},\"spec\":{\"unschedulable\":true}}"));

@@ -94,6 +94,24 @@ class ClientWatchTest {
   }
 
   @Test
+  void periodicBookmarksOnlyWhenAllowed() throws Exception {
+    try (ApiServerSim fast = ApiServerSim.builder().bookmarkInterval(java.time.Duration.ofMillis(100)).start()) {
+      ApiClient c = Clients.client(fast);
+      CoreV1Api a = new CoreV1Api(c);
+      String rv = Long.toString(fast.resourceVersion());
+      try (Watch<V1Node> w = Watch.createWatch(c, a.listNode().watch(true).resourceVersion(rv)
+          .allowWatchBookmarks(true).timeoutSeconds(30).buildCall(null), NODE_EVENT)) {
+        assertEquals("BOOKMARK", w.next().type);
+        assertEquals("BOOKMARK", w.next().type);
+      }
+      try (Watch<V1Node> w = Watch.createWatch(c, a.listNode().watch(true).resourceVersion(rv)
+          .timeoutSeconds(1).buildCall(null), NODE_EVENT)) {
+        assertFalse(w.hasNext(), "no bookmark without allowWatchBookmarks");
+      }
+    }
+  }
+
+  @Test
   void watchFromAVersionOlderThanTheWindowGets410() throws Exception {
     String rv = api.listNode().execute().getMetadata().getResourceVersion();
     for (int i = 0; i < 8; i++) { // history keeps 5 events
