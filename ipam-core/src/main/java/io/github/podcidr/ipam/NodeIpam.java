@@ -307,6 +307,17 @@ public final class NodeIpam {
     }
 
     /**
+     * Returns the names of the nodes that hold at least one subnet (including subnets held for misaligned CIDRs).
+     *
+     * @return a sorted snapshot
+     */
+    public java.util.SortedSet<String> nodeNames() {
+        synchronized (lock) {
+            return java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(nodes.keySet()));
+        }
+    }
+
+    /**
      * Returns the number of nodes that hold at least one subnet.
      *
      * @return the number of nodes known

@@ -1,0 +1,77 @@
+package io.github.podcidr.k8s;
+
+import io.github.podcidr.ipam.Cidr;
+import java.util.List;
+
+/**
+ * What the controller reports for metrics; the application binds it to its metrics library. Gauges (pool usage,
+ * queue depth, leadership) are read from {@link PodCidrController} and {@link ControllerRunner} when scraped;
+ * this interface carries the counters and timings. Every method has an empty default, so an implementation picks
+ * what it exports. Implementations must be thread-safe and fast: they are called from worker threads.
+ */
+public interface ControllerMetrics {
+    /** Discards everything. */
+    ControllerMetrics NONE = new ControllerMetrics() {
+    };
+
+    /**
+     * Subnets were written to a node (or, in dry-run, would have been).
+     *
+     * @param node the node
+     * @param cidrs its new pod CIDRs
+     */
+    default void assigned(String node, List<Cidr> cidrs) {
+    }
+
+    /**
+     * A node's subnets were freed because the node is gone.
+     *
+     * @param node the node
+     * @param cidrs the freed subnets
+     */
+    default void released(String node, List<Cidr> cidrs) {
+    }
+
+    /**
+     * Taints were removed from a node.
+     *
+     * @param node the node
+     * @param count how many
+     */
+    default void taintsRemoved(String node, int count) {
+    }
+
+    /**
+     * A write failed.
+     *
+     * @param reason a stable token: {@code conflict}, {@code not_found}, {@code unavailable}, {@code rejected}
+     */
+    default void writeFailed(String reason) {
+    }
+
+    /**
+     * A pool of some family had no room for a node.
+     *
+     * @param node the node left waiting
+     */
+    default void exhausted(String node) {
+    }
+
+    /**
+     * A problem was found with a node's existing pod CIDRs.
+     *
+     * @param kind a stable token: {@code duplicate}, {@code outside_pools}, {@code misaligned}, {@code malformed},
+     *     {@code missing_family}
+     */
+    default void conflict(String kind) {
+    }
+
+    /**
+     * A reconcile finished.
+     *
+     * @param outcome a stable token: {@code done}, {@code requeue}, {@code error}
+     * @param nanos how long it took
+     */
+    default void reconciled(String outcome, long nanos) {
+    }
+}

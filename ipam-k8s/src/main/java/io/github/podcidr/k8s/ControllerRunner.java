@@ -1,0 +1,194 @@
+package io.github.podcidr.k8s;
+
+import io.kubernetes.client.extended.leaderelection.LeaderElectionConfig;
+import io.kubernetes.client.extended.leaderelection.LeaderElector;
+import io.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
+import io.kubernetes.client.openapi.ApiClient;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the controller only while this replica leads: campaigns for a Lease with the client's {@link LeaderElector},
+ * starts a fresh {@link PodCidrController} (informer, restore, workers) when it wins, and stops writing at once when
+ * it loses. The client's elector never campaigns again after a loss, so a lost lease ends the term for good:
+ * {@code onLeadershipLost} is called and the process should exit non-zero, to be restarted and campaign anew.
+ * {@link #close()} is the graceful path: stop taking work, let in-flight writes finish, release the lease so that a
+ * standby takes over in about one retry period.
+ *
+ * <p>Readiness: a leader is ready once restored; a standby is ready at once, so that rolling updates proceed.
+ */
+public final class ControllerRunner implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ControllerRunner.class);
+
+    private final ApiClientFactory clients;
+    private final ControllerSettings settings;
+    private final LeaderElectionSettings election;
+    private final ControllerMetrics metrics;
+    private final Runnable onLeadershipLost;
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final AtomicBoolean leading = new AtomicBoolean();
+    private volatile PodCidrController controller;
+    private volatile boolean electionFailed;
+    private LeaderElector elector;
+    private FencedLock lock;
+    private Thread electionThread;
+
+    /**
+     * Creates a runner; nothing runs until {@link #start()}.
+     *
+     * @param clients makes API clients for the cluster
+     * @param settings the controller's settings
+     * @param election the leader election settings ({@code enabled=false} runs the controller at once)
+     * @param metrics where counters go
+     * @param onLeadershipLost called once if the lease is lost other than by {@link #close()}
+     */
+    public ControllerRunner(ApiClientFactory clients, ControllerSettings settings, LeaderElectionSettings election,
+                            ControllerMetrics metrics, Runnable onLeadershipLost) {
+        this.clients = Objects.requireNonNull(clients, "clients");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.election = Objects.requireNonNull(election, "election");
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
+        this.onLeadershipLost = Objects.requireNonNull(onLeadershipLost, "onLeadershipLost");
+    }
+
+    /**
+     * Starts campaigning in the background, or, without election (or in dry-run, which must never hold the lease
+     * of the real controller), starts the controller right away.
+     *
+     * @throws IOException if an API client cannot be made
+     */
+    public void start() throws IOException {
+        if (!election.enabled() || settings.dryRun()) {
+            leading.set(true);
+            electionThread = new Thread(() -> lead(WriteFence.OPEN), "podcidr-controller");
+            electionThread.setDaemon(true);
+            electionThread.start();
+            return;
+        }
+        ApiClient leaseClient = clients.create();
+        leaseClient.setReadTimeout((int) election.renewDeadline().toMillis());
+        lock = new FencedLock(new LeaseLock(election.namespace(), election.leaseName(), election.identity(),
+                leaseClient), election.renewDeadline(), System::nanoTime);
+        LeaderElectionConfig config = new LeaderElectionConfig(lock, election.leaseDuration(),
+                election.renewDeadline(), election.retryPeriod());
+        elector = new LeaderElector(config, e -> LOG.warn("leader election error: {}", e.toString()));
+        electionThread = new Thread(() -> {
+            try {
+                elector.run(() -> lead(lock), this::stoppedLeading,
+                        leader -> LOG.info("leader is identity={}", leader));
+            } catch (RuntimeException e) {
+                electionFailed = true;
+                LOG.error("leader election stopped", e);
+            }
+        }, "podcidr-leader-election");
+        electionThread.setDaemon(true);
+        electionThread.start();
+        LOG.info("campaigning for lease={}/{} identity={}", election.namespace(), election.leaseName(),
+                election.identity());
+    }
+
+    private void lead(WriteFence fence) {
+        if (closing.get()) {
+            return;
+        }
+        leading.set(true);
+        LOG.info("became leader identity={}", election.identity());
+        PodCidrController c = new PodCidrController(clients, settings, metrics, fence);
+        controller = c;
+        try {
+            c.start();
+        } catch (IOException e) {
+            LOG.error("controller could not start", e);
+            electionFailed = true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void stoppedLeading() {
+        leading.set(false);
+        if (lock != null) {
+            lock.revoke();
+        }
+        PodCidrController c = controller;
+        if (c != null) {
+            c.stop(Duration.ofSeconds(5));
+        }
+        if (!closing.get()) {
+            LOG.error("lost the lease identity={}; stopped writing, exiting so that a new term can start",
+                    election.identity());
+            onLeadershipLost.run();
+        }
+    }
+
+    /**
+     * Tells whether this replica leads (always true without election).
+     *
+     * @return true while leading
+     */
+    public boolean isLeader() {
+        return leading.get();
+    }
+
+    /**
+     * Ready: a leader that has restored and runs, or a standby.
+     *
+     * @return true if the replica can take traffic in a rollout
+     */
+    public boolean isReady() {
+        if (!leading.get()) {
+            return !electionFailed && !closing.get();
+        }
+        PodCidrController c = controller;
+        return c != null && c.isReady();
+    }
+
+    /**
+     * Healthy: the election thread lives and, when leading and started, so do the workers.
+     *
+     * @return false if the process should be restarted
+     */
+    public boolean isHealthy() {
+        if (electionFailed || electionThread == null || !electionThread.isAlive() && election.enabled()
+                && !settings.dryRun()) {
+            return false;
+        }
+        PodCidrController c = controller;
+        return c == null || !c.isReady() || c.isHealthy();
+    }
+
+    /**
+     * Returns the controller of the current term.
+     *
+     * @return the controller, or null when not leading
+     */
+    public PodCidrController controller() {
+        return leading.get() ? controller : null;
+    }
+
+    /**
+     * Graceful stop: no new work, in-flight writes finish (up to 5 s), then the lease is released.
+     */
+    @Override
+    public void close() {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
+        PodCidrController c = controller;
+        if (c != null) {
+            c.stop(Duration.ofSeconds(5));
+        }
+        if (lock != null) {
+            lock.revoke();
+        }
+        if (elector != null) {
+            elector.close(); // releases the lease if held
+        }
+        leading.set(false);
+        LOG.info("stopped identity={}", election.identity());
+    }
+}

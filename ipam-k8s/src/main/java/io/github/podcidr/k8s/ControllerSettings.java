@@ -1,0 +1,246 @@
+package io.github.podcidr.k8s;
+
+import io.github.podcidr.ipam.Cidr;
+import io.github.podcidr.ipam.IpFamily;
+import io.github.podcidr.ipam.NodeIpam;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What the controller allocates and how it behaves: the cluster ranges cut into per-node subnets, ranges never handed
+ * out, which nodes are selected, which taints are removed, and the worker count. Immutable; build it with
+ * {@link #builder()}. Validation of user input (flags) happens before this, in the application; the constructors
+ * here only reject what cannot work.
+ *
+ * @param clusterCidrs the ranges, in order; the first range's family is the primary one
+ * @param nodeMaskIpv4 prefix length of each node's IPv4 subnet
+ * @param nodeMaskIpv6 prefix length of each node's IPv6 subnet
+ * @param reservedCidrs ranges never handed out (service CIDR, VPC ranges)
+ * @param nodeSelector nodes that get pod CIDRs; others only have existing CIDRs adopted and taints removed
+ * @param removeTaints taints removed from nodes once they have their pod CIDRs (or at once if not selected)
+ * @param workers number of reconcile threads
+ * @param dryRun decide and log every write, perform none (no events either)
+ * @param listPageSize nodes per page of the informer's initial LIST
+ * @param exhaustedEventInterval least time between two CIDRNotAvailable events for one node
+ * @param requestTimeout how long a write may go unanswered before it counts as failed (its outcome unknown)
+ */
+public record ControllerSettings(List<Cidr> clusterCidrs, int nodeMaskIpv4, int nodeMaskIpv6,
+                                 List<Cidr> reservedCidrs, NodeSelector nodeSelector, List<TaintRule> removeTaints,
+                                 int workers, boolean dryRun, int listPageSize, Duration exhaustedEventInterval,
+                                 Duration requestTimeout) {
+
+    /** Default worker count: writes dominate, and the client's own rate limit is the real bound. */
+    public static final int DEFAULT_WORKERS = 4;
+    /** Default page size of the initial LIST: 500 nodes, as client-go's reflector pages. */
+    public static final int DEFAULT_LIST_PAGE_SIZE = 500;
+
+    /**
+     * Creates settings; the lists are copied.
+     *
+     * @param clusterCidrs ranges, at least one
+     * @param nodeMaskIpv4 IPv4 node prefix length
+     * @param nodeMaskIpv6 IPv6 node prefix length
+     * @param reservedCidrs reserved ranges
+     * @param nodeSelector node selection
+     * @param removeTaints taint rules
+     * @param workers worker threads, at least 1
+     * @param dryRun whether to skip writes
+     * @param listPageSize LIST page size, at least 1
+     * @param exhaustedEventInterval least time between exhaustion events per node
+     * @param requestTimeout timeout of one write
+     */
+    public ControllerSettings {
+        clusterCidrs = List.copyOf(clusterCidrs);
+        reservedCidrs = List.copyOf(reservedCidrs);
+        removeTaints = List.copyOf(removeTaints);
+        Objects.requireNonNull(nodeSelector, "nodeSelector");
+        Objects.requireNonNull(exhaustedEventInterval, "exhaustedEventInterval");
+        if (requestTimeout.isNegative() || requestTimeout.isZero()) {
+            throw new InvalidSettingException("request timeout must be positive, e.g. 10s");
+        }
+        if (clusterCidrs.isEmpty()) {
+            throw new InvalidSettingException("no cluster CIDR given; expected one or more ranges, e.g. 10.244.0.0/16");
+        }
+        if (workers < 1) {
+            throw new InvalidSettingException("workers must be at least 1, got " + workers);
+        }
+        if (listPageSize < 1) {
+            throw new InvalidSettingException("list page size must be at least 1, got " + listPageSize);
+        }
+    }
+
+    /**
+     * Starts settings with the defaults of the Go podcidr-controller: /24 IPv4 and /64 IPv6 node subnets, every
+     * node selected, no taint removed.
+     *
+     * @return a builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Builds a fresh, empty allocator for these settings.
+     *
+     * @return the allocator with every pool and reserved range
+     */
+    public NodeIpam newIpam() {
+        NodeIpam.Builder b = NodeIpam.builder();
+        for (Cidr c : clusterCidrs) {
+            b.addPool(c, c.family() == IpFamily.IPV4 ? nodeMaskIpv4 : nodeMaskIpv6);
+        }
+        reservedCidrs.forEach(b::reserve);
+        return b.build();
+    }
+
+    /** Builder of {@link ControllerSettings}. */
+    public static final class Builder {
+        private List<Cidr> clusterCidrs = List.of();
+        private int nodeMaskIpv4 = 24;
+        private int nodeMaskIpv6 = 64;
+        private List<Cidr> reservedCidrs = List.of();
+        private NodeSelector nodeSelector = NodeSelector.all();
+        private List<TaintRule> removeTaints = List.of();
+        private int workers = DEFAULT_WORKERS;
+        private boolean dryRun;
+        private int listPageSize = DEFAULT_LIST_PAGE_SIZE;
+        private Duration exhaustedEventInterval = Duration.ofMinutes(1);
+        private Duration requestTimeout = Duration.ofSeconds(10);
+
+        private Builder() {
+        }
+
+        /**
+         * Sets the cluster ranges.
+         *
+         * @param cidrs the ranges in order
+         * @return this builder
+         */
+        public Builder clusterCidrs(List<Cidr> cidrs) {
+            this.clusterCidrs = cidrs;
+            return this;
+        }
+
+        /**
+         * Sets the IPv4 node prefix length.
+         *
+         * @param mask e.g. 24
+         * @return this builder
+         */
+        public Builder nodeMaskIpv4(int mask) {
+            this.nodeMaskIpv4 = mask;
+            return this;
+        }
+
+        /**
+         * Sets the IPv6 node prefix length.
+         *
+         * @param mask e.g. 64
+         * @return this builder
+         */
+        public Builder nodeMaskIpv6(int mask) {
+            this.nodeMaskIpv6 = mask;
+            return this;
+        }
+
+        /**
+         * Sets the reserved ranges.
+         *
+         * @param cidrs ranges never handed out
+         * @return this builder
+         */
+        public Builder reservedCidrs(List<Cidr> cidrs) {
+            this.reservedCidrs = cidrs;
+            return this;
+        }
+
+        /**
+         * Sets the node selection.
+         *
+         * @param selector the selector
+         * @return this builder
+         */
+        public Builder nodeSelector(NodeSelector selector) {
+            this.nodeSelector = selector;
+            return this;
+        }
+
+        /**
+         * Sets the taints to remove.
+         *
+         * @param rules the rules
+         * @return this builder
+         */
+        public Builder removeTaints(List<TaintRule> rules) {
+            this.removeTaints = rules;
+            return this;
+        }
+
+        /**
+         * Sets the number of reconcile threads.
+         *
+         * @param n at least 1
+         * @return this builder
+         */
+        public Builder workers(int n) {
+            this.workers = n;
+            return this;
+        }
+
+        /**
+         * Switches dry-run on or off.
+         *
+         * @param on true to log writes instead of performing them
+         * @return this builder
+         */
+        public Builder dryRun(boolean on) {
+            this.dryRun = on;
+            return this;
+        }
+
+        /**
+         * Sets the page size of the initial LIST.
+         *
+         * @param size nodes per page
+         * @return this builder
+         */
+        public Builder listPageSize(int size) {
+            this.listPageSize = size;
+            return this;
+        }
+
+        /**
+         * Sets the least time between two exhaustion events for one node.
+         *
+         * @param interval e.g. one minute
+         * @return this builder
+         */
+        public Builder exhaustedEventInterval(Duration interval) {
+            this.exhaustedEventInterval = interval;
+            return this;
+        }
+
+        /**
+         * Sets how long a write may go unanswered.
+         *
+         * @param timeout e.g. 10 seconds
+         * @return this builder
+         */
+        public Builder requestTimeout(Duration timeout) {
+            this.requestTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Builds the settings.
+         *
+         * @return the settings
+         * @throws InvalidSettingException if a value cannot work
+         */
+        public ControllerSettings build() {
+            return new ControllerSettings(clusterCidrs, nodeMaskIpv4, nodeMaskIpv6, reservedCidrs, nodeSelector,
+                    removeTaints, workers, dryRun, listPageSize, exhaustedEventInterval, requestTimeout);
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package io.github.podcidr.k8s;
+
+/** The reasons of the events the controller records on Nodes: stable tokens that alerts and queries can match. */
+public final class EventReasons {
+    /** No pool of some family has a free subnet for the node (Warning). */
+    public static final String CIDR_NOT_AVAILABLE = "CIDRNotAvailable";
+    /** The node's pod CIDR overlaps one held by another node (Warning); the first holder keeps it. */
+    public static final String CIDR_CONFLICT = "CIDRConflict";
+    /** The node's pod CIDR overlaps a pool without being one of its subnets (Warning). */
+    public static final String CIDR_MISALIGNED = "CIDRMisaligned";
+    /** The node's pod CIDR lies outside every configured range (Warning); it is left alone. */
+    public static final String CIDR_OUTSIDE_CLUSTER_CIDR = "CIDROutsideClusterCIDR";
+    /** The node's pod CIDR text is not a CIDR (Warning). */
+    public static final String INVALID_POD_CIDR = "InvalidPodCIDR";
+    /** The node lacks a pod CIDR of a configured family (Warning), e.g. IPv4 only on a dual-stack cluster. */
+    public static final String CIDR_FAMILY_MISSING = "CIDRFamilyMissing";
+    /** The API server refused the node's patch for a reason other than a conflict (Warning). */
+    public static final String CIDR_ASSIGNMENT_FAILED = "CIDRAssignmentFailed";
+
+    private EventReasons() {
+    }
+}

@@ -1,0 +1,239 @@
+package io.github.podcidr.k8s;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.podcidr.apiserver.ResourceType;
+import io.github.podcidr.ipam.Cidr;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The controller against the simulated API server over HTTP: behaviour of issue "ipam-k8s", one test per rule. */
+class PodCidrControllerTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final String TKE_TAINT = "tke.cloud.tencent.com/eni-ip-unavailable";
+
+    private final SimFixture f = new SimFixture();
+    private final List<PodCidrController> controllers = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() {
+        controllers.forEach(PodCidrController::close);
+        f.close();
+    }
+
+    private PodCidrController start(ControllerSettings settings) throws Exception {
+        PodCidrController c = new PodCidrController(f.clients(), settings, ControllerMetrics.NONE, WriteFence.OPEN);
+        controllers.add(c);
+        c.start();
+        assertTrue(c.isReady());
+        return c;
+    }
+
+    private static ControllerSettings.Builder settings(String... cidrs) {
+        List<Cidr> list = new ArrayList<>();
+        for (String c : cidrs) {
+            list.add(Cidr.parse(c));
+        }
+        return ControllerSettings.builder().clusterCidrs(list).workers(2);
+    }
+
+    @Test
+    void newNodesGetOneSubnetPerFamilyWithOneWriteEach() throws Exception {
+        f.createNodes("n", 30);
+        PodCidrController c = start(settings("10.244.0.0/16", "fd00:10:244::/56").build());
+        f.awaitAllAssigned(NodeSelector.all(), 2, WAIT);
+        f.createNodes("later", 10);
+        f.awaitAllAssigned(NodeSelector.all(), 2, WAIT);
+        f.assertInvariants(c, NodeSelector.all(), Set.of());
+        List<String> first = f.podCidrs("n0");
+        assertTrue(first.get(0).endsWith("/24") && first.get(1).endsWith("/64"), first.toString());
+        assertEquals(40, f.patches(), "exactly one write per node");
+    }
+
+    @Test
+    void aRestartRestoresAndAssignsNothingTwice() throws Exception {
+        f.createNodes("a", 20);
+        ControllerSettings s = settings("10.244.0.0/24").nodeMaskIpv4(28).build(); // 16 subnets
+        PodCidrController first = start(s);
+        SimFixture.await(WAIT, () -> f.unassigned(NodeSelector.all(), 1).size() == 4, () -> "16 of 20 assigned");
+        first.close();
+        // 16 subnets, 20 nodes: 4 wait. Delete four holders, then restart: the waiting ones get the freed subnets.
+        List<String> holders = new ArrayList<>();
+        for (int i = 0; i < 20 && holders.size() < 4; i++) {
+            if (!f.podCidrs("a" + i).isEmpty()) {
+                holders.add("a" + i);
+            }
+        }
+        long before = f.patches();
+        holders.forEach(f.sim::deleteNode);
+        PodCidrController second = start(s);
+        assertEquals(12, second.restoreReport().adoptedSubnets());
+        f.awaitAllAssigned(NodeSelector.all(), 1, WAIT);
+        f.assertInvariants(second, NodeSelector.all(), Set.of());
+        assertEquals(before + 4, f.patches(), "only the four waiting nodes are written");
+    }
+
+    @Test
+    void aNodeThatJoinsWithAPodCidrIsAdoptedAndItsSubnetNeverHandedOut() throws Exception {
+        PodCidrController c = start(settings("10.244.0.0/22").build()); // 4 subnets
+        f.createNode("joined", "10.244.0.0/24");
+        SimFixture.await(WAIT, () -> c.ipam().holderOf(Cidr.parse("10.244.0.0/24")).isPresent(),
+                () -> "adoption of joined");
+        f.createNodes("n", 3);
+        f.awaitAllAssigned(NodeSelector.all(), 1, WAIT);
+        f.assertInvariants(c, NodeSelector.all(), Set.of());
+        assertEquals(List.of("10.244.0.0/24"), f.podCidrs("joined"));
+        assertEquals(3, f.patches(), "the joined node is not written");
+    }
+
+    @Test
+    void conflictsOnExistingNodesAreReportedAndSurvived() throws Exception {
+        f.createNode("ok", "10.244.1.0/24");
+        f.sim.createNode(SimFixture.node("dup", Map.of(), List.of(), "10.244.9.0/24"));
+        f.createNode("first", "10.244.9.0/24");
+        f.createNode("outside", "192.168.5.0/24");
+        f.createNode("misaligned", "10.244.4.0/23");
+        f.createNodes("n", 5);
+        // malformed values cannot pass the API's validation; put one there the way an old server might have
+        f.createNode("bad");
+        ObjectNode bad = f.sim.getNode("bad");
+        ((ObjectNode) bad.get("spec")).put("podCIDR", "10.244.7.1/24");
+        f.sim.update(ResourceType.NODES, bad);
+
+        PodCidrController c = start(settings("10.244.0.0/16").build());
+        assertEquals(4, c.restoreReport().problems().size(), c.restoreReport().problems().toString());
+        f.awaitAllAssigned(NodeSelector.all(), 1, WAIT);
+        assertTrue(c.isHealthy());
+        SimFixture.await(WAIT, () -> !f.events(EventReasons.CIDR_CONFLICT).isEmpty()
+                && !f.events(EventReasons.CIDR_OUTSIDE_CLUSTER_CIDR).isEmpty()
+                && !f.events(EventReasons.CIDR_MISALIGNED).isEmpty()
+                && !f.events(EventReasons.INVALID_POD_CIDR).isEmpty(), () -> "warning events");
+        ObjectNode conflict = f.events(EventReasons.CIDR_CONFLICT).get(0);
+        assertEquals("Warning", conflict.path("type").asText());
+        assertEquals("Node", conflict.at("/involvedObject/kind").asText());
+        // whichever of dup/first is older keeps the subnet; the other is reported
+        Set<String> pair = Set.of("dup", "first");
+        assertTrue(pair.contains(conflict.at("/involvedObject/name").asText()));
+        assertEquals(List.of("10.244.7.1/24"), f.podCidrs("bad"), "never rewritten");
+        f.assertInvariants(c, NodeSelector.all(), Set.of("dup", "first", "bad", "misaligned", "outside"));
+        for (int i = 0; i < 5; i++) {
+            String mine = f.podCidrs("n" + i).get(0);
+            assertFalse(Set.of("10.244.1.0/24", "10.244.9.0/24", "10.244.4.0/24", "10.244.5.0/24").contains(mine),
+                    "n" + i + " got a subnet in use: " + mine);
+        }
+    }
+
+    @Test
+    void aNodeHeldByAFinalizerKeepsItsSubnetUntilItIsGone() throws Exception {
+        ObjectNode held = SimFixture.node("held", Map.of(), List.of());
+        held.with("metadata").putArray("finalizers").add("example.com/hold");
+        f.sim.createNode(held);
+        PodCidrController c = start(settings("10.244.0.0/23").build()); // 2 subnets
+        f.awaitAllAssigned(NodeSelector.all(), 1, WAIT);
+        String subnet = f.podCidrs("held").get(0);
+        f.sim.deleteNode("held");
+        assertTrue(f.sim.getNode("held").at("/metadata/deletionTimestamp").isTextual());
+        f.createNodes("n", 2); // only one subnet is free
+        SimFixture.await(WAIT, () -> f.unassigned(NodeSelector.all(), 1).size() == 1, () -> "one node waiting");
+        assertEquals(subnet, c.ipam().assignmentOf("held").orElseThrow().podCidrs().get(0), "still held");
+        f.sim.patch(ResourceType.NODES, null, "held", "application/merge-patch+json",
+                "{\"metadata\":{\"finalizers\":null}}");
+        f.awaitAllAssigned(NodeSelector.all(), 1, WAIT);
+        f.assertInvariants(c, NodeSelector.all(), Set.of());
+        assertTrue(List.of(f.podCidrs("n0").get(0), f.podCidrs("n1").get(0)).contains(subnet),
+                "the freed subnet went to the waiting node");
+    }
+
+    @Test
+    void selectorAndTaintRulesInAllThreeFormsWithOneWritePerNode() throws Exception {
+        NodeSelector selector = NodeSelector.parse(
+                "[{\"key\":\"pool\",\"operator\":\"In\",\"values\":[\"external\"]}]");
+        List<TaintRule> rules = TaintRule.parseList(TKE_TAINT + ",example.com/a:NoExecute,example.com/b=x:NoSchedule");
+        List<String> taints = List.of(TKE_TAINT + ":NoSchedule", "example.com/a:NoExecute", "example.com/a:NoSchedule",
+                "example.com/b=x:NoSchedule", "example.com/b=y:NoExecute", "keep.me/please:NoSchedule");
+        f.sim.createNode(SimFixture.node("sel", Map.of("pool", "external"), taints));
+        f.sim.createNode(SimFixture.node("other", Map.of("pool", "internal"), taints));
+        f.sim.createNode(SimFixture.node("plain", Map.of("pool", "external"), List.of()));
+        PodCidrController c = start(settings("10.244.0.0/16").nodeSelector(selector).removeTaints(rules).build());
+        f.awaitAllAssigned(selector, 1, WAIT);
+        SimFixture.await(WAIT, () -> f.taintKeys("other").size() == 3, () -> "taints of other: "
+                + f.taintKeys("other"));
+        List<String> left = List.of("example.com/a", "example.com/b", "keep.me/please");
+        assertEquals(left, f.taintKeys("sel"));
+        assertEquals(left, f.taintKeys("other"));
+        assertEquals("NoSchedule", f.sim.getNode("sel").at("/spec/taints/0/effect").asText());
+        assertEquals("y", f.sim.getNode("sel").at("/spec/taints/1/value").asText());
+        assertEquals(List.of(), f.podCidrs("other"), "not selected: no pod CIDR");
+        f.assertInvariants(c, selector, Set.of());
+        assertEquals(3, f.patches(), "one write per node: CIDR and taints together");
+    }
+
+    @Test
+    void exhaustionRaisesAnEventAndRecoversWhenANodeIsDeleted() throws Exception {
+        f.createNodes("n", 2);
+        PodCidrController c = start(settings("10.244.0.0/24").nodeMaskIpv4(25).build()); // 2 subnets
+        f.awaitAllAssigned(NodeSelector.all(), 1, WAIT);
+        f.createNode("waiting");
+        SimFixture.await(WAIT, () -> !f.events(EventReasons.CIDR_NOT_AVAILABLE).isEmpty(), () -> "exhaustion event");
+        ObjectNode e = f.events(EventReasons.CIDR_NOT_AVAILABLE).get(0);
+        assertEquals("waiting", e.at("/involvedObject/name").asText());
+        assertTrue(e.path("message").asText().contains("no free IPV4 subnet for node waiting"), e.toString());
+        assertEquals(1, c.waitingForRoom());
+        f.sim.deleteNode("n0");
+        f.awaitAllAssigned(NodeSelector.all(), 1, Duration.ofSeconds(5)); // woken by the release, not by backoff
+        f.assertInvariants(c, NodeSelector.all(), Set.of());
+        assertEquals(0, c.waitingForRoom());
+    }
+
+    @Test
+    void aConcurrentTaintWriterIsNotClobbered() throws Exception {
+        f.sim.createNode(SimFixture.node("race", Map.of(), List.of("other.io/first:NoSchedule",
+                TKE_TAINT + ":NoSchedule")));
+        f.sim.faults().latency("patch", "nodes", Duration.ofMillis(1500));
+        PodCidrController c = start(settings("10.244.0.0/16").removeTaints(TaintRule.parseList(TKE_TAINT)).build());
+        // while the controller's patch waits, someone else removes the first taint and adds one at the end
+        Thread.sleep(300);
+        f.sim.patch(ResourceType.NODES, null, "race", "application/json-patch+json",
+                "[{\"op\":\"remove\",\"path\":\"/spec/taints/0\"},"
+                        + "{\"op\":\"add\",\"path\":\"/spec/taints/-\",\"value\":{\"key\":\"other.io/late\","
+                        + "\"effect\":\"NoExecute\"}}]");
+        f.sim.faults().clear();
+        f.awaitAllAssigned(NodeSelector.all(), 1, WAIT);
+        SimFixture.await(WAIT, () -> !f.taintKeys("race").contains(TKE_TAINT), () -> "taint removal");
+        assertEquals(List.of("other.io/late"), f.taintKeys("race"), "the other writer's taint survives");
+        assertTrue(f.patches() >= 2, "the first patch failed its test and was retried");
+        f.assertInvariants(c, NodeSelector.all(), Set.of());
+    }
+
+    @Test
+    void dryRunWritesNothing() throws Exception {
+        f.sim.createNode(SimFixture.node("n", Map.of(), List.of(TKE_TAINT + ":NoSchedule")));
+        PodCidrController c = start(settings("10.244.0.0/16").dryRun(true)
+                .removeTaints(TaintRule.parseList(TKE_TAINT)).build());
+        SimFixture.await(WAIT, () -> c.queueDepth() == 0 && c.ipam().nodeCount() == 1, () -> "decision");
+        Thread.sleep(200);
+        assertEquals(0, f.patches());
+        assertEquals(0, f.sim.requests().count("create", "events"));
+        assertEquals(List.of(), f.podCidrs("n"));
+    }
+
+    @Test
+    void nodesOutsideTheSelectionKeepTheirSubnetsAndOccupySpace() throws Exception {
+        NodeSelector selector = NodeSelector.parse("[{\"key\":\"pool\",\"operator\":\"Exists\"}]");
+        f.sim.createNode(SimFixture.node("foreign", Map.of(), List.of(), "10.244.0.0/24"));
+        f.sim.createNode(SimFixture.node("mine", Map.of("pool", "a"), List.of()));
+        PodCidrController c = start(settings("10.244.0.0/23").nodeSelector(selector).build());
+        f.awaitAllAssigned(selector, 1, WAIT);
+        assertEquals(List.of("10.244.1.0/24"), f.podCidrs("mine"));
+        f.assertInvariants(c, selector, new HashSet<>());
+    }
+}
