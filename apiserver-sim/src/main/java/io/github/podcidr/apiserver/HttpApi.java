@@ -17,7 +17,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -32,14 +31,13 @@ import java.util.logging.Logger;
  */
 final class HttpApi implements HttpHandler {
   private static final Logger LOG = Logger.getLogger(HttpApi.class.getName());
-  private static final byte[] NEWLINE = {'\n'};
 
   private final Registry registry;
   private final ListPager pager;
   private final Faults faults;
   private final RequestCounters counters;
   private final CountDownLatch stopped;
-  private final SimSettings settings;
+  private final WatchStream watches;
   private volatile String serverAddress = "127.0.0.1:0";
 
   HttpApi(Registry registry, ListPager pager, Faults faults, RequestCounters counters, CountDownLatch stopped,
@@ -49,18 +47,11 @@ final class HttpApi implements HttpHandler {
     this.faults = faults;
     this.counters = counters;
     this.stopped = stopped;
-    this.settings = settings;
+    this.watches = new WatchStream(registry.store(), faults, stopped, settings);
   }
 
   void serverAddress(String address) {
     this.serverAddress = address;
-  }
-
-  /** What a resource path names. {@code name} null: the collection. {@code namespace} "": all or none. */
-  private record Target(ResourceType type, String namespace, String name, String subresource) {
-    String resourceLabel() {
-      return subresource == null ? type.plural() : type.plural() + "/" + subresource;
-    }
   }
 
   @Override
@@ -78,8 +69,8 @@ final class HttpApi implements HttpHandler {
       if (handleNonResource(ex, seg)) {
         return;
       }
-      Target target = route(seg);
-      String verb = verb(ex.getRequestMethod(), target, q);
+      ApiPath target = ApiPath.parse(seg);
+      String verb = target.verb(ex.getRequestMethod(), q);
       counters.increment(verb, target.resourceLabel());
       Duration delay = faults.latencyFor(verb, target.resourceLabel());
       if (!delay.isZero()) {
@@ -160,98 +151,23 @@ final class HttpApi implements HttpHandler {
     return true;
   }
 
-  private static Target route(List<String> seg) {
-    String group;
-    String version;
-    List<String> rest;
-    if (seg.get(0).equals("api") && seg.size() >= 3) {
-      group = "";
-      version = seg.get(1);
-      rest = seg.subList(2, seg.size());
-    } else if (seg.get(0).equals("apis") && seg.size() >= 4) {
-      group = seg.get(1);
-      version = seg.get(2);
-      rest = seg.subList(3, seg.size());
-    } else {
-      throw StatusException.pathNotFound();
-    }
-    if (rest.size() >= 3 && rest.get(0).equals("namespaces")) {
-      ResourceType t = ResourceType.find(group, version, rest.get(2));
-      if (t != null && t.namespaced() && rest.size() <= 5) {
-        String name = rest.size() >= 4 ? rest.get(3) : null;
-        String sub = rest.size() == 5 ? rest.get(4) : null;
-        return checkSub(new Target(t, rest.get(1), name, sub));
-      }
-      if (t == null && rest.size() == 3 && group.isEmpty()) {
-        // namespaces/<name>/<subresource>
-        return checkSub(new Target(ResourceType.NAMESPACES, "", rest.get(1), rest.get(2)));
-      }
-      throw StatusException.pathNotFound();
-    }
-    ResourceType t = ResourceType.find(group, version, rest.get(0));
-    if (t == null || rest.size() > 3 || (t.namespaced() && rest.size() > 1)) {
-      throw StatusException.pathNotFound();
-    }
-    return checkSub(new Target(t, "", rest.size() >= 2 ? rest.get(1) : null, rest.size() == 3 ? rest.get(2) : null));
-  }
-
-  private static Target checkSub(Target t) {
-    if (t.subresource != null && !(t.subresource.equals("status") && t.type.hasStatus())) {
-      throw StatusException.pathNotFound();
-    }
-    return t;
-  }
-
-  private static String verb(String method, Target t, Map<String, String> q) {
-    boolean collection = t.name == null;
-    switch (method) {
-      case "GET":
-        if (collection) {
-          return "true".equals(q.get("watch")) || "1".equals(q.get("watch")) ? "watch" : "list";
-        }
-        return "get";
-      case "POST":
-        if (!collection) {
-          throw StatusException.methodNotAllowed();
-        }
-        return "create";
-      case "PUT":
-        if (collection) {
-          throw StatusException.methodNotAllowed();
-        }
-        return "update";
-      case "PATCH":
-        if (collection) {
-          throw StatusException.methodNotAllowed();
-        }
-        return "patch";
-      case "DELETE":
-        if (t.subresource != null) {
-          throw StatusException.methodNotAllowed();
-        }
-        return collection ? "deletecollection" : "delete";
-      default:
-        throw StatusException.methodNotAllowed();
-    }
-  }
-
   // ------------------------------------------------------------------------------------------------ verbs
 
-  private Response serve(HttpExchange ex, String verb, Target t, Map<String, String> q, byte[] body)
+  private Response serve(HttpExchange ex, String verb, ApiPath t, Map<String, String> q, byte[] body)
       throws IOException, InterruptedException {
-    boolean allowed = t.subresource == null ? t.type.verbs().contains(verb)
+    boolean allowed = t.subresource() == null ? t.type().verbs().contains(verb)
         : List.of("get", "update", "patch").contains(verb);
     if (!allowed) {
       throw StatusException.methodNotAllowed();
     }
     boolean dryRun = q.containsKey("dryRun");
-    boolean status = "status".equals(t.subresource);
-    String ns = t.type.namespaced() ? t.namespace : "";
+    boolean status = "status".equals(t.subresource());
+    String ns = t.type().namespaced() ? t.namespace() : "";
     switch (verb) {
       case "get": {
-        StoredObject o = registry.store().get(t.type, ns, t.name);
+        StoredObject o = registry.store().get(t.type(), ns, t.name());
         if (o == null) {
-          throw StatusException.notFound(t.type, t.name);
+          throw StatusException.notFound(t.type(), t.name());
         }
         return new Response(200, withKind(o));
       }
@@ -259,38 +175,38 @@ final class HttpApi implements HttpHandler {
         writeList(ex, t, ns, q);
         return null;
       case "watch":
-        serveWatch(ex, t, ns, q);
+        watches.serve(ex, t, ns, q);
         return null;
       case "create": {
-        if (t.subresource != null) {
+        if (t.subresource() != null) {
           throw StatusException.methodNotAllowed();
         }
-        StoredObject o = registry.create(t.type, ns, Json.parseObject(body), dryRun);
+        StoredObject o = registry.create(t.type(), ns, Json.parseObject(body), dryRun);
         return new Response(201, withKind(o));
       }
       case "update":
-        return new Response(200, withKind(registry.update(t.type, ns, t.name, Json.parseObject(body), status,
+        return new Response(200, withKind(registry.update(t.type(), ns, t.name(), Json.parseObject(body), status,
             dryRun)));
       case "patch": {
         String contentType = ex.getRequestHeaders().getFirst("Content-Type");
-        return new Response(200, withKind(registry.patch(t.type, ns, t.name, contentType, body, status, dryRun)));
+        return new Response(200, withKind(registry.patch(t.type(), ns, t.name(), contentType, body, status, dryRun)));
       }
       case "delete": {
         JsonNode options = body.length == 0 ? null : Json.parse(body);
-        Registry.Deletion d = registry.delete(t.type, ns, t.name, options, dryRun);
+        Registry.Deletion d = registry.delete(t.type(), ns, t.name(), options, dryRun);
         if (d.pending()) {
           return new Response(200, withKind(d.object()));
         }
-        return new Response(200, Json.bytes(success(t.type, d.object())));
+        return new Response(200, Json.bytes(success(t.type(), d.object())));
       }
       case "deletecollection": {
         Selector sel = Selector.parse(q.get("labelSelector"), q.get("fieldSelector"));
-        List<Registry.Deletion> gone = registry.deleteCollection(t.type, ns, sel, dryRun);
+        List<Registry.Deletion> gone = registry.deleteCollection(t.type(), ns, sel, dryRun);
         List<StoredObject> objs = new ArrayList<>();
         gone.forEach(d -> objs.add(d.object()));
         ObjectNode list = Json.object();
-        list.put("kind", t.type.listKind());
-        list.put("apiVersion", t.type.apiVersion());
+        list.put("kind", t.type().listKind());
+        list.put("apiVersion", t.type().apiVersion());
         list.putObject("metadata").put("resourceVersion", Long.toString(registry.store().resourceVersion()));
         list.set("items", Registry.itemsArray(objs));
         return new Response(200, Json.bytes(list));
@@ -319,7 +235,7 @@ final class HttpApi implements HttpHandler {
     return s;
   }
 
-  private void writeList(HttpExchange ex, Target t, String ns, Map<String, String> q) throws IOException {
+  private void writeList(HttpExchange ex, ApiPath t, String ns, Map<String, String> q) throws IOException {
     Selector sel = Selector.parse(q.get("labelSelector"), q.get("fieldSelector"));
     long limit = 0;
     if (q.get("limit") != null && !q.get("limit").isEmpty()) {
@@ -329,7 +245,7 @@ final class HttpApi implements HttpHandler {
         throw StatusException.badRequest("limit: invalid value \"" + q.get("limit") + "\"");
       }
     }
-    ListPager.Page page = pager.list(t.type, ns, sel, q.get("resourceVersion"), q.get("resourceVersionMatch"),
+    ListPager.Page page = pager.list(t.type(), ns, sel, q.get("resourceVersion"), q.get("resourceVersionMatch"),
         limit, q.get("continue"));
     ObjectNode meta = Json.object();
     meta.put("resourceVersion", Long.toString(page.resourceVersion()));
@@ -339,7 +255,7 @@ final class HttpApi implements HttpHandler {
         meta.put("remainingItemCount", page.remaining());
       }
     }
-    String head = "{\"kind\":\"" + t.type.listKind() + "\",\"apiVersion\":\"" + t.type.apiVersion()
+    String head = "{\"kind\":\"" + t.type().listKind() + "\",\"apiVersion\":\"" + t.type().apiVersion()
         + "\",\"metadata\":" + Json.text(meta) + ",\"items\":[";
     ex.getResponseHeaders().set("Content-Type", "application/json");
     ex.sendResponseHeaders(200, 0);
@@ -355,111 +271,6 @@ final class HttpApi implements HttpHandler {
       }
       out.write("]}".getBytes(StandardCharsets.UTF_8));
     }
-  }
-
-  // ------------------------------------------------------------------------------------------------ watch
-
-  /**
-   * A watch stream as https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes
-   * describes: {@code 200}, chunked, one JSON event per line ({@code {"type":..,"object":..}}); a too old
-   * resourceVersion answers {@code 200} with a single ERROR event carrying a 410 Expired Status, as the watch cache
-   * does. Without resourceVersion (or with "0") the current objects come first as ADDED events.
-   */
-  private void serveWatch(HttpExchange ex, Target t, String ns, Map<String, String> q)
-      throws IOException, InterruptedException {
-    if (t.name != null) {
-      throw StatusException.methodNotAllowed();
-    }
-    Selector sel = Selector.parse(q.get("labelSelector"), q.get("fieldSelector"));
-    String rv = q.get("resourceVersion");
-    Long from = rv == null || rv.isEmpty() || rv.equals("0") ? null : ListPager.parseVersion(rv);
-    boolean bookmarks = "true".equals(q.get("allowWatchBookmarks"));
-    long timeoutSeconds = settings.defaultWatchTimeout.toSeconds();
-    if (q.get("timeoutSeconds") != null) {
-      try {
-        timeoutSeconds = Long.parseLong(q.get("timeoutSeconds"));
-      } catch (NumberFormatException e) {
-        throw StatusException.badRequest("timeoutSeconds: invalid value \"" + q.get("timeoutSeconds") + "\"");
-      }
-    }
-    Watcher w = new Watcher(t.type, ns, sel);
-    if (faults.dropWatchesAfter() >= 0) {
-      w.dropAfter(faults.dropWatchesAfter());
-    }
-    Store store = registry.store();
-    if (faults.takeExpireWatch()) {
-      w.fail(StatusException.tooOldResourceVersion(from == null ? 0 : from, store.resourceVersion()));
-    } else {
-      store.watch(w, from);
-    }
-    ex.getResponseHeaders().set("Content-Type", "application/json");
-    ex.sendResponseHeaders(200, 0);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
-    long bookmarkEvery = settings.bookmarkInterval.toNanos();
-    long nextBookmark = System.nanoTime() + bookmarkEvery;
-    OutputStream out = new BufferedOutputStream(ex.getResponseBody(), 1 << 16);
-    try {
-      while (stopped.getCount() > 0) {
-        Object item = w.pollNow();
-        if (item == null) {
-          out.flush();
-          long now = System.nanoTime();
-          if (now >= deadline) {
-            break;
-          }
-          if (bookmarks && now >= nextBookmark) {
-            store.atomically(() -> {
-              w.bookmark(store.resourceVersion());
-              return null;
-            });
-            nextBookmark = now + bookmarkEvery;
-          }
-          long wait = Math.min(deadline - now, Math.max(0, nextBookmark - now));
-          item = w.poll(Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(wait), 250)));
-          if (item == null) {
-            continue;
-          }
-        }
-        if (item instanceof WatchEvent e) {
-          writeEvent(out, e.type(), withKind(e.object()));
-          if (w.spendEvent()) {
-            break;
-          }
-        } else if (item instanceof Watcher.Bookmark b) {
-          if (bookmarks) {
-            writeEvent(out, "BOOKMARK", bookmarkObject(t.type, b.resourceVersion()));
-          }
-        } else if (item instanceof Watcher.Failure f) {
-          writeEvent(out, "ERROR", Json.bytes(f.status().toStatus()));
-          break;
-        } else {
-          break; // Close
-        }
-      }
-      out.flush();
-    } finally {
-      store.unwatch(w);
-      try {
-        out.close();
-      } catch (IOException ignored) {
-        // the client is gone
-      }
-      ex.close();
-    }
-  }
-
-  private static void writeEvent(OutputStream out, String type, byte[] object) throws IOException {
-    out.write(("{\"type\":\"" + type + "\",\"object\":").getBytes(StandardCharsets.UTF_8));
-    out.write(object);
-    out.write('}');
-    out.write(NEWLINE);
-  }
-
-  /** A bookmark carries only the kind and metadata.resourceVersion. */
-  private static byte[] bookmarkObject(ResourceType type, long rv) {
-    return ("{\"kind\":\"" + type.kind() + "\",\"apiVersion\":\"" + type.apiVersion()
-        + "\",\"metadata\":{\"resourceVersion\":\"" + rv + "\",\"creationTimestamp\":null}}")
-        .getBytes(StandardCharsets.UTF_8);
   }
 
   // ------------------------------------------------------------------------------------------------ output

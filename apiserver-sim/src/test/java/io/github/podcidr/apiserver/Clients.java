@@ -3,6 +3,7 @@ package io.github.podcidr.apiserver;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.models.V1Node;
 import io.kubernetes.client.util.Config;
 import java.io.IOException;
 import java.io.StringReader;
@@ -41,6 +42,12 @@ final class Clients {
     n.putObject("metadata").put("name", name).putObject("labels").put("kubernetes.io/hostname", name);
     n.putObject("spec");
     return n;
+  }
+
+  /** A deep copy of a client model object, through the client's own JSON. */
+  static V1Node copy(V1Node node) {
+    io.kubernetes.client.openapi.JSON json = new io.kubernetes.client.openapi.JSON();
+    return json.deserialize(json.serialize(node), V1Node.class);
   }
 
   /** The Status reason of a failed call, from its JSON body. */
