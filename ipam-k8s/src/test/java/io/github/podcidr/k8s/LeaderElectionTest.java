@@ -1,0 +1,116 @@
+package io.github.podcidr.k8s;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.podcidr.apiserver.ResourceType;
+import io.github.podcidr.ipam.Cidr;
+import io.github.podcidr.ipam.IpFamily;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two controller replicas, each with its own clients, against one simulated API server: only the leader writes, a
+ * graceful stop releases the Lease so the standby takes over in about one retry period, and a leader that cannot
+ * renew stops writing and reports the loss.
+ */
+class LeaderElectionTest {
+    private static final Duration LEASE = Duration.ofSeconds(3);
+    private static final Duration RENEW = Duration.ofSeconds(2);
+    private static final Duration RETRY = Duration.ofMillis(300);
+
+    private final SimFixture f = new SimFixture();
+    private final List<ControllerRunner> runners = new ArrayList<>();
+
+    /** Counts the subnets a replica wrote. */
+    static final class Counting implements ControllerMetrics {
+        final AtomicInteger assigned = new AtomicInteger();
+
+        @Override
+        public void assigned(String node, List<Cidr> cidrs) {
+            assigned.incrementAndGet();
+        }
+    }
+
+    @AfterEach
+    void tearDown() {
+        runners.forEach(ControllerRunner::close);
+        f.close();
+    }
+
+    private ControllerRunner replica(String identity, Counting metrics, AtomicInteger lost) throws Exception {
+        ControllerSettings settings = ControllerSettings.builder().clusterCidrs(List.of(Cidr.parse("10.244.0.0/16")))
+                .workers(2).build();
+        LeaderElectionSettings election = LeaderElectionSettings.defaults("kube-system", "podcidr-controller",
+                identity).withDurations(LEASE, RENEW, RETRY);
+        ControllerRunner r = new ControllerRunner(f.clients(), settings, election, metrics, lost::incrementAndGet);
+        runners.add(r);
+        r.start();
+        return r;
+    }
+
+    private String holder() {
+        ObjectNode lease = f.sim.get(ResourceType.LEASES, "kube-system", "podcidr-controller");
+        return lease == null ? null : lease.at("/spec/holderIdentity").asText(null);
+    }
+
+    @Test
+    void onlyTheLeaderWritesAndAGracefulStopHandsOverQuickly() throws Exception {
+        Counting ma = new Counting();
+        Counting mb = new Counting();
+        AtomicInteger lost = new AtomicInteger();
+        ControllerRunner a = replica("replica-a", ma, lost);
+        SimFixture.await(Duration.ofSeconds(10), () -> a.isLeader() && a.isReady(), () -> "a leads");
+        ControllerRunner b = replica("replica-b", mb, lost);
+        assertTrue(b.isReady(), "a standby is ready so that rollouts proceed");
+        f.createNodes("n", 20);
+        f.awaitAllAssigned(NodeSelector.all(), 1, Duration.ofSeconds(20));
+        assertEquals("replica-a", holder());
+        assertFalse(b.isLeader());
+        assertNull(b.controller());
+        SimFixture.await(Duration.ofSeconds(5), () -> ma.assigned.get() == 20, () -> "20 counted: " + ma.assigned);
+        assertEquals(0, mb.assigned.get(), "the standby wrote nothing");
+
+        long stopped = System.nanoTime();
+        a.close();
+        assertEquals("", holder() == null ? "" : holder(), "the lease is released on shutdown");
+        SimFixture.await(Duration.ofSeconds(10), () -> b.isLeader() && b.isReady(), () -> "b takes over");
+        Duration takeover = Duration.ofNanos(System.nanoTime() - stopped);
+        assertTrue(takeover.compareTo(LEASE) < 0, "took over in " + takeover.toMillis() + " ms, before a lease"
+                + " duration, because the lease was released");
+        assertEquals("replica-b", holder());
+        assertEquals(20, b.controller().restoreReport().adoptedSubnets(), "the new leader restored every subnet");
+
+        f.createNodes("m", 5);
+        f.awaitAllAssigned(NodeSelector.all(), 1, Duration.ofSeconds(20));
+        SimFixture.await(Duration.ofSeconds(5), () -> mb.assigned.get() == 5, () -> "5 counted: " + mb.assigned);
+        assertEquals(20, ma.assigned.get());
+        assertEquals(0, lost.get());
+        f.assertInvariants(b.controller(), NodeSelector.all(), Set.of());
+        assertEquals(List.of(IpFamily.IPV4), b.controller().ipam().families());
+    }
+
+    @Test
+    void aLeaderThatCannotRenewStopsWritingAndReportsTheLoss() throws Exception {
+        Counting ma = new Counting();
+        AtomicInteger lost = new AtomicInteger();
+        ControllerRunner a = replica("replica-a", ma, lost);
+        SimFixture.await(Duration.ofSeconds(10), () -> a.isLeader() && a.isReady(), () -> "a leads");
+        f.sim.faults().failRate("update", "leases", 1.0, 500).failRate("get", "leases", 1.0, 500);
+        SimFixture.await(Duration.ofSeconds(10), () -> lost.get() == 1, () -> "loss reported");
+        assertFalse(a.isLeader());
+        long writes = f.patches();
+        f.createNodes("after-loss", 3);
+        Thread.sleep(1000);
+        assertEquals(writes, f.patches(), "no write after the lease is lost");
+        assertEquals(List.of(), f.podCidrs("after-loss0"));
+    }
+}
