@@ -31,6 +31,18 @@ final class Discovery {
     return v;
   }
 
+  /** {@code GET /}: the served paths, as the real root document lists them. */
+  static ObjectNode rootPaths() {
+    ObjectNode root = Json.object();
+    ArrayNode paths = root.putArray("paths");
+    paths.add("/api").add("/api/v1").add("/apis");
+    for (String g : groups()) {
+      paths.add("/apis/" + g).add("/apis/" + g + "/v1");
+    }
+    paths.add("/healthz").add("/livez").add("/readyz").add("/version");
+    return root;
+  }
+
   static ObjectNode apiVersions(String serverAddress) {
     ObjectNode v = Json.object();
     v.put("kind", "APIVersions");

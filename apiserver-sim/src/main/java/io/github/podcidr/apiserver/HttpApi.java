@@ -110,15 +110,17 @@ final class HttpApi implements HttpHandler {
 
   private boolean handleNonResource(HttpExchange ex, List<String> seg) throws IOException {
     if (seg.isEmpty()) {
-      throw StatusException.pathNotFound();
+      send(ex, 200, Json.bytes(Discovery.rootPaths()));
+      return true;
     }
     String first = seg.get(0);
     if (seg.size() == 1 && List.of("healthz", "readyz", "livez").contains(first)) {
-      byte[] ok = "ok".getBytes(StandardCharsets.UTF_8);
-      ex.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
-      ex.sendResponseHeaders(200, ok.length);
-      ex.getResponseBody().write(ok);
-      ex.close();
+      sendText(ex, 200, "ok");
+      return true;
+    }
+    if (!first.equals("api") && !first.equals("apis") && !first.equals("version")) {
+      // Outside the API groups kube-apiserver's mux answers Go's plain-text 404, not a Status.
+      sendText(ex, 404, "404 page not found\n");
       return true;
     }
     if (!ex.getRequestMethod().equals("GET")) {
@@ -295,6 +297,15 @@ final class HttpApi implements HttpHandler {
   private static void send(HttpExchange ex, int code, byte[] body) throws IOException {
     ex.getResponseHeaders().set("Content-Type", "application/json");
     ex.sendResponseHeaders(code, body.length == 0 ? -1 : body.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(body);
+    }
+  }
+
+  private static void sendText(HttpExchange ex, int code, String text) throws IOException {
+    byte[] body = text.getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+    ex.sendResponseHeaders(code, body.length);
     try (OutputStream out = ex.getResponseBody()) {
       out.write(body);
     }

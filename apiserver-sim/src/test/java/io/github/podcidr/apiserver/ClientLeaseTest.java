@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.kubernetes.client.extended.event.EventType;
+import io.kubernetes.client.extended.event.legacy.EventRecorder;
+import io.kubernetes.client.extended.event.legacy.LegacyEventBroadcaster;
 import io.kubernetes.client.extended.leaderelection.LeaderElectionConfig;
 import io.kubernetes.client.extended.leaderelection.LeaderElector;
 import io.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
@@ -17,7 +20,9 @@ import io.kubernetes.client.openapi.models.CoreV1Event;
 import io.kubernetes.client.openapi.models.EventsV1Event;
 import io.kubernetes.client.openapi.models.V1Lease;
 import io.kubernetes.client.openapi.models.V1LeaseSpec;
+import io.kubernetes.client.openapi.models.V1EventSource;
 import io.kubernetes.client.openapi.models.V1Namespace;
+import io.kubernetes.client.openapi.models.V1Node;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1ObjectReference;
 import java.time.Duration;
@@ -112,6 +117,29 @@ class ClientLeaseTest {
     LeaseLock lock = new LeaseLock("kube-system", "podcidr", id, Clients.client(sim));
     return new LeaderElector(new LeaderElectionConfig(lock, Duration.ofSeconds(2), Duration.ofMillis(1500),
         Duration.ofMillis(300)));
+  }
+
+  @Test
+  void legacyEventRecorderCreatesThenAggregatesByStrategicMergePatch() throws Exception {
+    sim.createNode(Clients.node("n1"));
+    V1Node node = new CoreV1Api(client).readNode("n1").execute();
+    LegacyEventBroadcaster broadcaster = new LegacyEventBroadcaster(new CoreV1Api(client));
+    EventRecorder recorder = broadcaster.newRecorder(new V1EventSource().component("podcidr-controller"));
+    broadcaster.startRecording();
+    try {
+      recorder.event(node, EventType.Warning, "CIDRNotAvailable", "no CIDR left for %s", "n1");
+      Clients.await("event created", () -> sim.count(ResourceType.EVENTS) == 1);
+      recorder.event(node, EventType.Warning, "CIDRNotAvailable", "no CIDR left for %s", "n1");
+      Clients.await("event aggregated", () -> sim.list(ResourceType.EVENTS, "default").get(0).path("count")
+          .asInt() == 2);
+    } finally {
+      broadcaster.shutdown();
+    }
+    var event = sim.list(ResourceType.EVENTS, "default").get(0);
+    assertEquals("Node", event.at("/involvedObject/kind").asText());
+    assertEquals("no CIDR left for n1", event.path("message").asText());
+    assertEquals(1, sim.requests().count("create", "events"));
+    assertEquals(1, sim.requests().count("patch", "events"));
   }
 
   @Test

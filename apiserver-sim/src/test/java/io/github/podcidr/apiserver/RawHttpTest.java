@@ -65,6 +65,10 @@ class RawHttpTest {
     assertTrue(leases.path("resources").get(0).path("namespaced").asBoolean());
     assertEquals("APIGroup", json(send("GET", "/apis/events.k8s.io", null, null)).path("kind").asText());
     assertEquals(200, send("GET", "/healthz", null, null).statusCode());
+    assertTrue(json(send("GET", "/", null, null)).path("paths").toString().contains("/apis/coordination.k8s.io/v1"));
+    HttpResponse<String> unknown = send("GET", "/metrics/x", null, null);
+    assertEquals(404, unknown.statusCode());
+    assertEquals("404 page not found\n", unknown.body());
   }
 
   @Test
