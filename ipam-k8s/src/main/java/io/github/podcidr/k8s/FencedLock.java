@@ -11,24 +11,48 @@ import java.util.function.LongSupplier;
  * still safe: until {@code renewDeadline} after the start of the last successful renewal. The elector gives up
  * after that long without renewing, and a standby takes over only {@code leaseDuration} (longer) after the last
  * renewal it saw, so a write allowed here cannot overlap the next leader's writes (clocks aside, as in client-go).
+ *
+ * <p>It also works around kubernetes-client/java#4913: the client's elector measures a lease's expiry from the
+ * moment it first sees the record, so a replica that starts after the holder died waits a whole lease duration
+ * even when the lease expired long ago. A record whose renewal is older than twice the lease duration (its own or
+ * ours, whichever is longer; the margin absorbs clock skew between replicas) is reported as free, so the elector
+ * takes it at once. The take-over is still an optimistic update of the Lease read, so two replicas cannot both win.
  */
 final class FencedLock implements Lock, WriteFence {
     private final Lock delegate;
     private final long validNanos;
     private final LongSupplier nanoTime;
+    private final long leaseMillis;
+    private final LongSupplier wallMillis;
     /** System.nanoTime() when the last successful renewal as holder started; 0 when not holding. */
     private volatile long renewedAt;
     private volatile boolean holding;
 
-    FencedLock(Lock delegate, Duration renewDeadline, LongSupplier nanoTime) {
+    FencedLock(Lock delegate, Duration leaseDuration, Duration renewDeadline, LongSupplier nanoTime,
+               LongSupplier wallMillis) {
         this.delegate = delegate;
         this.validNanos = renewDeadline.toNanos();
         this.nanoTime = nanoTime;
+        this.leaseMillis = leaseDuration.toMillis();
+        this.wallMillis = wallMillis;
     }
 
     @Override
     public LeaderElectionRecord get() throws ApiException {
-        return delegate.get();
+        LeaderElectionRecord r = delegate.get();
+        if (r == null || r.getHolderIdentity() == null || r.getHolderIdentity().isEmpty() || r.getRenewTime() == null
+                || identity().equals(r.getHolderIdentity())) {
+            return r;
+        }
+        long lease = Math.max(leaseMillis, r.getLeaseDurationSeconds() * 1000L);
+        if (wallMillis.getAsLong() - r.getRenewTime().getTime() <= 2 * lease) {
+            return r;
+        }
+        // Long expired: report it as free (see the class comment).
+        LeaderElectionRecord free = new LeaderElectionRecord();
+        free.setLeaderTransitions(r.getLeaderTransitions());
+        free.setLeaseDurationSeconds(r.getLeaseDurationSeconds());
+        return free;
     }
 
     @Override

@@ -98,6 +98,22 @@ class LeaderElectionTest {
         assertEquals(List.of(IpFamily.IPV4), b.controller().ipam().families());
     }
 
+    /** kubernetes-client/java#4913: a lease whose holder died long ago is taken at once, not after a lease. */
+    @Test
+    void aLongExpiredLeaseIsTakenWithoutWaitingALeaseDuration() throws Exception {
+        ObjectNode lease = SimFixture.JSON.objectNode();
+        lease.putObject("metadata").put("name", "podcidr-controller").put("namespace", "kube-system");
+        lease.putObject("spec").put("holderIdentity", "ghost").put("leaseDurationSeconds", 3).put("leaseTransitions", 4)
+                .put("acquireTime", "2026-01-01T00:00:00.000000Z").put("renewTime", "2026-01-01T00:00:00.000000Z");
+        f.sim.create(ResourceType.LEASES, lease);
+        long t0 = System.nanoTime();
+        ControllerRunner a = replica("replica-a", new Counting(), new AtomicInteger());
+        SimFixture.await(Duration.ofSeconds(10), a::isLeader, () -> "a leads");
+        Duration took = Duration.ofNanos(System.nanoTime() - t0);
+        assertTrue(took.compareTo(LEASE) < 0, "took " + took.toMillis() + " ms");
+        assertEquals("replica-a", holder());
+    }
+
     @Test
     void aLeaderThatCannotRenewStopsWritingAndReportsTheLoss() throws Exception {
         Counting ma = new Counting();

@@ -236,4 +236,18 @@ class PodCidrControllerTest {
         assertEquals(List.of("10.244.1.0/24"), f.podCidrs("mine"));
         f.assertInvariants(c, selector, new HashSet<>());
     }
+
+    @Test
+    void aLabelChangeMovesANodeIntoTheSelection() throws Exception {
+        NodeSelector selector = NodeSelector.parse("[{\"key\":\"pool\",\"operator\":\"In\",\"values\":[\"a\"]}]");
+        f.sim.createNode(SimFixture.node("later", Map.of("pool", "b"), List.of()));
+        PodCidrController c = start(settings("10.244.0.0/16").nodeSelector(selector).build());
+        Thread.sleep(300);
+        assertEquals(List.of(), f.podCidrs("later"));
+        f.sim.patch(ResourceType.NODES, null, "later", "application/merge-patch+json",
+                "{\"metadata\":{\"labels\":{\"pool\":\"a\"}}}");
+        f.awaitAllAssigned(selector, 1, WAIT);
+        assertEquals(1, f.podCidrs("later").size());
+        f.assertInvariants(c, selector, Set.of());
+    }
 }
