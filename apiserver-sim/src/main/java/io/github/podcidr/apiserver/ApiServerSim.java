@@ -31,9 +31,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <pre>{@code
  * try (ApiServerSim sim = ApiServerSim.start()) {
  *   ApiClient client = Config.fromConfig(new StringReader(sim.kubeconfig()));   // or sim.writeKubeconfig(path)
- *   sim.createNode(new NodeGenerator(1).node(0));                              // set up state directly
+ *   new NodeGenerator(1).populate(sim, 100, 10);                               // set up state directly
  *   new CoreV1Api(client).patchNode(...);                                      // exercise over HTTP
- *   assertEquals("10.0.0.0/24", sim.getNode("node-000000").at("/spec/podCIDR").asText());
+ *   assertEquals("10.244.0.0/24", sim.getNode(NodeGenerator.name(0)).at("/spec/podCIDR").asText());
  *   assertEquals(1, sim.requests().count("patch", "nodes"));
  *   sim.faults().failNext("patch", "nodes", 1, 500);                          // inject faults
  * }
@@ -250,31 +250,24 @@ public final class ApiServerSim implements AutoCloseable {
   }
 
   /**
-   * Replaces an object as a PUT would (main resource and, for nodes, the status too, so tests can set any
-   * state); a {@code metadata.resourceVersion} in it is a precondition, none means unconditional.
+   * Replaces an object as a PUT would, except that spec, metadata and (for nodes) status are all written in one
+   * change, so tests can set any state with a single watch event; a {@code metadata.resourceVersion} in it is a
+   * precondition, none means unconditional.
    */
   public ObjectNode update(ResourceType type, ObjectNode object) {
     JsonNode meta = object.path("metadata");
     String ns = type.namespaced() ? textOr(meta.get("namespace"), "default") : "";
     String name = textOr(meta.get("name"), "");
-    return call(() -> {
-      StoredObject main = registry.update(type, ns, name, object, false, false);
-      if (!type.hasStatus() || !object.has("status")) {
-        return main;
-      }
-      ObjectNode withStatus = object.deepCopy();
-      ((ObjectNode) withStatus.get("metadata")).remove("resourceVersion");
-      return registry.update(type, ns, name, withStatus, true, false);
-    }).tree();
+    return call(() -> registry.update(type, ns, name, object, Registry.Part.ALL, false)).tree();
   }
 
   /**
-   * Patches an object as a PATCH would. {@code contentType}: {@code application/json-patch+json},
+   * Patches an object as a PATCH would (spec, metadata and status alike). {@code contentType}: {@code application/json-patch+json},
    * {@code application/merge-patch+json} or {@code application/strategic-merge-patch+json}.
    */
   public ObjectNode patch(ResourceType type, String namespace, String name, String contentType, String patch) {
     return call(() -> registry.patch(type, type.namespaced() ? namespace : "", name, contentType,
-        patch.getBytes(StandardCharsets.UTF_8), false, false)).tree();
+        patch.getBytes(StandardCharsets.UTF_8), Registry.Part.ALL, false)).tree();
   }
 
   /** Deletes as a DELETE would; with finalizers the object stays, marked with a deletionTimestamp. */

@@ -80,14 +80,18 @@ final class HttpApi implements HttpHandler {
       if (injected != null) {
         throw injected;
       }
-      boolean neverAnswer = faults.neverAnswer(verb, target.resourceLabel());
-      Response response = serve(ex, verb, target, q, body);
-      if (neverAnswer) {
+      if (faults.neverAnswer(verb, target.resourceLabel())) {
+        try {
+          serve(ex, verb, target, q, body);
+        } catch (StatusException failed) {
+          // the client learns nothing either way
+        }
         // The work is done; hold the connection without a response until the client gives up or we stop.
         stopped.await();
         ex.close();
         return;
       }
+      Response response = serve(ex, verb, target, q, body);
       if (response != null) {
         send(ex, response.code, response.body);
       }
@@ -163,7 +167,7 @@ final class HttpApi implements HttpHandler {
       throw StatusException.methodNotAllowed();
     }
     boolean dryRun = q.containsKey("dryRun");
-    boolean status = "status".equals(t.subresource());
+    Registry.Part part = "status".equals(t.subresource()) ? Registry.Part.STATUS : Registry.Part.MAIN;
     String ns = t.type().namespaced() ? t.namespace() : "";
     switch (verb) {
       case "get": {
@@ -187,11 +191,11 @@ final class HttpApi implements HttpHandler {
         return new Response(201, withKind(o));
       }
       case "update":
-        return new Response(200, withKind(registry.update(t.type(), ns, t.name(), Json.parseObject(body), status,
+        return new Response(200, withKind(registry.update(t.type(), ns, t.name(), Json.parseObject(body), part,
             dryRun)));
       case "patch": {
         String contentType = ex.getRequestHeaders().getFirst("Content-Type");
-        return new Response(200, withKind(registry.patch(t.type(), ns, t.name(), contentType, body, status, dryRun)));
+        return new Response(200, withKind(registry.patch(t.type(), ns, t.name(), contentType, body, part, dryRun)));
       }
       case "delete": {
         JsonNode options = body.length == 0 ? null : Json.parse(body);

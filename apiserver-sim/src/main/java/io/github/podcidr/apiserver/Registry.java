@@ -20,6 +20,9 @@ import java.util.UUID;
  * resourceVersion is always detected.
  */
 final class Registry {
+  /** Which part of an object an update writes: the main resource, the status subresource, or both (direct access). */
+  enum Part { MAIN, STATUS, ALL }
+
   /** Namespaces that exist in every cluster. */
   static final List<String> INITIAL_NAMESPACES = List.of("default", "kube-system", "kube-public", "kube-node-lease");
   private static final char[] GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789".toCharArray();
@@ -149,7 +152,7 @@ final class Registry {
   // ---------------------------------------------------------------------------------------------- update
 
   /** PUT: full replacement of the main resource or of the status subresource. */
-  StoredObject update(ResourceType type, String namespace, String name, ObjectNode body, boolean status,
+  StoredObject update(ResourceType type, String namespace, String name, ObjectNode body, Part part,
       boolean dryRun) {
     checkKind(type, body);
     ObjectNode meta = Json.child(body, "metadata");
@@ -167,13 +170,13 @@ final class Registry {
       if (rv != null && !rv.isEmpty() && !rv.equals(Long.toString(current.resourceVersion))) {
         throw StatusException.staleResourceVersion(type, name);
       }
-      return writeUpdate(type, current, body.deepCopy(), status, dryRun);
+      return writeUpdate(type, current, body.deepCopy(), part, dryRun);
     });
   }
 
   /** PATCH of the three types; the patched result is then handled exactly as an update. */
   StoredObject patch(ResourceType type, String namespace, String name, String contentType, byte[] patchBody,
-      boolean status, boolean dryRun) {
+      Part part, boolean dryRun) {
     String mediaType = contentType == null ? "" : contentType.split(";")[0].trim().toLowerCase();
     if (!mediaType.equals("application/json-patch+json") && !mediaType.equals("application/merge-patch+json")
         && !mediaType.equals("application/strategic-merge-patch+json")) {
@@ -213,7 +216,7 @@ final class Registry {
         throw StatusException.badRequest("the name of the object (" + patchedName + ") does not match the name on "
             + "the URL (" + name + ")");
       }
-      return writeUpdate(type, current, result, status, dryRun);
+      return writeUpdate(type, current, result, part, dryRun);
     });
   }
 
@@ -226,7 +229,7 @@ final class Registry {
   }
 
   /** Applies the strategy's update rules to {@code obj}, validates, and stores it unless nothing changed. */
-  private StoredObject writeUpdate(ResourceType type, StoredObject current, ObjectNode obj, boolean status,
+  private StoredObject writeUpdate(ResourceType type, StoredObject current, ObjectNode obj, Part part,
       boolean dryRun) {
     ObjectNode old = current.tree();
     ObjectNode oldMeta = (ObjectNode) old.get("metadata");
@@ -239,8 +242,8 @@ final class Registry {
       copyField(oldMeta, meta, f);
     }
     meta.remove("managedFields");
-    if (type.hasStatus()) {
-      if (status) {
+    if (type.hasStatus() && part != Part.ALL) {
+      if (part == Part.STATUS) {
         // Status subresource: spec and most metadata come from the stored object (ResetObjectMetaForStatus).
         copyField(old, obj, "spec");
         for (String f : List.of("labels", "annotations", "finalizers", "ownerReferences")) {
