@@ -7,7 +7,7 @@ import java.util.Objects;
 
 /**
  * A taint to remove from nodes, in the Go podcidr-controller's {@code --remove-taints} forms: {@code key} (any value
- * and effect), {@code key:Effect} (any value) or {@code key=value:Effect}, e.g.
+ * and effect), {@code key:Effect} (any value), {@code key=value:Effect}, or {@code key=value} (any effect), e.g.
  * {@code tke.cloud.tencent.com/eni-ip-unavailable}. Effects: {@code NoSchedule}, {@code PreferNoSchedule},
  * {@code NoExecute}.
  *
@@ -32,12 +32,12 @@ public record TaintRule(String key, String value, String effect) {
     /**
      * Parses one rule.
      *
-     * @param text {@code key}, {@code key:Effect} or {@code key=value:Effect}
+     * @param text {@code key}, {@code key:Effect}, {@code key=value} or {@code key=value:Effect}
      * @return the rule
      * @throws InvalidSettingException saying which part is wrong and what the three forms are
      */
     public static TaintRule parse(String text) {
-        String forms = "expected key, key:Effect or key=value:Effect with Effect one of NoSchedule,"
+        String forms = "expected key, key:Effect, key=value or key=value:Effect with Effect one of NoSchedule,"
                 + " PreferNoSchedule, NoExecute, e.g. tke.cloud.tencent.com/eni-ip-unavailable:NoSchedule";
         if (text == null || text.isBlank()) {
             throw new InvalidSettingException("taint rule is empty; " + forms);
@@ -60,9 +60,6 @@ public record TaintRule(String key, String value, String effect) {
         String value = null;
         int equals = keyValue.indexOf('=');
         if (equals >= 0) {
-            if (effect == null) {
-                throw new InvalidSettingException("taint rule \"" + text + "\" has a value but no effect; " + forms);
-            }
             key = keyValue.substring(0, equals);
             value = keyValue.substring(equals + 1);
             if (value.length() > 63 || !value.matches("([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")) {
@@ -79,7 +76,8 @@ public record TaintRule(String key, String value, String effect) {
     }
 
     /**
-     * Parses a comma-separated list of rules, as {@code --remove-taints} takes it; empty items are skipped.
+     * Parses a comma-separated list of rules, as {@code --remove-taints} takes it; items are trimmed and empty ones
+     * skipped, as the Go controller does.
      *
      * @param commaList the list, possibly empty or null
      * @return the rules in order
@@ -91,8 +89,9 @@ public record TaintRule(String key, String value, String effect) {
             return rules;
         }
         for (String item : commaList.split(",", -1)) {
-            if (!item.isEmpty()) {
-                rules.add(parse(item));
+            String trimmed = item.strip();
+            if (!trimmed.isEmpty()) {
+                rules.add(parse(trimmed));
             }
         }
         return List.copyOf(rules);

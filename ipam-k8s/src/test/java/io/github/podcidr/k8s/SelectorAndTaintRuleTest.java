@@ -100,6 +100,8 @@ class SelectorAndTaintRuleTest {
             a=x:NoSchedule                                      | a                                        | x | NoSchedule | true
             a=x:NoSchedule                                      | a                                        | y | NoSchedule | false
             a=:NoSchedule                                       | a                                        |   | NoSchedule | true
+            a=x                                                 | a                                        | x | NoExecute  | true
+            a=x                                                 | a                                        | y | NoExecute  | false
             """)
     void taintRulesMatchByKeyThenEffectThenValue(String rule, String key, String value, String effect,
                                                  boolean matches) {
@@ -109,8 +111,7 @@ class SelectorAndTaintRuleTest {
 
     @ParameterizedTest(name = "[{index}] {0}")
     @CsvSource(delimiter = '|', quoteCharacter = '\'', textBlock = """
-            'a:NoRun'           | 'has effect "NoRun"; expected key, key:Effect or key=value:Effect with Effect one of NoSchedule, PreferNoSchedule, NoExecute'
-            'a=b'               | 'has a value but no effect'
+            'a:NoRun'           | 'has effect "NoRun"; expected key, key:Effect, key=value or key=value:Effect with Effect one of NoSchedule, PreferNoSchedule, NoExecute'
             ' a'                | 'has leading or trailing spaces'
             'a b:NoSchedule'    | 'key "a b" has name "a b"'
             'a=b c:NoSchedule'  | 'has value "b c"'
@@ -124,7 +125,7 @@ class SelectorAndTaintRuleTest {
     @Test
     void taintListsSkipEmptyItems() {
         assertEquals(List.of(TaintRule.parse("a"), TaintRule.parse("b:NoExecute")),
-                TaintRule.parseList("a,,b:NoExecute,"));
+                TaintRule.parseList("a,, b:NoExecute ,"));
         assertEquals(List.of(), TaintRule.parseList(""));
         assertEquals(List.of(), TaintRule.parseList(null));
     }
