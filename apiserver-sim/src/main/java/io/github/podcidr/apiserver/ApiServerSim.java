@@ -88,6 +88,7 @@ public final class ApiServerSim implements AutoCloseable {
     return builder().start();
   }
 
+  /** Settings for a simulator: {@code ApiServerSim.builder().historyCapacity(100).start()}. */
   public static Builder builder() {
     return new Builder();
   }
@@ -104,7 +105,11 @@ public final class ApiServerSim implements AutoCloseable {
       return this;
     }
 
-    /** Changes retained per resource for watches resuming from a past resourceVersion (default 10,000). */
+    /**
+     * Changes retained per resource for watches resuming from a past resourceVersion (default 10,000). Each holds
+     * the object's version of that time, so under churn of large nodes this window costs up to its length times
+     * the object size.
+     */
     public Builder historyCapacity(int events) {
       if (events < 1) {
         throw new IllegalArgumentException("historyCapacity must be at least 1, got " + events);
@@ -140,6 +145,7 @@ public final class ApiServerSim implements AutoCloseable {
       return this;
     }
 
+    /** Starts the server; it listens as soon as this returns. */
     public ApiServerSim start() {
       return new ApiServerSim(s);
     }
@@ -147,6 +153,7 @@ public final class ApiServerSim implements AutoCloseable {
 
   // ------------------------------------------------------------------------------------------ endpoints
 
+  /** The TCP port listened on (127.0.0.1). */
   public int port() {
     return server.getAddress().getPort();
   }
@@ -156,6 +163,7 @@ public final class ApiServerSim implements AutoCloseable {
     return "http://127.0.0.1:" + port();
   }
 
+  /** {@link #baseUrl()} as a URI. */
   public URI baseUri() {
     return URI.create(baseUrl());
   }
@@ -245,6 +253,7 @@ public final class ApiServerSim implements AutoCloseable {
     return call(() -> registry.create(type, ns, object, false)).tree();
   }
 
+  /** {@link #create} of a node. */
   public ObjectNode createNode(ObjectNode node) {
     return create(ResourceType.NODES, node);
   }
@@ -275,6 +284,7 @@ public final class ApiServerSim implements AutoCloseable {
     call(() -> registry.delete(type, type.namespaced() ? namespace : "", name, null, false));
   }
 
+  /** {@link #delete} of a node. */
   public void deleteNode(String name) {
     delete(ResourceType.NODES, "", name);
   }

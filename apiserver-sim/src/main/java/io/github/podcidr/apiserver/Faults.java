@@ -108,7 +108,7 @@ public final class Faults {
   /**
    * The next {@code count} matching requests are carried out (a write is stored and watchers see it) but no
    * response is ever sent: the client times out not knowing whether its write happened. The connection stays open
-   * until the client gives up or the simulator stops.
+   * until the client gives up or the simulator stops. A list or watch so matched is held without being served.
    */
   public Faults applyButNeverAnswer(String verb, String resource, int count) {
     rules.add(new Rule(Kind.NEVER_ANSWER, verb, resource, count, 0, 0, null));

@@ -82,7 +82,9 @@ final class HttpApi implements HttpHandler {
       }
       if (faults.neverAnswer(verb, target.resourceLabel())) {
         try {
-          serve(ex, verb, target, q, body);
+          if (!verb.equals("list") && !verb.equals("watch")) { // those stream their own answer: just hold them
+            serve(ex, verb, target, q, body);
+          }
         } catch (StatusException failed) {
           // the client learns nothing either way
         }

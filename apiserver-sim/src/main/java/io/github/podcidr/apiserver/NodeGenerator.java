@@ -20,7 +20,8 @@ import java.util.SplittableRandom;
  * gen.populate(sim, 1000, 10);                              // nodes 0..999, the first 10 tainted
  * }</pre>
  * Node {@code i} is named {@link #name(int)}: an IPv4 address in 10.0.0.0/8, as TKE names nodes by their VPC IP.
- * Every node is a function of the seed and its index only.
+ * Every node is a function of the seed and its index only. Nodes are Jackson trees, not client model classes, so
+ * that the simulator needs no Kubernetes client at run time; {@code Json}-decode them into {@code V1Node} if needed.
  */
 public final class NodeGenerator {
   /** The taint TKE sets on a node whose ENI has no IP yet; the controller may be asked to remove it. */

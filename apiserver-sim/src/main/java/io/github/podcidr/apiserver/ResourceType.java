@@ -52,6 +52,7 @@ public enum ResourceType {
     return group;
   }
 
+  /** API version, {@code v1} for all served types. */
   public String version() {
     return version;
   }
@@ -61,6 +62,7 @@ public enum ResourceType {
     return group.isEmpty() ? version : group + "/" + version;
   }
 
+  /** Resource name in paths, counters and faults: {@code nodes}, {@code leases}, {@code events}... */
   public String plural() {
     return plural;
   }
@@ -69,6 +71,7 @@ public enum ResourceType {
     return singular;
   }
 
+  /** Object kind: {@code Node}, {@code Lease}, {@code Event}, {@code Namespace}. */
   public String kind() {
     return kind;
   }
@@ -77,6 +80,7 @@ public enum ResourceType {
     return kind + "List";
   }
 
+  /** True for leases and events; nodes and namespaces are cluster-scoped. */
   public boolean namespaced() {
     return namespaced;
   }

@@ -54,6 +54,20 @@ public final class ScaleCheck {
         watchers.add(t);
       }
 
+      long t0raw = System.nanoTime();
+      long rawBytes = 0;
+      int rawPages = 0;
+      String next = null;
+      do {
+        String url = sim.baseUrl() + "/api/v1/nodes?limit=500" + (next == null ? "" : "&continue=" + next);
+        byte[] body = new URL(url).openStream().readAllBytes();
+        rawBytes += body.length;
+        rawPages++;
+        next = Json.parse(body).path("metadata").path("continue").asText(null);
+      } while (next != null);
+      log("paged LIST over raw HTTP (server side only): %d pages, %.0f MiB, %.1f s", rawPages,
+          rawBytes / 1048576.0, seconds(t0raw));
+
       ApiClient client = Clients.client(sim);
       client.setReadTimeout(120_000);
       CoreV1Api api = new CoreV1Api(client);
