@@ -3,6 +3,8 @@ package io.github.podcidr.apiserver;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.informer.ResourceEventHandler;
 import io.kubernetes.client.informer.SharedIndexInformer;
@@ -10,9 +12,12 @@ import io.kubernetes.client.informer.SharedInformerFactory;
 import io.kubernetes.client.informer.cache.Lister;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.models.V1Lease;
+import io.kubernetes.client.openapi.models.V1LeaseList;
 import io.kubernetes.client.openapi.models.V1Node;
 import io.kubernetes.client.openapi.models.V1NodeList;
 import io.kubernetes.client.util.PatchUtils;
+import io.kubernetes.client.util.generic.GenericKubernetesApi;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterEach;
@@ -39,6 +44,24 @@ class ClientInformerTest {
   void stop() {
     factory.stopAllRegisteredInformers();
     sim.close();
+  }
+
+  @Test
+  void informerOnGenericKubernetesApiSyncsLeases() throws Exception {
+    for (int i = 0; i < 3; i++) {
+      ObjectNode lease = Json.object();
+      lease.putObject("metadata").put("name", "l" + i).put("namespace", i == 0 ? "default" : "kube-system");
+      sim.create(ResourceType.LEASES, lease);
+    }
+    SharedIndexInformer<V1Lease> informer = factory.sharedIndexInformerFor(
+        new GenericKubernetesApi<>(V1Lease.class,
+            V1LeaseList.class, "coordination.k8s.io", "v1", "leases", client),
+        V1Lease.class, 0);
+    factory.startAllRegisteredInformers();
+    Clients.await("lease informer synced", informer::hasSynced);
+    assertEquals(3, informer.getIndexer().list().size());
+    sim.delete(ResourceType.LEASES, "kube-system", "l1");
+    Clients.await("lease deletion seen", () -> informer.getIndexer().list().size() == 2);
   }
 
   @Test
