@@ -1,0 +1,92 @@
+package io.github.podcidr.controller;
+
+import io.github.podcidr.k8s.ApiClientFactory;
+import io.github.podcidr.k8s.ControllerRunner;
+import io.prometheus.client.CollectorRegistry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running controller: the {@link ControllerRunner} (leader election, then the controller), its metrics and its
+ * HTTP endpoints. {@link #close()} is the graceful stop: no new work, in-flight writes finish, the Lease is released,
+ * then the endpoints close.
+ */
+final class ControllerApp implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ControllerApp.class);
+
+    private final ControllerRunner runner;
+    private final PrometheusMetrics metrics;
+    private final HttpEndpoints endpoints;
+
+    private ControllerApp(ControllerRunner runner, PrometheusMetrics metrics, HttpEndpoints endpoints) {
+        this.runner = runner;
+        this.metrics = metrics;
+        this.endpoints = endpoints;
+    }
+
+    /**
+     * Starts the endpoints, then the runner (which campaigns in the background).
+     *
+     * @param flags the checked flags
+     * @param clients makes API clients
+     * @param registry where metrics go and what /metrics serves
+     * @param onLeadershipLost called once if the Lease is lost other than by {@link #close()}
+     * @return the running app
+     * @throws IOException if an address cannot be bound or a client cannot be made
+     */
+    static ControllerApp start(ControllerFlags flags, ApiClientFactory clients, CollectorRegistry registry,
+                               Runnable onLeadershipLost) throws IOException {
+        ControllerRunner[] holder = new ControllerRunner[1];
+        PrometheusMetrics metrics = new PrometheusMetrics(registry, () -> holder[0]);
+        ControllerRunner runner = new ControllerRunner(clients, flags.settings(), flags.election(), metrics,
+                onLeadershipLost);
+        holder[0] = runner;
+        HttpEndpoints endpoints;
+        try {
+            endpoints = HttpEndpoints.start(flags.metricsAddress(), flags.healthProbeAddress(), registry,
+                    runner::isHealthy, runner::isReady);
+        } catch (IOException e) {
+            metrics.close();
+            throw e;
+        }
+        ControllerApp app = new ControllerApp(runner, metrics, endpoints);
+        try {
+            runner.start();
+        } catch (IOException | RuntimeException e) {
+            app.close();
+            throw e;
+        }
+        LOG.info("started cluster_cidrs={} node_mask_ipv4={} node_mask_ipv6={} reserved={} workers={} dry_run={}"
+                        + " leader_elect={} lease={}/{} identity={} metrics={} probes={}",
+                flags.settings().clusterCidrs(), flags.settings().nodeMaskIpv4(), flags.settings().nodeMaskIpv6(),
+                flags.settings().reservedCidrs(), flags.settings().workers(), flags.settings().dryRun(),
+                flags.election().enabled(), flags.election().namespace(), flags.election().leaseName(),
+                flags.election().identity(), endpoints.metricsAddress(), endpoints.probeAddress());
+        return app;
+    }
+
+    ControllerRunner runner() {
+        return runner;
+    }
+
+    InetSocketAddress metricsAddress() {
+        return endpoints.metricsAddress();
+    }
+
+    InetSocketAddress probeAddress() {
+        return endpoints.probeAddress();
+    }
+
+    /** Graceful stop; idempotent. */
+    @Override
+    public synchronized void close() {
+        try {
+            runner.close();
+        } finally {
+            endpoints.close();
+            metrics.close();
+        }
+    }
+}

@@ -1,0 +1,405 @@
+package io.github.podcidr.controller;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.podcidr.apiserver.ApiServerSim;
+import io.github.podcidr.apiserver.NodeGenerator;
+import io.github.podcidr.apiserver.ResourceType;
+import io.github.podcidr.ipam.Cidr;
+import io.github.podcidr.ipam.IpFamily;
+import io.github.podcidr.ipam.NodeAssignment;
+import io.github.podcidr.ipam.NodeIpam;
+import io.github.podcidr.ipam.NodeReport;
+import io.github.podcidr.ipam.PoolExhaustedException;
+import io.github.podcidr.ipam.PoolStats;
+import io.github.podcidr.ipam.RestoreReport;
+import io.github.podcidr.k8s.ControllerRunner;
+import io.github.podcidr.k8s.ControllerSettings;
+import io.github.podcidr.k8s.LeaderElectionSettings;
+import io.github.podcidr.k8s.NodeSelector;
+import io.github.podcidr.k8s.TaintRule;
+import io.kubernetes.client.openapi.models.V1Taint;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code demo}: the controller's main job on an embedded cluster. Starts an in-memory API server (apiserver-sim)
+ * with realistic TKE nodes, some tainted with {@code tke.cloud.tencent.com/eni-ip-unavailable}, a few already holding
+ * pod CIDRs and one holding a duplicate of another's; runs the real {@link ControllerRunner} against it over HTTP,
+ * with leader election, as in a cluster; shows progress; prints a summary. Exit 0 only if every selected node ends
+ * with one pod CIDR per family.
+ */
+final class DemoCommand {
+    static final String DEMO_CLUSTER_IPV4 = "10.244.0.0/16";
+    static final String DEMO_CLUSTER_IPV6 = "fd00:10:244::/48";
+    /** Nodes created with pod CIDRs already set (the duplicate comes on top). */
+    static final int PRESET_NODES = 3;
+    /** The longest IPv4 node mask the demo picks on its own: a /28 still holds 14 pods. */
+    static final int LONGEST_AUTO_MASK = 28;
+    static final Duration DEMO_RETRY_PERIOD = Duration.ofSeconds(1);
+
+    private DemoCommand() {
+    }
+
+    static FlagSet flagSet() {
+        FlagSet f = new FlagSet("demo");
+        f.add("nodes", FlagSet.Kind.INT, "2000", "nodes in the embedded cluster")
+                .add("tainted", FlagSet.Kind.INT, "500", "of which carry the TKE taint"
+                        + " tke.cloud.tencent.com/eni-ip-unavailable:NoSchedule")
+                .add("dual-stack", FlagSet.Kind.BOOL, "false", "add the IPv6 range " + DEMO_CLUSTER_IPV6
+                        + " (one /64 per node)");
+        ClusterRanges.addFlags(f, DEMO_CLUSTER_IPV4);
+        f.add("node-selector", FlagSet.Kind.STRING, "", "JSON matchExpressions of the nodes that get pod CIDRs")
+                .add("remove-taints", FlagSet.Kind.LIST, NodeGenerator.TKE_ENI_TAINT_KEY, "taints to remove")
+                .add("workers", FlagSet.Kind.INT, String.valueOf(ControllerSettings.DEFAULT_WORKERS),
+                        "reconcile threads")
+                .add("kube-api-qps", FlagSet.Kind.FLOAT, "-1", "client-side rate limit; -1: none (the embedded"
+                        + " server is in this process)")
+                .add("kube-api-burst", FlagSet.Kind.INT, "100", "burst of the rate limit")
+                .add("timeout", FlagSet.Kind.DURATION, "2m", "give up if the nodes have not converged by then")
+                .add("log-format", FlagSet.Kind.STRING, "text", "text or json")
+                .add("log-level", FlagSet.Kind.STRING, "warn", "the controller's log level");
+        return f;
+    }
+
+    /** The checked demo configuration. */
+    private record Config(int nodes, int tainted, ClusterRanges ranges, ControllerSettings settings, double qps,
+                          int burst, Duration timeout, String autoMaskNote) {
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        FlagSet flags = flagSet();
+        FlagSet.Values v = flags.parse(args);
+        if (v.help()) {
+            flags.printHelp(out, "java -jar podcidr-controller.jar demo [flags]");
+            return 0;
+        }
+        Config config = read(v);
+        if (config == null) {
+            Main.printErrors(err, "demo", v.errors());
+            return Main.EXIT_CONFIG;
+        }
+        ControllerFlags.CommonFlags common = ControllerFlags.CommonFlags.read(v, "warn");
+        Logging.configure(common.logFormat(), common.logLevel());
+        try {
+            return new Run(config, out).call();
+        } catch (IOException e) {
+            err.println("demo: " + e);
+            return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 1;
+        }
+    }
+
+    private static Config read(FlagSet.Values v) {
+        int nodes = v.integer("nodes", 2000, "2000");
+        if (nodes < 1 || nodes > 200_000) {
+            v.error("nodes", v.raw("nodes"), "must be within 1..200000; e.g. --nodes=2000");
+        }
+        int tainted = v.integer("tainted", 500, "500");
+        if (tainted < 0 || tainted > Math.max(nodes, 0)) {
+            v.error("tainted", v.raw("tainted"), "must be within 0..--nodes (" + nodes + "); e.g. --tainted="
+                    + Math.max(0, nodes / 4));
+        }
+        boolean dual = v.bool("dual-stack", false);
+        List<String> cluster = dual ? List.of(DEMO_CLUSTER_IPV4, DEMO_CLUSTER_IPV6) : List.of(DEMO_CLUSTER_IPV4);
+        ClusterRanges ranges = ClusterRanges.read(v, cluster, true);
+        ControllerFlags.CommonFlags common = ControllerFlags.CommonFlags.read(v, "warn");
+        double qps = v.decimal("kube-api-qps", ControllerFlags.UNLIMITED_QPS, "-1");
+        if (qps <= 0 && qps != ControllerFlags.UNLIMITED_QPS) {
+            v.error("kube-api-qps", v.raw("kube-api-qps"), "must be positive, or -1 for no limit; e.g."
+                    + " --kube-api-qps=50");
+        }
+        int burst = v.integer("kube-api-burst", 100, "100");
+        if (burst < 1) {
+            v.error("kube-api-burst", v.raw("kube-api-burst"), "must be at least 1; e.g. --kube-api-burst=100");
+        }
+        Duration timeout = v.duration("timeout", Duration.ofMinutes(2), "2m");
+        if (!v.errors().isEmpty() || ranges == null || common == null) {
+            return null;
+        }
+        String note = null;
+        boolean maskGiven = v.has("node-cidr-mask-size") || v.has("node-cidr-mask-size-ipv4");
+        if (!maskGiven && ranges.cluster().stream().anyMatch(c -> c.family() == IpFamily.IPV4)) {
+            int mask = ranges.maskIpv4();
+            while (ipv4Capacity(ranges.withMaskIpv4(mask)) < nodes && mask < LONGEST_AUTO_MASK) {
+                mask++;
+            }
+            if (mask != ranges.maskIpv4()) {
+                note = "node mask /" + mask + " chosen so that " + String.format("%,d", nodes) + " nodes fit (set"
+                        + " --node-cidr-mask-size to choose)";
+                ranges = ranges.withMaskIpv4(mask);
+            }
+        }
+        if (!v.has("remove-taints")) {
+            common = new ControllerFlags.CommonFlags(common.selector(),
+                    TaintRule.parseList(NodeGenerator.TKE_ENI_TAINT_KEY), common.workers(), common.logFormat(),
+                    common.logLevel());
+        }
+        ControllerSettings settings = common.settings(ranges, false);
+        return new Config(nodes, tainted, ranges, settings, qps, burst, timeout, note);
+    }
+
+    private static long ipv4Capacity(ClusterRanges ranges) {
+        long total = 0;
+        for (PoolStats s : ranges.newIpam().stats()) {
+            if (s.family() == IpFamily.IPV4) {
+                total += s.free();
+            }
+        }
+        return total;
+    }
+
+    /** One run of the demo. */
+    private static final class Run {
+        private final Config config;
+        private final PrintStream out;
+        private final List<IpFamily> families;
+        private int selected;
+        private int expectedTaints;
+        private int preset;
+        private int presetNodes;
+        private List<PoolStats> poolStats;
+        private RestoreReport restoreReport;
+        private long closeStarted;
+        private long startedAt;
+
+        Run(Config config, PrintStream out) {
+            this.config = config;
+            this.out = out;
+            this.families = config.settings().newIpam().families();
+        }
+
+        int call() throws IOException, InterruptedException {
+            long t0 = System.nanoTime();
+            try (ApiServerSim sim = ApiServerSim.start()) {
+                populate(sim);
+                long populated = System.nanoTime();
+                out.printf("demo: %,d nodes in an embedded API server at %s (%,d tainted %s, %d with pod CIDRs"
+                                + " already, one of them a duplicate); cluster %s%n", config.nodes(), sim.baseUrl(),
+                        config.tainted(), NodeGenerator.TKE_ENI_TAINT_KEY, presetNodes, describe(config.ranges()));
+                if (config.autoMaskNote() != null) {
+                    out.println("demo: " + config.autoMaskNote());
+                }
+                DemoMetrics metrics = new DemoMetrics();
+                // the defaults but a shorter retry period: the client's elector waits one retry period after
+                // creating the Lease before it starts leading, and the demo should not sit idle for 2 s (whole seconds: the
+                // elector waits retryPeriod.getSeconds() for its threads on close, and warns at 0)
+                LeaderElectionSettings election = LeaderElectionSettings.defaults("kube-system",
+                        "podcidr-controller", "demo-controller").withDurations(Duration.ofSeconds(15),
+                        Duration.ofSeconds(10), DEMO_RETRY_PERIOD);
+                ControllerRunner runner = new ControllerRunner(KubeClients.ofText(sim.kubeconfig(), config.qps(),
+                        config.burst()), config.settings(), election, metrics, () -> { });
+                long started = System.nanoTime();
+                startedAt = started;
+                long readyAt = 0;
+                boolean converged = false;
+                Progress progress = new Progress(out, Progress.isTerminal(), selected);
+                long target = selected - preset;
+                try {
+                    runner.start();
+                    long deadline = started + config.timeout().toNanos();
+                    while (System.nanoTime() < deadline) {
+                        if (readyAt == 0 && runner.controller() != null && runner.controller().isReady()) {
+                            readyAt = System.nanoTime();
+                        }
+                        long done = Math.min(selected, preset + metrics.nodesAssigned.get());
+                        progress.update(done, metrics.taintsRemoved.get(), expectedTaints,
+                                (System.nanoTime() - started) / 1_000_000);
+                        if (metrics.nodesAssigned.get() >= target && metrics.taintsRemoved.get() >= expectedTaints
+                                && unassigned(sim, config.settings().nodeSelector()).isEmpty()) {
+                            converged = true;
+                            break;
+                        }
+                        Thread.sleep(metrics.nodesAssigned.get() >= target ? 200 : 50);
+                    }
+                    progress.finish();
+                    if (runner.controller() != null) {
+                        poolStats = runner.controller().ipam().stats();
+                        restoreReport = runner.controller().restoreReport();
+                    }
+                } finally {
+                    closeStarted = System.nanoTime();
+                    runner.close();
+                }
+                long finished = System.nanoTime();
+                List<String> missing = unassigned(sim, config.settings().nodeSelector());
+                summary(sim, metrics, runner, missing, populated - t0, readyAt == 0 ? -1 : readyAt - started,
+                        finished - started, converged);
+                return missing.isEmpty() ? 0 : 1;
+            }
+        }
+
+        /** Creates the nodes: tainted ones spread evenly, a few with pod CIDRs, one holding a duplicate. */
+        private void populate(ApiServerSim sim) {
+            int n = config.nodes();
+            NodeGenerator gen = new NodeGenerator(42);
+            Map<Integer, List<String>> presets = presetCidrs(n);
+            List<TaintRule> rules = config.settings().removeTaints();
+            V1Taint eni = new V1Taint().key(NodeGenerator.TKE_ENI_TAINT_KEY).effect("NoSchedule");
+            boolean taintRemovable = rules.stream().anyMatch(r -> r.matches(eni));
+            NodeSelector selector = config.settings().nodeSelector();
+            for (int i = 0; i < n; i++) {
+                // spread the tainted nodes evenly: node i is tainted when the running share crosses an integer
+                boolean tainted = (long) (i + 1) * config.tainted() / n > (long) i * config.tainted() / n;
+                List<String> cidrs = presets.getOrDefault(i, List.of());
+                ObjectNode node = gen.node(i, tainted, cidrs.toArray(String[]::new));
+                sim.createNode(node);
+                boolean isSelected = selector.matches(labels(node));
+                if (isSelected) {
+                    selected++;
+                    if (!cidrs.isEmpty()) {
+                        preset++;
+                    }
+                }
+                if (tainted && taintRemovable) {
+                    expectedTaints++;
+                }
+            }
+        }
+
+        /** Pod CIDRs for a few nodes, taken from the pools as the controller would hand them out, plus a copy. */
+        private Map<Integer, List<String>> presetCidrs(int n) {
+            Map<Integer, List<String>> out = new HashMap<>();
+            if (n < 10) {
+                return out;
+            }
+            NodeIpam scratch = config.settings().newIpam();
+            List<List<String>> picked = new ArrayList<>();
+            try {
+                for (int i = 0; picked.size() < PRESET_NODES; i++) {
+                    NodeAssignment a = scratch.assign("scratch-" + i);
+                    if (i % 7 == 3) {
+                        picked.add(a.podCidrs());
+                    }
+                }
+            } catch (PoolExhaustedException e) {
+                // a tiny pool: fewer presets
+            }
+            for (int k = 0; k < picked.size(); k++) {
+                out.put((k + 1) * n / (PRESET_NODES + 1), picked.get(k));
+            }
+            presetNodes = out.size() + (picked.isEmpty() ? 0 : 1);
+            if (!picked.isEmpty()) {
+                out.put(n - 1, picked.get(0)); // the last node claims the first preset node's subnets
+            }
+            return out;
+        }
+
+        private static Map<String, String> labels(JsonNode node) {
+            Map<String, String> labels = new HashMap<>();
+            node.at("/metadata/labels").fields().forEachRemaining(e -> labels.put(e.getKey(), e.getValue().asText()));
+            return labels;
+        }
+
+        /** Selected nodes without one pod CIDR per family, from what the API server holds. */
+        private List<String> unassigned(ApiServerSim sim, NodeSelector selector) {
+            List<String> missing = new ArrayList<>();
+            for (ObjectNode n : sim.list(ResourceType.NODES, null)) {
+                if (!selector.matches(labels(n))) {
+                    continue;
+                }
+                JsonNode cidrs = n.at("/spec/podCIDRs");
+                boolean ok = cidrs instanceof ArrayNode a && a.size() == families.size();
+                for (int i = 0; ok && i < families.size(); i++) {
+                    ok = Cidr.isValid(cidrs.get(i).asText())
+                            && Cidr.parse(cidrs.get(i).asText()).family() == families.get(i);
+                }
+                if (!ok) {
+                    missing.add(n.at("/metadata/name").asText());
+                }
+            }
+            return missing;
+        }
+
+        private void summary(ApiServerSim sim, DemoMetrics m, ControllerRunner runner, List<String> missing,
+                             long populateNanos, long readyNanos, long elapsedNanos, boolean converged) {
+            long patches = sim.requests().count("patch", "nodes");
+            out.println();
+            out.println("Summary");
+            row("nodes", String.format("%,d (%,d selected, %,d tainted, %d with pod CIDRs at start)", config.nodes(),
+                    selected, config.tainted(), preset));
+            StringBuilder subnets = new StringBuilder(String.format("IPv4 %,d", m.ipv4.get()));
+            if (families.contains(IpFamily.IPV6)) {
+                subnets.append(String.format(", IPv6 %,d", m.ipv6.get()));
+            }
+            row("subnets assigned", subnets + String.format(" (to %,d nodes)", m.nodesAssigned.get()));
+            row("taints removed", String.format("%,d of %,d", m.taintsRemoved.get(), expectedTaints));
+            List<String> problems = new ArrayList<>();
+            if (restoreReport != null) {
+                for (NodeReport r : restoreReport.problems()) {
+                    for (NodeReport.Duplicate d : r.duplicates()) {
+                        problems.add("duplicate " + d.cidr() + ": " + r.node() + " holds the subnet of "
+                                + d.holder());
+                    }
+                    if (!r.duplicates().isEmpty() || problems.size() > 5) {
+                        continue;
+                    }
+                    problems.add(r.node() + ": " + r);
+                }
+            }
+            row("conflicts found", String.format("%d node%s with conflicting pod CIDRs%s (events and"
+                            + " podcidr_cidr_conflicts_total: %s)", problems.size(), problems.size() == 1 ? "" : "s",
+                    problems.isEmpty() ? "" : ": " + String.join("; ", problems), m.conflicts()));
+            if (!m.writeFailures().isEmpty()) {
+                row("write failures", m.writeFailures().toString());
+            }
+            row("API writes", String.format("%,d node patches, %.3f per node; %,d requests in all %s", patches,
+                    (double) patches / config.nodes(), sim.requests().total(), sim.requests().snapshot()));
+            row("elapsed", String.format("%.2f s from start to every node done (ready after %s), %.2f s graceful"
+                            + " stop, %.2f s creating the nodes", (closeStarted - startedAt) / 1e9,
+                    readyNanos < 0 ? "never" : String.format("%.2f s", readyNanos / 1e9),
+                    (elapsedNanos - (closeStarted - startedAt)) / 1e9, populateNanos / 1e9));
+            for (PoolStats s : poolStats != null ? poolStats : usage(sim)) {
+                row("pool usage", String.format("%s /%d: %,d of %,d subnets used (%.1f%%), %,d free, %,d reserved",
+                        s.cluster(), s.nodePrefixLength(), s.allocated(), s.capacity(),
+                        100.0 * s.allocated() / s.capacity(), s.free(), s.reserved()));
+            }
+            String lease = leaseHolder(sim);
+            row("lease", "kube-system/podcidr-controller holder after stop: "
+                    + (lease.isEmpty() ? "none (released)" : lease));
+            if (missing.isEmpty()) {
+                row("result", "OK: every selected node has one pod CIDR per family");
+            } else {
+                row("result", String.format("FAILED: %,d selected nodes lack pod CIDRs%s, e.g. %s", missing.size(),
+                        converged ? "" : " after " + GoDuration.format(config.timeout()),
+                        missing.subList(0, Math.min(5, missing.size()))));
+            }
+        }
+
+        /** Pool usage as the API server holds it (the controller's own view is gone once it stopped). */
+        private List<PoolStats> usage(ApiServerSim sim) {
+            NodeIpam ipam = config.settings().newIpam();
+            for (ObjectNode n : sim.list(ResourceType.NODES, null)) {
+                List<String> cidrs = new ArrayList<>();
+                n.at("/spec/podCIDRs").forEach(c -> cidrs.add(c.asText()));
+                ipam.adopt(n.at("/metadata/name").asText(), cidrs);
+            }
+            return ipam.stats();
+        }
+
+        private static String leaseHolder(ApiServerSim sim) {
+            ObjectNode lease = sim.get(ResourceType.LEASES, "kube-system", "podcidr-controller");
+            return lease == null ? "" : lease.at("/spec/holderIdentity").asText("");
+        }
+
+        private void row(String name, String value) {
+            out.printf("  %-18s %s%n", name, value);
+        }
+
+        private static String describe(ClusterRanges r) {
+            List<String> parts = new ArrayList<>();
+            for (Cidr c : r.cluster()) {
+                parts.add(c + " /" + r.maskOf(c));
+            }
+            return String.join(", ", parts) + (r.reserved().isEmpty() ? "" : ", reserved " + r.reserved());
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package io.github.podcidr.controller;
+
+import io.github.podcidr.k8s.ApiClientFactory;
+import io.kubernetes.client.monitoring.Monitoring;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.util.ClientBuilder;
+import io.kubernetes.client.util.KubeConfig;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Makes the controller's API clients: a fresh {@link ApiClient} per call (the controller needs several with
+ * different timeouts), from the in-cluster service account or a kubeconfig, each with the shared client-side rate
+ * limit and, optionally, client-java's Prometheus request metrics ({@code k8s_java_*}, in the default registry).
+ */
+final class KubeClients implements ApiClientFactory {
+    /** Where a kubeconfig comes from: a file read at each call (so a rotated token is picked up), or text. */
+    private final Path kubeconfigFile;
+    private final String kubeconfigText;
+    private final TokenBucket bucket;
+    private final boolean requestMetrics;
+
+    private KubeClients(Path kubeconfigFile, String kubeconfigText, TokenBucket bucket, boolean requestMetrics) {
+        this.kubeconfigFile = kubeconfigFile;
+        this.kubeconfigText = kubeconfigText;
+        this.bucket = bucket;
+        this.requestMetrics = requestMetrics;
+    }
+
+    /**
+     * Clients from a kubeconfig file, or the in-cluster configuration when {@code kubeconfig} is null.
+     *
+     * @param kubeconfig path or null
+     * @param qps requests per second, or {@link ControllerFlags#UNLIMITED_QPS}
+     * @param burst bucket size
+     * @param requestMetrics whether to install client-java's request metrics
+     * @return the factory
+     */
+    static KubeClients of(String kubeconfig, double qps, int burst, boolean requestMetrics) {
+        return new KubeClients(kubeconfig == null ? null : Path.of(kubeconfig), null, bucket(qps, burst),
+                requestMetrics);
+    }
+
+    /**
+     * Clients from kubeconfig text (the demo's embedded API server).
+     *
+     * @param kubeconfig the kubeconfig
+     * @param qps requests per second, or {@link ControllerFlags#UNLIMITED_QPS}
+     * @param burst bucket size
+     * @return the factory
+     */
+    static KubeClients ofText(String kubeconfig, double qps, int burst) {
+        return new KubeClients(null, kubeconfig, bucket(qps, burst), false);
+    }
+
+    private static TokenBucket bucket(double qps, int burst) {
+        return qps == ControllerFlags.UNLIMITED_QPS ? null : new TokenBucket(qps, burst);
+    }
+
+    /** Tells whether the process runs in a pod (the in-cluster configuration can work). */
+    static boolean inCluster() {
+        String host = System.getenv("KUBERNETES_SERVICE_HOST");
+        return host != null && !host.isBlank();
+    }
+
+    @Override
+    public ApiClient create() throws IOException {
+        ApiClient client;
+        if (kubeconfigText != null) {
+            client = fromKubeconfig(new StringReader(kubeconfigText), null);
+        } else if (kubeconfigFile != null) {
+            try (Reader r = Files.newBufferedReader(kubeconfigFile, StandardCharsets.UTF_8)) {
+                client = fromKubeconfig(r, kubeconfigFile.toAbsolutePath().getParent());
+            }
+        } else {
+            client = ClientBuilder.cluster().build();
+        }
+        if (bucket != null) {
+            client.setHttpClient(client.getHttpClient().newBuilder().addInterceptor(bucket).build());
+        }
+        if (requestMetrics) {
+            Monitoring.installMetrics(client);
+        }
+        return client;
+    }
+
+    private static ApiClient fromKubeconfig(Reader reader, Path dir) throws IOException {
+        KubeConfig config = KubeConfig.loadKubeConfig(reader);
+        if (dir != null) {
+            config.setFile(dir.resolve("kubeconfig").toFile()); // relative certificate paths resolve beside it
+        }
+        return ClientBuilder.kubeconfig(config).build();
+    }
+}

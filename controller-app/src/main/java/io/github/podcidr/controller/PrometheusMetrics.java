@@ -1,0 +1,162 @@
+package io.github.podcidr.controller;
+
+import io.github.podcidr.ipam.Cidr;
+import io.github.podcidr.ipam.IpFamily;
+import io.github.podcidr.ipam.PoolStats;
+import io.github.podcidr.k8s.ControllerMetrics;
+import io.github.podcidr.k8s.ControllerRunner;
+import io.github.podcidr.k8s.PodCidrController;
+import io.prometheus.client.Collector;
+import io.prometheus.client.CollectorRegistry;
+import io.prometheus.client.Counter;
+import io.prometheus.client.GaugeMetricFamily;
+import io.prometheus.client.Histogram;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Supplier;
+
+/**
+ * The controller's Prometheus metrics: counters fed by the controller through {@link ControllerMetrics}, and gauges
+ * read from the runner when scraped (pool usage per cluster range, queue depth, nodes waiting for room, leadership).
+ * Everything is registered in one registry, which {@link #close()} leaves as it found it.
+ *
+ * <pre>
+ * podcidr_subnets_assigned_total{family}    podcidr_subnets_released_total{family}
+ * podcidr_taints_removed_total              podcidr_write_failures_total{reason}
+ * podcidr_pool_exhausted_total              podcidr_cidr_conflicts_total{kind}
+ * podcidr_reconcile_duration_seconds{outcome} (histogram)
+ * podcidr_pool_capacity_subnets{cidr,family,node_mask} and _allocated_, _reserved_, _free_ likewise
+ * podcidr_queue_depth  podcidr_nodes_waiting_for_room  podcidr_leader  podcidr_ready
+ * </pre>
+ */
+final class PrometheusMetrics implements ControllerMetrics, AutoCloseable {
+    private final CollectorRegistry registry;
+    private final List<Collector> registered = new ArrayList<>();
+    private final Counter assigned;
+    private final Counter released;
+    private final Counter taintsRemoved;
+    private final Counter writeFailures;
+    private final Counter exhausted;
+    private final Counter conflicts;
+    private final Histogram reconcile;
+
+    PrometheusMetrics(CollectorRegistry registry, Supplier<ControllerRunner> runner) {
+        this.registry = registry;
+        assigned = add(Counter.build("podcidr_subnets_assigned_total",
+                "Subnets written to nodes (or, in dry-run, that would have been).").labelNames("family").create());
+        released = add(Counter.build("podcidr_subnets_released_total",
+                "Subnets freed because their node was deleted.").labelNames("family").create());
+        taintsRemoved = add(Counter.build("podcidr_taints_removed_total", "Taints removed from nodes.").create());
+        writeFailures = add(Counter.build("podcidr_write_failures_total",
+                "Node writes that failed, by reason (conflict, not_found, unavailable, rejected).")
+                .labelNames("reason").create());
+        exhausted = add(Counter.build("podcidr_pool_exhausted_total",
+                "Times a node found every pool of a family full.").create());
+        conflicts = add(Counter.build("podcidr_cidr_conflicts_total",
+                "Problems found with nodes' existing pod CIDRs (duplicate, outside_pools, misaligned, malformed,"
+                        + " missing_family).").labelNames("kind").create());
+        reconcile = add(Histogram.build("podcidr_reconcile_duration_seconds",
+                        "Time of one reconcile of one node, by outcome (done, requeue, error).")
+                .labelNames("outcome")
+                .buckets(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+                .create());
+        add(new Gauges(runner));
+    }
+
+    private <C extends Collector> C add(C collector) {
+        registry.register(collector);
+        registered.add(collector);
+        return collector;
+    }
+
+    private static String family(Cidr c) {
+        return c.family() == IpFamily.IPV4 ? "ipv4" : "ipv6";
+    }
+
+    @Override
+    public void assigned(String node, List<Cidr> cidrs) {
+        cidrs.forEach(c -> assigned.labels(family(c)).inc());
+    }
+
+    @Override
+    public void released(String node, List<Cidr> cidrs) {
+        cidrs.forEach(c -> released.labels(family(c)).inc());
+    }
+
+    @Override
+    public void taintsRemoved(String node, int count) {
+        taintsRemoved.inc(count);
+    }
+
+    @Override
+    public void writeFailed(String reason) {
+        writeFailures.labels(reason).inc();
+    }
+
+    @Override
+    public void exhausted(String node) {
+        exhausted.inc();
+    }
+
+    @Override
+    public void conflict(String kind) {
+        conflicts.labels(kind).inc();
+    }
+
+    @Override
+    public void reconciled(String outcome, long nanos) {
+        reconcile.labels(outcome).observe(nanos / 1e9);
+    }
+
+    /** Unregisters everything this object registered. */
+    @Override
+    public void close() {
+        registered.forEach(registry::unregister);
+        registered.clear();
+    }
+
+    /** Gauges computed at scrape time from the runner and the controller of the current term. */
+    private static final class Gauges extends Collector {
+        private final Supplier<ControllerRunner> runner;
+
+        Gauges(Supplier<ControllerRunner> runner) {
+            this.runner = runner;
+        }
+
+        @Override
+        public List<MetricFamilySamples> collect() {
+            ControllerRunner r = runner.get();
+            PodCidrController c = r == null ? null : r.controller();
+            List<String> labels = List.of("cidr", "family", "node_mask");
+            GaugeMetricFamily capacity = new GaugeMetricFamily("podcidr_pool_capacity_subnets",
+                    "Node subnets in the cluster range.", labels);
+            GaugeMetricFamily allocated = new GaugeMetricFamily("podcidr_pool_allocated_subnets",
+                    "Node subnets of the cluster range held by nodes.", labels);
+            GaugeMetricFamily reserved = new GaugeMetricFamily("podcidr_pool_reserved_subnets",
+                    "Node subnets of the cluster range never handed out (reserved ranges).", labels);
+            GaugeMetricFamily free = new GaugeMetricFamily("podcidr_pool_free_subnets",
+                    "Node subnets of the cluster range left to hand out.", labels);
+            if (c != null && c.isReady()) {
+                for (PoolStats s : c.ipam().stats()) {
+                    List<String> values = List.of(s.cluster().toString(),
+                            s.family().toString().toLowerCase(Locale.ROOT), String.valueOf(s.nodePrefixLength()));
+                    capacity.addMetric(values, s.capacity());
+                    allocated.addMetric(values, s.allocated());
+                    reserved.addMetric(values, s.reserved());
+                    free.addMetric(values, s.free());
+                }
+            }
+            List<MetricFamilySamples> out = new ArrayList<>(List.of(capacity, allocated, reserved, free));
+            out.add(new GaugeMetricFamily("podcidr_queue_depth", "Node names waiting in the work queue.",
+                    c == null ? 0 : c.queueDepth()));
+            out.add(new GaugeMetricFamily("podcidr_nodes_waiting_for_room",
+                    "Nodes that found every pool of some family full.", c == null ? 0 : c.waitingForRoom()));
+            out.add(new GaugeMetricFamily("podcidr_leader", "1 while this replica leads, else 0.",
+                    r != null && r.isLeader() ? 1 : 0));
+            out.add(new GaugeMetricFamily("podcidr_ready", "1 while /readyz answers ok, else 0.",
+                    r != null && r.isReady() ? 1 : 0));
+            return out;
+        }
+    }
+}
