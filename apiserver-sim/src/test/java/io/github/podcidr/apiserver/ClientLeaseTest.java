@@ -115,8 +115,9 @@ class ClientLeaseTest {
 
   private LeaderElector elector(String id, AtomicReference<String> unused) {
     LeaseLock lock = new LeaseLock("kube-system", "podcidr", id, Clients.client(sim));
-    return new LeaderElector(new LeaderElectionConfig(lock, Duration.ofSeconds(2), Duration.ofMillis(1500),
-        Duration.ofMillis(300)));
+    // Generous margins so that a loaded 2-core CI machine does not lose a renewal by accident.
+    return new LeaderElector(new LeaderElectionConfig(lock, Duration.ofSeconds(4), Duration.ofSeconds(3),
+        Duration.ofMillis(400)));
   }
 
   @Test
