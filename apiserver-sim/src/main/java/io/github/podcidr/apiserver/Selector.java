@@ -1,9 +1,12 @@
 package io.github.podcidr.apiserver;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A parsed {@code labelSelector} plus {@code fieldSelector}, as list and watch accept them.
@@ -17,6 +20,9 @@ import java.util.function.Predicate;
  */
 final class Selector implements Predicate<StoredObject> {
   static final Selector EVERYTHING = new Selector(List.of());
+  /** {@code key in (a,b)} / {@code key notin (a,b)}; the space before the parenthesis is optional. */
+  private static final Pattern SET_REQUIREMENT =
+      Pattern.compile("(\\S+)\\s+(in|notin)\\s*\\((.*)\\)");
 
   private final List<Predicate<StoredObject>> requirements;
 
@@ -85,18 +91,12 @@ final class Selector implements Predicate<StoredObject> {
       String key = checkKey(req.substring(1).trim(), whole);
       return o -> !o.labels.containsKey(key);
     }
-    String lower = req;
-    int in = indexOfWord(lower, " notin ");
-    if (in > 0) {
-      String key = checkKey(req.substring(0, in).trim(), whole);
-      Set<String> values = parseSet(req.substring(in + 7).trim(), whole);
-      return o -> !values.contains(o.labels.get(key));
-    }
-    in = indexOfWord(lower, " in ");
-    if (in > 0) {
-      String key = checkKey(req.substring(0, in).trim(), whole);
-      Set<String> values = parseSet(req.substring(in + 4).trim(), whole);
-      return o -> values.contains(o.labels.get(key));
+    Matcher set = SET_REQUIREMENT.matcher(req);
+    if (set.matches()) {
+      String key = checkKey(set.group(1), whole);
+      Set<String> values = parseSet("(" + set.group(3) + ")", whole);
+      return set.group(2).equals("in") ? o -> values.contains(o.labels.get(key))
+          : o -> !values.contains(o.labels.get(key));
     }
     int op;
     if ((op = req.indexOf("!=")) > 0) {
@@ -140,10 +140,6 @@ final class Selector implements Predicate<StoredObject> {
     return o -> o.labels.containsKey(key);
   }
 
-  private static int indexOfWord(String s, String word) {
-    return s.indexOf(word);
-  }
-
   private static String checkKey(String key, String whole) {
     if (key.isEmpty() || key.contains(" ") || key.contains("(") || key.contains(")")) {
       throw bad(whole, "invalid label key \"" + key + "\"");
@@ -155,7 +151,7 @@ final class Selector implements Predicate<StoredObject> {
     if (!s.startsWith("(") || !s.endsWith(")")) {
       throw bad(whole, "found '" + s + "', expected: '('");
     }
-    Set<String> values = new java.util.HashSet<>();
+    Set<String> values = new HashSet<>();
     for (String v : s.substring(1, s.length() - 1).split(",")) {
       values.add(v.trim());
     }

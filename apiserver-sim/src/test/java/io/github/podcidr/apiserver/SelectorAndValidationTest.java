@@ -20,6 +20,8 @@ class SelectorAndValidationTest {
       "missing!=x               | true",
       "app in (web,api)         | true",
       "app notin (web)          | false",
+      "app in(web)              | true",
+      "tier notin(front,back)   | false",
       "missing notin (a)        | true",
       "app                      | true",
       "!app                     | false",
