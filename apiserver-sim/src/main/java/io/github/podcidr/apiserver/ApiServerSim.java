@@ -217,9 +217,12 @@ public final class ApiServerSim implements AutoCloseable {
 
   // ------------------------------------------------------------------------------------------ direct access
 
-  /** A copy of the object (with kind and apiVersion), or null. {@code namespace} is ignored if cluster-scoped. */
+  /**
+   * A copy of the object (with kind and apiVersion), or null. {@code namespace} is ignored if cluster-scoped and
+   * means {@code default} when null for a namespaced type (as in {@link #patch} and {@link #delete}).
+   */
   public ObjectNode get(ResourceType type, String namespace, String name) {
-    StoredObject o = store.get(type, type.namespaced() ? namespace : "", name);
+    StoredObject o = store.get(type, ns(type, namespace), name);
     return o == null ? null : o.tree();
   }
 
@@ -275,13 +278,13 @@ public final class ApiServerSim implements AutoCloseable {
    * {@code application/merge-patch+json} or {@code application/strategic-merge-patch+json}.
    */
   public ObjectNode patch(ResourceType type, String namespace, String name, String contentType, String patch) {
-    return call(() -> registry.patch(type, type.namespaced() ? namespace : "", name, contentType,
+    return call(() -> registry.patch(type, ns(type, namespace), name, contentType,
         patch.getBytes(StandardCharsets.UTF_8), Registry.Part.ALL, false)).tree();
   }
 
   /** Deletes as a DELETE would; with finalizers the object stays, marked with a deletionTimestamp. */
   public void delete(ResourceType type, String namespace, String name) {
-    call(() -> registry.delete(type, type.namespaced() ? namespace : "", name, null, false));
+    call(() -> registry.delete(type, ns(type, namespace), name, null, false));
   }
 
   /** {@link #delete} of a node. */
@@ -339,6 +342,13 @@ public final class ApiServerSim implements AutoCloseable {
     store.forEachWatcher(Watcher::close);
     server.stop(0);
     executor.shutdownNow();
+  }
+
+  private static String ns(ResourceType type, String namespace) {
+    if (!type.namespaced()) {
+      return "";
+    }
+    return namespace == null || namespace.isEmpty() ? "default" : namespace;
   }
 
   private static String textOr(JsonNode n, String fallback) {

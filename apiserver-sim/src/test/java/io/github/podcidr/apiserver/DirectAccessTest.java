@@ -58,10 +58,13 @@ class DirectAccessTest {
 
   @Test
   void namespacedObjectsAndFinalizers() {
+    sim.createNode(Clients.node("a"));
     ObjectNode lease = Json.object();
     lease.putObject("metadata").put("name", "l").putArray("finalizers").add("x/y");
     sim.create(ResourceType.LEASES, lease); // namespace defaults to "default"
     assertNotNull(sim.get(ResourceType.LEASES, "default", "l"));
+    assertNotNull(sim.get(ResourceType.LEASES, null, "l"), "null namespace means default");
+    assertNotNull(sim.patch(ResourceType.NODES, null, "a", "application/merge-patch+json", "{}"));
     sim.delete(ResourceType.LEASES, "default", "l");
     ObjectNode held = sim.get(ResourceType.LEASES, "default", "l");
     assertNotNull(held.at("/metadata/deletionTimestamp").textValue());
