@@ -33,7 +33,8 @@ final class ListPager {
   private final AtomicLong ids = new AtomicLong();
   private final Map<Long, Held> snapshots = new LinkedHashMap<>(16, 0.75f, true);
 
-  private record Held(Store.Snapshot snapshot, Instant created, String namespace) {}
+  /** A snapshot and what it lists, so that a token is only honoured for the same collection. */
+  private record Held(Store.Snapshot snapshot, Instant created, ResourceType type, String namespace) {}
 
   /** One page: items, the snapshot's resourceVersion, the next token (or null), and items left after it. */
   record Page(List<StoredObject> items, long resourceVersion, String continueToken, long remaining) {}
@@ -63,7 +64,7 @@ final class ListPager {
     }
     checkResourceVersion(rvParam, rvMatch);
     Store.Snapshot snap = store.list(type, namespace, selector);
-    return page(snap, 0, limit, namespace, selector);
+    return page(snap, 0, limit, type, namespace, selector);
   }
 
   private void checkResourceVersion(String rvParam, String rvMatch) {
@@ -100,20 +101,21 @@ final class ListPager {
     }
   }
 
-  private Page page(Store.Snapshot snap, int from, long limit, String namespace, Selector selector) {
+  private Page page(Store.Snapshot snap, int from, long limit, ResourceType type, String namespace,
+      Selector selector) {
     List<StoredObject> all = snap.items();
     int end = limit > 0 ? (int) Math.min(all.size(), from + limit) : all.size();
     String token = null;
     long remaining = 0;
     if (end < all.size()) {
-      long id = hold(snap, namespace);
+      long id = hold(snap, type, namespace);
       token = encode(snap.resourceVersion(), all.get(end).key(), id);
       remaining = selector.matchesEverything() ? all.size() - end : -1;
     }
     return new Page(all.subList(from, end), snap.resourceVersion(), token, remaining);
   }
 
-  private synchronized long hold(Store.Snapshot snap, String namespace) {
+  private synchronized long hold(Store.Snapshot snap, ResourceType type, String namespace) {
     evictExpired();
     for (Map.Entry<Long, Held> e : snapshots.entrySet()) {
       if (e.getValue().snapshot() == snap) {
@@ -121,7 +123,7 @@ final class ListPager {
       }
     }
     long id = ids.incrementAndGet();
-    snapshots.put(id, new Held(snap, clock.instant(), namespace));
+    snapshots.put(id, new Held(snap, clock.instant(), type, namespace));
     while (snapshots.size() > MAX_SNAPSHOTS) {
       snapshots.remove(snapshots.keySet().iterator().next());
     }
@@ -152,6 +154,9 @@ final class ListPager {
     synchronized (this) {
       evictExpired();
       Held held = snapshots.get(id);
+      if (held != null && (held.type() != type || !held.namespace().equals(namespace))) {
+        throw StatusException.badRequest("continue key is not valid: it belongs to another collection");
+      }
       snap = held != null && held.snapshot().resourceVersion() == rv ? held.snapshot() : null;
     }
     if (snap == null) {
@@ -162,7 +167,7 @@ final class ListPager {
       snap = now;
     }
     int from = firstAtOrAfter(snap.items(), start);
-    return page(snap, from, limit, namespace, selector);
+    return page(snap, from, limit, type, namespace, selector);
   }
 
   private static int firstAtOrAfter(List<StoredObject> items, String key) {

@@ -130,6 +130,8 @@ class RawHttpTest {
     JsonNode page = json(send("GET", "/api/v1/nodes?limit=2", null, null));
     String token = page.path("metadata").path("continue").asText();
     assertEquals(3, page.path("metadata").path("remainingItemCount").asInt());
+    assertEquals(400, send("GET", "/apis/coordination.k8s.io/v1/leases?limit=2&continue=" + token, null, null)
+        .statusCode(), "a token of the node list does not continue a lease list");
     sim.expireContinueTokens();
     // Nothing changed since: the current state is the snapshot, so the token still works.
     assertEquals(200, send("GET", "/api/v1/nodes?limit=2&continue=" + token, null, null).statusCode());
