@@ -30,8 +30,8 @@ record ClusterRanges(List<Cidr> cluster, int maskIpv4, int maskIpv6, List<Cidr> 
         flags.add("cluster-cidr", FlagSet.Kind.LIST, clusterDefault, "pod ranges, comma list, one or more per family;"
                         + " both families = dual-stack, the first range's family is primary" + (clusterDefault.isEmpty()
                         ? " (required)" : ""))
-                .add("node-cidr-mask-size", FlagSet.Kind.INT, "24", "prefix length of each node's subnet in a"
-                        + " single-stack cluster (IPv4 in dual-stack); 24 for IPv4, 64 for IPv6 if unset")
+                .add("node-cidr-mask-size", FlagSet.Kind.INT, "", "prefix length of each node's subnet in a"
+                        + " single-stack cluster (the IPv4 one in dual-stack); unset: 24 for IPv4, 64 for IPv6")
                 .add("node-cidr-mask-size-ipv4", FlagSet.Kind.INT, "24", "prefix length of each node's IPv4 subnet")
                 .add("node-cidr-mask-size-ipv6", FlagSet.Kind.INT, "64", "prefix length of each node's IPv6 subnet")
                 .add("reserved-cidrs", FlagSet.Kind.LIST, "", "ranges never handed out (service CIDR, VPC ranges),"

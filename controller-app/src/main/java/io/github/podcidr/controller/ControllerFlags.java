@@ -124,6 +124,10 @@ public record ControllerFlags(String kubeconfig, ControllerSettings settings, Le
      */
     public static void printHelp(PrintStream out) {
         flagSet().printHelp(out, "java -jar podcidr-controller.jar [flags] | demo [flags] | plan [flags]");
+        out.println();
+        out.println("Commands: without one, run the controller; demo runs it on an embedded cluster; plan checks a");
+        out.println("configuration before installing (each takes --help).");
+        out.println("Exit codes: 0 stopped by SIGTERM/SIGINT; 1 lost the Lease or failed; 2 bad flags.");
     }
 
     /**
