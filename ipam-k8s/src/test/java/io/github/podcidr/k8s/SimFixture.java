@@ -119,13 +119,15 @@ final class SimFixture implements AutoCloseable {
     }
 
     static void await(Duration limit, BooleanSupplier condition, Supplier<String> what) {
-        long deadline = System.nanoTime() + limit.toNanos();
+        long start = System.nanoTime();
+        long deadline = start + limit.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 fail("not reached within " + limit.toMillis() + " ms: " + what.get());
             }
             try {
-                Thread.sleep(20);
+                // poll often at first, then back off: some conditions read thousands of nodes from the simulator
+                Thread.sleep(System.nanoTime() - start < 1_000_000_000L ? 20 : 250);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new AssertionError(e);
@@ -135,8 +137,10 @@ final class SimFixture implements AutoCloseable {
 
     /** Waits until every node the selector picks (and that is not being deleted) has one pod CIDR per family. */
     void awaitAllAssigned(NodeSelector selector, int families, Duration limit) {
-        await(limit, () -> unassigned(selector, families).isEmpty(),
-                () -> "nodes without pod CIDRs: " + unassigned(selector, families));
+        await(limit, () -> unassigned(selector, families).isEmpty(), () -> {
+            List<String> missing = unassigned(selector, families);
+            return missing.size() + " nodes without pod CIDRs, e.g. " + missing.subList(0, Math.min(10, missing.size()));
+        });
     }
 
     List<String> unassigned(NodeSelector selector, int families) {
