@@ -19,6 +19,7 @@ final class ControllerApp implements AutoCloseable {
     private final ControllerRunner runner;
     private final PrometheusMetrics metrics;
     private final HttpEndpoints endpoints;
+    private boolean closed;
 
     private ControllerApp(ControllerRunner runner, PrometheusMetrics metrics, HttpEndpoints endpoints) {
         this.runner = runner;
@@ -82,6 +83,10 @@ final class ControllerApp implements AutoCloseable {
     /** Graceful stop; idempotent. */
     @Override
     public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         try {
             runner.close();
         } finally {

@@ -51,7 +51,8 @@ final class DemoCommand {
         FlagSet f = new FlagSet("demo");
         f.add("nodes", FlagSet.Kind.INT, "2000", "nodes in the embedded cluster")
                 .add("tainted", FlagSet.Kind.INT, "500", "of which carry the TKE taint"
-                        + " tke.cloud.tencent.com/eni-ip-unavailable:NoSchedule")
+                        + " tke.cloud.tencent.com/eni-ip-unavailable:NoSchedule (at most a quarter of --nodes"
+                        + " when left out)")
                 .add("dual-stack", FlagSet.Kind.BOOL, "false", "add the IPv6 range " + DEMO_CLUSTER_IPV6
                         + " (one /64 per node)");
         ClusterRanges.addFlags(f, DEMO_CLUSTER_IPV4);
@@ -103,7 +104,8 @@ final class DemoCommand {
         if (nodes < 1 || nodes > 200_000) {
             v.error("nodes", v.raw("nodes"), "must be within 1..200000; e.g. --nodes=2000");
         }
-        int tainted = v.integer("tainted", 500, "500");
+        // left out: 500, or a quarter of the nodes when there are fewer than 2,000
+        int tainted = v.integer("tainted", Math.min(500, Math.max(0, nodes) / 4), "500");
         if (tainted < 0 || tainted > Math.max(nodes, 0)) {
             v.error("tainted", v.raw("tainted"), "must be within 0..--nodes (" + nodes + "); e.g. --tainted="
                     + Math.max(0, nodes / 4));
@@ -345,8 +347,9 @@ final class DemoCommand {
                     problems.add(r.node() + ": " + r);
                 }
             }
+            int nodes = restoreReport == null ? 0 : restoreReport.problems().size();
             row("conflicts found", String.format("%d node%s with conflicting pod CIDRs%s (events and"
-                            + " podcidr_cidr_conflicts_total: %s)", problems.size(), problems.size() == 1 ? "" : "s",
+                            + " podcidr_cidr_conflicts_total: %s)", nodes, nodes == 1 ? "" : "s",
                     problems.isEmpty() ? "" : ": " + String.join("; ", problems), m.conflicts()));
             if (!m.writeFailures().isEmpty()) {
                 row("write failures", m.writeFailures().toString());

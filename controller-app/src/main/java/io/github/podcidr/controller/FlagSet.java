@@ -1,6 +1,7 @@
 package io.github.podcidr.controller;
 
 import java.io.PrintStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -128,7 +129,7 @@ final class FlagSet {
             }
         }
 
-        java.time.Duration duration(String name, java.time.Duration dflt, String example) {
+        Duration duration(String name, Duration dflt, String example) {
             String v = given.get(name);
             if (v == null) {
                 return dflt;

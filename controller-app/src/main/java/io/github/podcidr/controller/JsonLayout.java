@@ -5,6 +5,7 @@ import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.classic.spi.StackTraceElementProxy;
 import ch.qos.logback.core.LayoutBase;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -37,7 +38,7 @@ public final class JsonLayout extends LayoutBase<ILoggingEvent> {
         field(b, "msg", msg == null ? "" : msg);
         if (msg != null) {
             Matcher m = FIELD.matcher(msg);
-            java.util.Set<String> seen = new java.util.HashSet<>(FIXED);
+            Set<String> seen = new HashSet<>(FIXED);
             while (m.find()) {
                 if (seen.add(m.group(1))) {
                     field(b, m.group(1), m.group(2));

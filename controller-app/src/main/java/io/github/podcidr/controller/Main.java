@@ -91,6 +91,7 @@ public final class Main {
         DefaultExports.initialize();
         CountDownLatch stop = new CountDownLatch(1);
         AtomicInteger exitCode = new AtomicInteger();
+        Signals.onTerminate(stop::countDown); // before anything starts: a SIGTERM during start-up still exits 0
         ControllerApp app;
         try {
             app = ControllerApp.start(flags, KubeClients.of(flags.kubeconfig(), flags.kubeApiQps(),
@@ -102,7 +103,6 @@ public final class Main {
             LOG.error("could not start: {}", e.toString());
             return 1;
         }
-        Signals.onTerminate(stop::countDown);
         Thread hook = new Thread(app::close, "podcidr-shutdown");
         Runtime.getRuntime().addShutdownHook(hook); // other exits (System.exit elsewhere, SIGHUP): still graceful
         try {

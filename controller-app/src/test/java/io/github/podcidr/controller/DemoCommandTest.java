@@ -35,8 +35,11 @@ class DemoCommandTest {
 
     @Test
     void dualStackGivesOneSubnetPerFamily() {
-        ControllerFlagsTest.Output o = demo("--nodes=40", "--tainted=0", "--dual-stack", "--workers=2");
+        ControllerFlagsTest.Output o = demo("--nodes=40", "--dual-stack", "--workers=2");
         assertEquals(0, o.code(), o.out() + o.err());
+        assertTrue(o.out().contains("(10 tainted tke.cloud.tencent.com/eni-ip-unavailable"), "a quarter by default");
+        assertTrue(o.out().contains("taints removed     10 of 10"), o.out());
+        assertTrue(o.out().contains("conflicts found    1 node with conflicting pod CIDRs: duplicate 10.244."), o.out());
         assertTrue(o.out().contains("cluster 10.244.0.0/16 /24, fd00:10:244::/48 /64"), o.out());
         assertTrue(o.out().contains("subnets assigned   IPv4 36, IPv6 36 (to 36 nodes)"), o.out());
         assertTrue(o.out().contains("pool usage         fd00:10:244::/48 /64: 39 of 65,536 subnets used"), o.out());
