@@ -297,7 +297,7 @@ final class DemoCommand {
 
         private static Map<String, String> labels(JsonNode node) {
             Map<String, String> labels = new HashMap<>();
-            node.at("/metadata/labels").fields().forEachRemaining(e -> labels.put(e.getKey(), e.getValue().asText()));
+            node.at("/metadata/labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
             return labels;
         }
 
