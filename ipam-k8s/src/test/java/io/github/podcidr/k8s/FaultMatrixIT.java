@@ -32,6 +32,7 @@ class FaultMatrixIT {
     private static final String TKE_TAINT = NodeGenerator.TKE_ENI_TAINT_KEY;
 
     private final SimFixture f = new SimFixture();
+    private final long started = System.nanoTime();
     private Replicas replicas;
 
     @AfterEach
@@ -63,6 +64,11 @@ class FaultMatrixIT {
         SimFixture.await(CONVERGE, () -> leaked(leader).isEmpty(), () -> "released: " + leaked(leader));
         f.assertInvariants(leader.runner.controller(), selector, exempt);
         assertEquals(List.of(), replicas.violations, "node writes by a replica the Lease did not name");
+        // one line per scenario for docs/reliability.md
+        System.out.printf("fault-matrix %s: nodes=%d patches=%d failed_writes=%s leader=%s elapsed_ms=%d%n",
+                StackWalker.getInstance().walk(st -> st.skip(1).findFirst().orElseThrow().getMethodName()),
+                f.sim.count(ResourceType.NODES), f.patches(), replicas.writeFailures(), leader.id,
+                (System.nanoTime() - started) / 1_000_000);
     }
 
     private List<String> leaked(Replicas.Replica leader) {

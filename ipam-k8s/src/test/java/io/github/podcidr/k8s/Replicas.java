@@ -55,6 +55,7 @@ final class Replicas implements AutoCloseable {
         final AtomicInteger assigned = new AtomicInteger();
         final AtomicInteger exhausted = new AtomicInteger();
         final AtomicInteger lost = new AtomicInteger();
+        final java.util.Map<String, AtomicInteger> writeFailures = new java.util.concurrent.ConcurrentHashMap<>();
         ControllerRunner runner;
 
         Replica(String id) {
@@ -95,6 +96,11 @@ final class Replicas implements AutoCloseable {
         }
 
         @Override
+        public void writeFailed(String reason) {
+            writeFailures.computeIfAbsent(reason, k -> new AtomicInteger()).incrementAndGet();
+        }
+
+        @Override
         public void exhausted(String node) {
             exhausted.incrementAndGet();
         }
@@ -118,6 +124,15 @@ final class Replicas implements AutoCloseable {
         r.runner.start();
         all.add(r);
         return r;
+    }
+
+    /** Write failures of all replicas by reason, e.g. {conflict=3, unavailable=12}. */
+    java.util.Map<String, Integer> writeFailures() {
+        java.util.Map<String, Integer> sum = new java.util.TreeMap<>();
+        for (Replica r : all) {
+            r.writeFailures.forEach((k, v) -> sum.merge(k, v.get(), Integer::sum));
+        }
+        return sum;
     }
 
     String holder() {
