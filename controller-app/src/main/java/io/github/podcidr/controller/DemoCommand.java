@@ -19,6 +19,8 @@ import io.github.podcidr.k8s.ControllerSettings;
 import io.github.podcidr.k8s.LeaderElectionSettings;
 import io.github.podcidr.k8s.NodeSelector;
 import io.github.podcidr.k8s.TaintRule;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.VersionApi;
 import io.kubernetes.client.openapi.models.V1Taint;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -197,8 +199,10 @@ final class DemoCommand {
                 LeaderElectionSettings election = LeaderElectionSettings.defaults("kube-system",
                         "podcidr-controller", "demo-controller").withDurations(Duration.ofSeconds(15),
                         Duration.ofSeconds(10), DEMO_RETRY_PERIOD);
-                ControllerRunner runner = new ControllerRunner(KubeClients.ofText(sim.kubeconfig(), config.qps(),
-                        config.burst()), config.settings(), election, metrics, () -> { });
+                KubeClients clients = KubeClients.ofText(sim.kubeconfig(), config.qps(), config.burst());
+                warmUp(clients);
+                ControllerRunner runner = new ControllerRunner(clients, config.settings(), election, metrics,
+                        () -> { });
                 long started = System.nanoTime();
                 startedAt = started;
                 long readyAt = 0;
@@ -236,6 +240,19 @@ final class DemoCommand {
                 summary(sim, metrics, runner, missing, populated - t0, readyAt == 0 ? -1 : readyAt - started,
                         finished - started, converged);
                 return missing.isEmpty() ? 0 : 1;
+            }
+        }
+
+        /**
+         * Asks the server its version once, as kubectl does first. Besides checking the server answers, this loads
+         * the client's classes before the elector's first try, which it abandons (with an error line) if it takes
+         * longer than one retry period, as a cold start on a busy machine can.
+         */
+        private static void warmUp(KubeClients clients) throws IOException {
+            try {
+                new VersionApi(clients.create()).getCode().execute();
+            } catch (ApiException e) {
+                throw new IOException("the embedded API server does not answer: " + e.getMessage(), e);
             }
         }
 
