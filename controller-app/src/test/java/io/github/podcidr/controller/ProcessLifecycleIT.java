@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.podcidr.apiserver.ApiServerSim;
 import io.github.podcidr.apiserver.NodeGenerator;
 import io.github.podcidr.apiserver.ResourceType;
+import io.github.podcidr.apiserver.SimException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -122,13 +123,23 @@ class ProcessLifecycleIT {
         await(() -> IDENTITY.equals(leaseHolder()) && nodesWithCidrs() == 50, "leading and every node assigned");
 
         // another replica takes the Lease over (as after a long pause of this one): this one must stop and exit 1
-        ObjectNode lease = sim.get(ResourceType.LEASES, "kube-system", "podcidr-controller");
-        ObjectNode spec = (ObjectNode) lease.get("spec");
-        spec.put("holderIdentity", "intruder");
-        spec.put("leaseDurationSeconds", 3600);
-        spec.put("renewTime", OffsetDateTime.now().toString());
-        spec.put("acquireTime", OffsetDateTime.now().toString());
-        sim.update(ResourceType.LEASES, lease);
+        // (the controller renews every 500 ms, so an update can meet a 409 Conflict: read again and retry)
+        for (int attempt = 1; ; attempt++) {
+            ObjectNode lease = sim.get(ResourceType.LEASES, "kube-system", "podcidr-controller");
+            ObjectNode spec = (ObjectNode) lease.get("spec");
+            spec.put("holderIdentity", "intruder");
+            spec.put("leaseDurationSeconds", 3600);
+            spec.put("renewTime", OffsetDateTime.now().toString());
+            spec.put("acquireTime", OffsetDateTime.now().toString());
+            try {
+                sim.update(ResourceType.LEASES, lease);
+                break;
+            } catch (SimException e) {
+                if (e.code() != 409 || attempt == 20) {
+                    throw e;
+                }
+            }
+        }
 
         assertTrue(process.waitFor(20, TimeUnit.SECONDS), "still running after losing the Lease\n" + output());
         assertEquals(1, process.exitValue(), output());
