@@ -82,8 +82,63 @@ def impl_table(rows, bench, unit_label, **params):
     return "\n".join(out)
 
 
+def verdict(ok, straddles):
+    return ("met" if ok else "**missed**") + (" (within the error bar)" if straddles else "")
+
+
+def targets(rows):
+    """The issue's targets, checked on the scores (JMH means) of this run; the error bar is shown beside."""
+    out = ["| target | this run (score ± error, median) | verdict |", "|---|---|---|"]
+    for label, bench, limit, params in [
+            ("S1 ≤ 40 ns/allocation", "S1FillBenchmark", 40, {}),
+            ("S2 ≤ 20 ns", "S2ExhaustedBenchmark", 20, {}),
+            ("S3 ≤ 200 ns/pair", "S3ChurnBenchmark", 200, {}),
+            ("S4 ≤ 100 ns/string, ordered", "S4RestoreBenchmark", 100, {"order": "ordered"}),
+            ("S4 ≤ 100 ns/string, shuffled", "S4RestoreBenchmark", 100, {"order": "shuffled"}),
+            ("S5 ≤ 40 ns/allocation", "S5Ipv6FillBenchmark", 40, {}),
+            ("S7 ≤ 200 ns", "S7WorstCaseBenchmark", 200, {})]:
+        r = pick(rows, bench, impl="ours", **params)
+        err = float(r["error"])
+        straddles = r["score"] - err <= limit <= r["score"] + err
+        out.append(f"| {label} | {fmt(r['score'])} ± {fmt(err)} ns, median {fmt(r['median'])} | "
+                   f"{verdict(r['score'] <= limit, straddles)} |")
+    dense = [pick(rows, "S6MemoryBenchmark", impl="ours", pool=p) for p in
+             ["10.0.0.0/8>24", "10.0.0.0/8>28", "10.0.0.0/8>32"]]
+    worst = max(d["sec"]["bitsPerSubnet"] for d in dense)
+    out.append(f"| S6 dense memory ≤ 1.1 bits/subnet | at most {worst:.3f} bits/subnet (2^16, 2^20, 2^24) | "
+               f"{verdict(worst <= 1.1, False)} |")
+    big = pick(rows, "S6LargePoolMemoryBenchmark", allocations="130000")
+    b = big["sec"]["retainedBytes"]
+    out.append(f"| S6 2^32 pool ≤ 16 MiB after 130k allocations | {b:,.0f} bytes ({b / 1048576:.3f} MiB) | "
+               f"{verdict(b <= 16 * 1048576, False)} |")
+    for bench, params, label in [("S3ChurnBenchmark", {}, "S3"), ("S7WorstCaseBenchmark", {}, "S7")]:
+        ours = pick(rows, bench, impl="ours", **params)
+        for impl in IMPLS[1:]:
+            r = pick(rows, bench, impl=impl, **params)
+            x = r["score"] / ours["score"]
+            out.append(f"| {label}: ours ≥ 100x faster than {impl} | {ratio(x)} | {verdict(x >= 100, False)} |")
+    slower = []
+    for r in rows:
+        impl = r["params"].get("impl")
+        if impl in IMPLS[1:] and "Memory" not in r["bench"]:
+            key = {k: v for k, v in r["params"].items() if k != "impl"}
+            ours = pick(rows, r["bench"], impl="ours", **key)
+            if ours and r["score"] < ours["score"]:
+                err = float(ours["error"]) + float(r["error"])
+                note = "within the error bars" if ours["score"] - r["score"] <= err else "beyond the error bars"
+                extra = " ".join(f"{v}" for k, v in key.items() if k in ("order", "pool"))
+                slower.append(f"{r['bench'].split('Benchmark')[0]} {extra} vs {impl}: "
+                              f"{ratio(r['score'] / ours['score'])} ({note})")
+    out.append("| ours not slower than either baseline anywhere | "
+               + ("; ".join(slower) if slower else "never slower") + f" | {verdict(not slower, False)} |")
+    return "\n".join(out)
+
+
 def main(path):
     rows = load(path)
+    if len(sys.argv) > 2 and sys.argv[2] == "--targets":
+        print(targets(rows))
+        return
     print("### S1 fill (10.0.0.0/8 → /24, 65,536 allocations from empty)\n")
     print(impl_table(rows, "S1FillBenchmark", "ns/allocation") + "\n")
     print("### S2 exhausted (allocate on a full 10.0.0.0/8 → /24 pool)\n")
