@@ -1,3 +1,4 @@
+# syntax=docker/dockerfile:1
 # podcidr-controller image: built from source with Maven, run on a JRE 17 as a non-root user.
 #
 #   docker build -t podcidr-controller .

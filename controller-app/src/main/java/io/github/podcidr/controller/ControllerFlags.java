@@ -91,7 +91,7 @@ public record ControllerFlags(String kubeconfig, ControllerSettings settings, Le
         f.add("node-selector", FlagSet.Kind.STRING, "", "JSON matchExpressions of the nodes that get pod CIDRs;"
                         + " empty: every node")
                 .add("remove-taints", FlagSet.Kind.LIST, "", "taints removed once a node has its pod CIDRs: key,"
-                        + " key:Effect or key=value:Effect, comma list")
+                        + " key:Effect, key=value or key=value:Effect, comma list")
                 .add("leader-elect", FlagSet.Kind.BOOL, "true", "elect a leader on a Lease; only it writes")
                 .add("leader-elect-lease-duration", FlagSet.Kind.DURATION, "15s", "how long a standby waits after"
                         + " the last renewal before taking over")
