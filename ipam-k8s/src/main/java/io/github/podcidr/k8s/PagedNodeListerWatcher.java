@@ -1,6 +1,5 @@
 package io.github.podcidr.k8s;
 
-import com.google.gson.reflect.TypeToken;
 import io.kubernetes.client.informer.ListerWatcher;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
@@ -9,17 +8,19 @@ import io.kubernetes.client.openapi.models.V1ListMeta;
 import io.kubernetes.client.openapi.models.V1Node;
 import io.kubernetes.client.openapi.models.V1NodeList;
 import io.kubernetes.client.util.CallGeneratorParams;
-import io.kubernetes.client.util.Watch;
 import io.kubernetes.client.util.Watchable;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Lists Nodes in pages ({@code limit} and {@code continue}) and watches them. The client's own lister does one
- * unpaged LIST, which at 100,000 nodes means one response of gigabytes. Each page is slimmed at once (see
- * {@link NodeSlimmer}), so the full objects of at most one page are alive at a time.
+ * unpaged LIST, which at 100,000 nodes means one response of gigabytes. Pages and watch events are decoded by
+ * {@link SlimNodeCodec} straight from the stream, so the full objects never exist in memory.
  *
  * <p>The reflector asks for resourceVersion "0" on its first list (any version, served from the watch cache in
  * kube-apiserver); a paged list must read a consistent snapshot instead, so "0" is sent as "" (most recent), as
@@ -32,13 +33,13 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
     private final ApiClient client;
     private final CoreV1Api api;
     private final int pageSize;
-    private final NodeSlimmer slimmer;
+    private final SlimNodeCodec codec;
 
-    PagedNodeListerWatcher(ApiClient client, int pageSize, NodeSlimmer slimmer) {
+    PagedNodeListerWatcher(ApiClient client, int pageSize, SlimNodeCodec codec) {
         this.client = client;
         this.api = new CoreV1Api(client);
         this.pageSize = pageSize;
-        this.slimmer = slimmer;
+        this.codec = codec;
     }
 
     @Override
@@ -47,7 +48,7 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
                 ? null : params.resourceVersion;
         List<V1Node> items = new ArrayList<>();
         String token = null;
-        V1ListMeta lastMeta;
+        SlimNodeCodec.Page page;
         int pages = 0;
         do {
             CoreV1Api.APIlistNodeRequest request = api.listNode().limit(pageSize);
@@ -56,18 +57,30 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
             } else if (resourceVersion != null) {
                 request = request.resourceVersion(resourceVersion);
             }
-            V1NodeList page = request.execute();
-            for (V1Node n : page.getItems()) {
-                items.add(slimmer.slim(n));
-            }
-            lastMeta = page.getMetadata();
-            token = lastMeta == null ? null : lastMeta.getContinue();
+            page = fetch(request.buildCall(null));
+            items.addAll(page.items());
+            token = page.continueToken();
             pages++;
         } while (token != null && !token.isEmpty());
-        LOG.debug("listed {} nodes in {} pages at resourceVersion {}", items.size(), pages,
-                lastMeta == null ? null : lastMeta.getResourceVersion());
+        LOG.debug("listed {} nodes in {} pages at resourceVersion {}", items.size(), pages, page.resourceVersion());
         return new V1NodeList().apiVersion("v1").kind("NodeList").items(items)
-                .metadata(new V1ListMeta().resourceVersion(lastMeta == null ? null : lastMeta.getResourceVersion()));
+                .metadata(new V1ListMeta().resourceVersion(page.resourceVersion()));
+    }
+
+    private SlimNodeCodec.Page fetch(okhttp3.Call call) throws ApiException {
+        try (Response response = call.execute()) {
+            ResponseBody body = response.body();
+            if (!response.isSuccessful()) {
+                throw new ApiException(response.message(), response.code(), response.headers().toMultimap(),
+                        body == null ? null : body.string());
+            }
+            if (body == null) {
+                throw new ApiException("empty NodeList response");
+            }
+            return codec.readList(body.charStream());
+        } catch (IOException e) {
+            throw new ApiException(e);
+        }
     }
 
     @Override
@@ -78,6 +91,6 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
                 .resourceVersion(params.resourceVersion)
                 .timeoutSeconds(params.timeoutSeconds)
                 .buildCall(null);
-        return Watch.createWatch(client, call, new TypeToken<Watch.Response<V1Node>>() { }.getType());
+        return SlimNodeWatch.open(client, call, codec);
     }
 }

@@ -126,7 +126,8 @@ public final class PodCidrController implements AutoCloseable {
         NodeSlimmer slimmer = new NodeSlimmer(settings.nodeSelector().labelKeys());
         informers = new SharedInformerFactory(watchClient);
         informer = informers.sharedIndexInformerFor(
-                new PagedNodeListerWatcher(watchClient, settings.listPageSize(), slimmer), V1Node.class, 0);
+                new PagedNodeListerWatcher(watchClient, settings.listPageSize(),
+                        new SlimNodeCodec(settings.nodeSelector().labelKeys())), V1Node.class, 0);
         informer.setTransform(slimmer);
         addHandler(informer);
         reconciler = new PodCidrReconciler(ipam, this::cached, NodeWriter.of(writeClient), events, metrics, settings,
