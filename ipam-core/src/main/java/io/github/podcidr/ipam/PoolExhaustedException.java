@@ -4,8 +4,13 @@ package io.github.podcidr.ipam;
  * Thrown when no subnet is free: by {@link SubnetPool#allocate()} for one pool, and by {@link NodeIpam#assign(String)}
  * when every pool of a family is full. It carries the figures an operator needs to decide what to do (free nodes,
  * append a range, or shorten the node prefix).
+ *
+ * <p>Exhaustion is an expected condition, not a bug, so the exception has no stack trace and no suppressed
+ * exceptions: it is immutable, and a full pool hands out the same instance until its figures change, which makes a
+ * failed {@code allocate()} as cheap as a successful one (as the Go and Kubernetes allocators return a sentinel
+ * error).
  */
-public final class PoolExhaustedException extends IllegalStateException {
+public final class PoolExhaustedException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     /** The range of the (last) full pool. */
@@ -18,7 +23,7 @@ public final class PoolExhaustedException extends IllegalStateException {
     private final long used;
 
     PoolExhaustedException(String message, Cidr pool, int nodePrefixLength, long capacity, long used) {
-        super(message);
+        super(message, null, false, false);
         this.pool = pool;
         this.nodePrefixLength = nodePrefixLength;
         this.capacity = capacity;

@@ -51,6 +51,9 @@ public final class SubnetPool {
     private final Set<Long> allocatedInReserved = new HashSet<>();
     /** Where the next search for a free subnet starts, in 0..capacity-1. */
     private long cursor;
+    /** The exception of the last failed allocate, reused while {@link #allocated} stays {@link #exhaustedAt}. */
+    private PoolExhaustedException exhausted;
+    private long exhaustedAt = -1;
     private long allocated;
     private long reserved;
 
@@ -144,6 +147,9 @@ public final class SubnetPool {
      * @throws PoolExhaustedException if no subnet is free (all allocated or reserved)
      */
     public Cidr allocate() {
+        if (allocated + reserved == capacity) {
+            throw exhausted(); // full: no search needed
+        }
         long index = used.nextClear(cursor);
         if (index >= capacity) {
             index = used.nextClear(0);
@@ -157,11 +163,18 @@ public final class SubnetPool {
         return subnet(index);
     }
 
-    /** The exception for a full pool, with its figures. */
+    /** The exception for a full pool, with its figures; the same instance while they do not change. */
     PoolExhaustedException exhausted() {
-        return new PoolExhaustedException("pool " + cluster + " has no free /" + nodePrefixLength + " subnet: "
-                + (allocated + reserved) + " of " + capacity + " in use (" + allocated + " allocated, " + reserved
+        // A full pool's figures change only with the split between allocated and reserved subnets.
+        if (exhausted != null && exhaustedAt == allocated && exhausted.used() == allocated + reserved) {
+            return exhausted;
+        }
+        PoolExhaustedException e = new PoolExhaustedException("pool " + cluster + " has no free /"
+                + nodePrefixLength + " subnet: " + (allocated + reserved) + " of " + capacity + " in use (" + allocated + " allocated, " + reserved
                 + " reserved)", cluster, nodePrefixLength, capacity, allocated + reserved);
+        exhausted = e;
+        exhaustedAt = allocated;
+        return e;
     }
 
     /**

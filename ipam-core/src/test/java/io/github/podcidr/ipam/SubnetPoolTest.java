@@ -58,6 +58,25 @@ class SubnetPoolTest {
     }
 
     @Test
+    void aFullPoolFailsWithOneStacklessExceptionUntilItsFiguresChange() {
+        SubnetPool p = pool("10.244.0.0/23", 24);
+        Cidr first = p.allocate();
+        p.allocate();
+        PoolExhaustedException a = assertThrows(PoolExhaustedException.class, p::allocate);
+        PoolExhaustedException b = assertThrows(PoolExhaustedException.class, p::allocate);
+        assertTrue(a == b, "the same instance while nothing changed");
+        assertEquals(0, a.getStackTrace().length);
+        a.addSuppressed(new RuntimeException("ignored"));
+        assertEquals(0, a.getSuppressed().length, "immutable: nothing can be attached");
+        p.release(first);
+        p.reserve(first); // full again, but one subnet reserved instead of allocated
+        PoolExhaustedException c = assertThrows(PoolExhaustedException.class, p::allocate);
+        assertTrue(c != a);
+        assertEquals("pool 10.244.0.0/23 has no free /24 subnet: 2 of 2 in use (1 allocated, 1 reserved)",
+                c.getMessage());
+    }
+
+    @Test
     void occupyAndReleaseAreIdempotentAndCountOnlyChanges() {
         SubnetPool p = pool("10.244.0.0/16", 24);
         Cidr c = Cidr.parse("10.244.7.0/24");
