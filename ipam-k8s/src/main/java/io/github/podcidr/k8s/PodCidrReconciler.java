@@ -50,6 +50,8 @@ final class PodCidrReconciler {
     private final Set<String> waitingForRoom = ConcurrentHashMap.newKeySet();
     /** Node name to the resourceVersion it had when we patched it: until the cache moves past it, do not write. */
     private final Map<String, String> writtenAt = new ConcurrentHashMap<>();
+    /** Node name to the problems already reported for it, so each is logged and counted once per leader term. */
+    private final Map<String, Set<String>> reported = new ConcurrentHashMap<>();
     /** Called with the names of waiting nodes when room frees up. */
     private final java.util.function.Consumer<String> wake;
 
@@ -123,6 +125,7 @@ final class PodCidrReconciler {
     private ReconcileResult released(String name) {
         writtenAt.remove(name);
         waitingForRoom.remove(name);
+        reported.remove(name);
         events.forget(name);
         Optional<NodeAssignment> held = ipam.assignmentOf(name);
         if (ipam.release(name)) {
@@ -174,6 +177,9 @@ final class PodCidrReconciler {
     }
 
     private void problem(String name, String uid, String kind, String reason, String message) {
+        if (!reported.computeIfAbsent(name, n -> ConcurrentHashMap.newKeySet()).add(reason + ": " + message)) {
+            return; // already reported for this node in this term
+        }
         metrics.conflict(kind);
         LOG.warn("pod CIDR problem node={} reason={} message=\"{}\"", name, reason, message);
         events.warnOnce(name, uid, reason, message);

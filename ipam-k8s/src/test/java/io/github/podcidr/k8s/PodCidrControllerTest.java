@@ -31,7 +31,11 @@ class PodCidrControllerTest {
     }
 
     private PodCidrController start(ControllerSettings settings) throws Exception {
-        PodCidrController c = new PodCidrController(f.clients(), settings, ControllerMetrics.NONE, WriteFence.OPEN);
+        return start(settings, ControllerMetrics.NONE);
+    }
+
+    private PodCidrController start(ControllerSettings settings, ControllerMetrics metrics) throws Exception {
+        PodCidrController c = new PodCidrController(f.clients(), settings, metrics, WriteFence.OPEN);
         controllers.add(c);
         c.start();
         assertTrue(c.isReady());
@@ -109,7 +113,14 @@ class PodCidrControllerTest {
         ((ObjectNode) bad.get("spec")).put("podCIDR", "10.244.7.1/24");
         f.sim.update(ResourceType.NODES, bad);
 
-        PodCidrController c = start(settings("10.244.0.0/16").build());
+        java.util.concurrent.atomic.AtomicInteger conflicts = new java.util.concurrent.atomic.AtomicInteger();
+        ControllerMetrics counting = new ControllerMetrics() {
+            @Override
+            public void conflict(String kind) {
+                conflicts.incrementAndGet();
+            }
+        };
+        PodCidrController c = start(settings("10.244.0.0/16").build(), counting);
         assertEquals(4, c.restoreReport().problems().size(), c.restoreReport().problems().toString());
         f.awaitAllAssigned(NodeSelector.all(), 1, WAIT);
         assertTrue(c.isHealthy());
@@ -124,6 +135,11 @@ class PodCidrControllerTest {
         Set<String> pair = Set.of("dup", "first");
         assertTrue(pair.contains(conflict.at("/involvedObject/name").asText()));
         assertEquals(List.of("10.244.7.1/24"), f.podCidrs("bad"), "never rewritten");
+        f.sim.patch(ResourceType.NODES, null, "dup", "application/merge-patch+json",
+                "{\"metadata\":{\"labels\":{\"touched\":\"yes\"}}}"); // another reconcile of a conflicting node
+        Thread.sleep(300);
+        // 5 problems on 4 nodes: "bad" has a malformed CIDR and so also lacks a valid IPv4 one
+        assertEquals(5, conflicts.get(), "each problem is counted once, however often its node is reconciled");
         f.assertInvariants(c, NodeSelector.all(), Set.of("dup", "first", "bad", "misaligned", "outside"));
         for (int i = 0; i < 5; i++) {
             String mine = f.podCidrs("n" + i).get(0);
