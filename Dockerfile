@@ -15,6 +15,7 @@ COPY ipam-core ipam-core
 COPY ipam-k8s ipam-k8s
 COPY apiserver-sim apiserver-sim
 COPY ipam-bench/pom.xml ipam-bench/pom.xml
+COPY charts/pom.xml charts/pom.xml
 COPY controller-app controller-app
 RUN --mount=type=cache,target=/root/.m2 \
     mvn -B -q package -DskipTests -pl controller-app -am
