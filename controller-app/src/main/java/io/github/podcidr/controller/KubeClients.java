@@ -1,7 +1,6 @@
 package io.github.podcidr.controller;
 
 import io.github.podcidr.k8s.ApiClientFactory;
-import io.kubernetes.client.monitoring.Monitoring;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.util.ClientBuilder;
 import io.kubernetes.client.util.KubeConfig;
@@ -15,7 +14,7 @@ import java.nio.file.Path;
 /**
  * Makes the controller's API clients: a fresh {@link ApiClient} per call (the controller needs several with
  * different timeouts), from the in-cluster service account or a kubeconfig, each with the shared client-side rate
- * limit and, optionally, client-java's Prometheus request metrics ({@code k8s_java_*}, in the default registry).
+ * limit and, optionally, request metrics with bounded labels ({@link ApiRequestMetrics}, in the default registry).
  */
 final class KubeClients implements ApiClientFactory {
     /** Where a kubeconfig comes from: a file read at each call (so a rotated token is picked up), or text. */
@@ -37,7 +36,7 @@ final class KubeClients implements ApiClientFactory {
      * @param kubeconfig path or null
      * @param qps requests per second, or {@link ControllerFlags#UNLIMITED_QPS}
      * @param burst bucket size
-     * @param requestMetrics whether to install client-java's request metrics
+     * @param requestMetrics whether to count requests ({@link ApiRequestMetrics})
      * @return the factory
      */
     static KubeClients of(String kubeconfig, double qps, int burst, boolean requestMetrics) {
@@ -83,7 +82,8 @@ final class KubeClients implements ApiClientFactory {
             client.setHttpClient(client.getHttpClient().newBuilder().addInterceptor(bucket).build());
         }
         if (requestMetrics) {
-            Monitoring.installMetrics(client);
+            client.setHttpClient(client.getHttpClient().newBuilder().addInterceptor(ApiRequestMetrics.DEFAULT)
+                    .build());
         }
         return client;
     }

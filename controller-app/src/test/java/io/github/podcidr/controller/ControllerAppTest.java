@@ -99,8 +99,9 @@ class ControllerAppTest {
             assertMetric(m, "podcidr_reconcile_duration_seconds_count{outcome=\"done\",}");
             assertMetric(m, "# TYPE podcidr_write_failures_total counter");
             assertMetric(m, "jvm_memory_bytes_used{area=\"heap\",}");
-            assertMetric(m, "k8s_java_requests_total");
-            assertMetric(m, "k8s_java_resource_request_latency_seconds_count");
+            assertMetric(m, "podcidr_api_requests_total{verb=\"list\",resource=\"nodes\",code=\"200\",}");
+            assertMetric(m, "podcidr_api_request_duration_seconds_count{verb=\"watch\",resource=\"nodes\",}");
+            assertMetric(m, "podcidr_api_requests_total{verb=\"update\",resource=\"leases\",code=\"200\",}");
 
             // a second replica stands by: ready (so a rollout proceeds), not leading
             ControllerFlags standbyFlags = flags("replica-b");
