@@ -162,6 +162,8 @@ class FaultMatrixIT {
         Replicas.Replica next = rs.awaitLeader(CONVERGE);
         Duration takeover = Duration.ofNanos(System.nanoTime() - killed);
         assertEquals(b, next);
+        System.out.printf("fault-matrix leaderKilledMidBurst: takeover_ms=%d (lease %d ms, retry %d ms)%n",
+                takeover.toMillis(), LEASE.toMillis(), RETRY.toMillis());
         // b saw a's last renewal at most one retry period before the kill; it waits one lease after that
         assertTrue(takeover.compareTo(LEASE.plus(RETRY.multipliedBy(3)).plusSeconds(2)) < 0,
                 "took over after " + takeover.toMillis() + " ms");
@@ -184,6 +186,8 @@ class FaultMatrixIT {
         Replicas.Replica next = rs.awaitLeader(CONVERGE);
         Duration takeover = Duration.ofNanos(System.nanoTime() - stopped);
         assertEquals(b, next);
+        System.out.printf("fault-matrix gracefulLeaderShutdown: takeover_ms=%d (lease %d ms, retry %d ms)%n",
+                takeover.toMillis(), LEASE.toMillis(), RETRY.toMillis());
         assertTrue(takeover.compareTo(LEASE) < 0, "took over after " + takeover.toMillis() + " ms");
         f.createNodes("h", 20);
         converged(b, NodeSelector.all(), Set.of());
