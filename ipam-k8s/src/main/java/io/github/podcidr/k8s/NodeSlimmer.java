@@ -15,6 +15,9 @@ import java.util.Set;
  * creationTimestamp, deletionTimestamp, the labels the node selector reads, spec.podCIDR(s), spec.taints) so that
  * 130,000 cached nodes fit in a small heap; status, images, annotations and managedFields are dropped.
  *
+ * <p>Nodes decoded by {@link SlimNodeCodec} (the informer's own lister and watch) are already slim and pass through
+ * untouched, so the copy is made only for a full Node from elsewhere.
+ *
  * <p>The client also passes tombstones ({@link DeltaFIFO.DeletedFinalStateUnknown}: a node deleted while the watch
  * was down) through the transform; they are returned as they are.
  */
@@ -30,6 +33,9 @@ final class NodeSlimmer implements TransformFunc {
     public KubernetesObject transform(KubernetesObject object) {
         if (!(object instanceof V1Node node)) {
             return object; // a tombstone, or anything unexpected: leave it alone
+        }
+        if (node.getStatus() == null) {
+            return node; // already slim: SlimNodeCodec decoded it (a Node from the API always has a status)
         }
         return slim(node);
     }

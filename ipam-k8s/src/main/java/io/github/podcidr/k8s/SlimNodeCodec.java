@@ -143,6 +143,13 @@ final class SlimNodeCodec {
             }
         }
         r.endObject();
+        // the models start with empty lists; NodeSlimmer's form has null for "none", so both compare equal
+        if (spec.getPodCIDRs() != null && spec.getPodCIDRs().isEmpty()) {
+            spec.setPodCIDRs(null);
+        }
+        if (spec.getTaints() != null && spec.getTaints().isEmpty()) {
+            spec.setTaints(null);
+        }
         return node.metadata(meta).spec(spec);
     }
 
