@@ -1,0 +1,546 @@
+package io.github.podcidr.apiserver.real;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * A real Kubernetes control plane for tests, in the manner of controller-runtime's envtest: Debian's etcd and a
+ * kube-apiserver 1.20.2 built by {@code scripts/control-plane/install.sh}, started as child processes on free
+ * loopback ports, with token authentication, RBAC authorisation and an audit log.
+ *
+ * <pre>{@code
+ * try (RealControlPlane cp = RealControlPlane.builder()
+ *         .serviceAccount("kube-system", "podcidr-controller").start()) {
+ *     ApiClient admin = Config.fromConfig(new StringReader(cp.adminKubeconfig()));
+ *     ApiClient controller = Config.fromConfig(new StringReader(cp.kubeconfig(
+ *             cp.serviceAccountToken("kube-system", "podcidr-controller"))));
+ *     ...
+ *     long forbidden = cp.auditEvents().stream().filter(e -> e.code() == 403).count();
+ * }
+ * }</pre>
+ *
+ * <p>Where the binaries are: {@link #binDirectory()}, from the system property {@value #BIN_PROPERTY} or the
+ * environment variable {@value #BIN_ENV}. Tests of the real tier are named {@code *RealIT} and run only when it is
+ * set (Maven profile {@code real-control-plane}).
+ *
+ * <p>Identities: {@value #ADMIN_USER} (group {@code system:masters}) with {@link #adminToken()}, and every service
+ * account named on the builder, authenticated as {@code system:serviceaccount:<ns>:<name>} in the groups
+ * {@code system:serviceaccounts} and {@code system:serviceaccounts:<ns>}, as a projected token would be. Nothing is
+ * granted to a service account: apply the RBAC under test.
+ *
+ * <p>Not started: kube-controller-manager, scheduler and kubelets. Namespaces other than the built-in ones must be
+ * created; nodes are plain API objects; no ServiceAccount token is ever minted by a controller.
+ */
+public final class RealControlPlane implements AutoCloseable {
+    /** System property naming the directory with {@code kube-apiserver} and {@code etcd}. */
+    public static final String BIN_PROPERTY = "control-plane.bin";
+    /** Environment variable naming the same directory, used when the property is not set. */
+    public static final String BIN_ENV = "PODCIDR_CONTROL_PLANE_BIN";
+    /** The user name of {@link #adminToken()}. */
+    public static final String ADMIN_USER = "podcidr-test-admin";
+    /** The service cluster IP range given to kube-apiserver. */
+    public static final String SERVICE_CLUSTER_IP_RANGE = "10.96.0.0/16";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+
+    private final Path work;
+    private final Process etcd;
+    private final Process apiserver;
+    private final int port;
+    private final String adminToken;
+    private final Map<String, String> serviceAccountTokens;
+    private final String caPem;
+    private final SSLContext sslContext;
+
+    private RealControlPlane(Path work, Process etcd, Process apiserver, int port, String adminToken,
+            Map<String, String> serviceAccountTokens, String caPem, SSLContext sslContext) {
+        this.work = work;
+        this.etcd = etcd;
+        this.apiserver = apiserver;
+        this.port = port;
+        this.adminToken = adminToken;
+        this.serviceAccountTokens = serviceAccountTokens;
+        this.caPem = caPem;
+        this.sslContext = sslContext;
+    }
+
+    /**
+     * The directory holding {@code kube-apiserver} and {@code etcd}, when the real tier is configured.
+     *
+     * @return the directory, or empty when neither {@value #BIN_PROPERTY} nor {@value #BIN_ENV} is set
+     */
+    public static Optional<Path> binDirectory() {
+        String dir = System.getProperty(BIN_PROPERTY);
+        if (dir == null || dir.isBlank()) {
+            dir = System.getenv(BIN_ENV);
+        }
+        return dir == null || dir.isBlank() ? Optional.empty() : Optional.of(Path.of(dir));
+    }
+
+    /**
+     * Whether the real tier can run here.
+     *
+     * @return true when {@link #binDirectory()} names a directory with an executable kube-apiserver
+     */
+    public static boolean available() {
+        return binDirectory().map(d -> Files.isExecutable(d.resolve("kube-apiserver"))).orElse(false);
+    }
+
+    /**
+     * A builder for a control plane.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Options of {@link RealControlPlane}. */
+    public static final class Builder {
+        private Path bin;
+        private final List<String> serviceAccounts = new ArrayList<>();
+        private final List<String> extraApiserverFlags = new ArrayList<>();
+
+        private Builder() {
+        }
+
+        /**
+         * The binaries' directory, instead of {@link #binDirectory()}.
+         *
+         * @param dir the directory with kube-apiserver and etcd
+         * @return this builder
+         */
+        public Builder binDirectory(Path dir) {
+            this.bin = dir;
+            return this;
+        }
+
+        /**
+         * Adds a service account identity with a bearer token (see {@link #serviceAccountToken}).
+         *
+         * @param namespace the service account's namespace
+         * @param name the service account's name
+         * @return this builder
+         */
+        public Builder serviceAccount(String namespace, String name) {
+            serviceAccounts.add(namespace + "/" + name);
+            return this;
+        }
+
+        /**
+         * Adds a kube-apiserver flag, e.g. {@code --max-requests-inflight=800}.
+         *
+         * @param flag the flag with its value
+         * @return this builder
+         */
+        public Builder apiserverFlag(String flag) {
+            extraApiserverFlags.add(flag);
+            return this;
+        }
+
+        /**
+         * Starts etcd and kube-apiserver and waits until {@code /readyz} answers 200 (about 6 s).
+         *
+         * @return the running control plane
+         * @throws IllegalStateException when no binaries are configured or a process does not become ready; the
+         *         message holds the end of its log
+         */
+        public RealControlPlane start() {
+            Path dir = bin != null ? bin : RealControlPlane.binDirectory().orElseThrow(() -> new IllegalStateException(
+                    "no control plane binaries: set -D" + BIN_PROPERTY + "=<dir> or " + BIN_ENV
+                            + "; scripts/control-plane/install.sh builds them and prints the directory"));
+            try {
+                return launch(dir, serviceAccounts, extraApiserverFlags);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    private static RealControlPlane launch(Path bin, List<String> serviceAccounts, List<String> extraFlags)
+            throws IOException {
+        Path shm = Path.of("/dev/shm");
+        Path work = Files.isDirectory(shm) && Files.isWritable(shm)
+                ? Files.createTempDirectory(shm, "podcidr-cp-") : Files.createTempDirectory("podcidr-cp-");
+        Process etcd = null;
+        try {
+            String adminToken = randomToken();
+            Map<String, String> saTokens = new LinkedHashMap<>();
+            StringBuilder tokens = new StringBuilder();
+            tokens.append(adminToken).append(',').append(ADMIN_USER).append(",admin-uid,\"system:masters\"\n");
+            for (String sa : serviceAccounts) {
+                String ns = sa.substring(0, sa.indexOf('/'));
+                String name = sa.substring(sa.indexOf('/') + 1);
+                String token = randomToken();
+                saTokens.put(sa, token);
+                tokens.append(token).append(",system:serviceaccount:").append(ns).append(':').append(name)
+                        .append(",sa-").append(ns).append('-').append(name)
+                        .append(",\"system:serviceaccounts,system:serviceaccounts:").append(ns).append("\"\n");
+            }
+            Files.writeString(work.resolve("tokens.csv"), tokens);
+            writeServiceAccountKey(work.resolve("sa.key"));
+            Files.writeString(work.resolve("audit-policy.yaml"), """
+                    apiVersion: audit.k8s.io/v1
+                    kind: Policy
+                    omitStages: ["RequestReceived"]
+                    rules:
+                      - level: Metadata
+                    """);
+
+            int etcdClient = freePort();
+            int etcdPeer = freePort();
+            Path etcdData = work.resolve("etcd");
+            etcd = new ProcessBuilder(bin.resolve("etcd").toString(),
+                    "--data-dir=" + etcdData,
+                    "--listen-client-urls=http://127.0.0.1:" + etcdClient,
+                    "--advertise-client-urls=http://127.0.0.1:" + etcdClient,
+                    "--listen-peer-urls=http://127.0.0.1:" + etcdPeer,
+                    "--initial-advertise-peer-urls=http://127.0.0.1:" + etcdPeer,
+                    "--initial-cluster=default=http://127.0.0.1:" + etcdPeer,
+                    "--quota-backend-bytes=" + (4L << 30),
+                    "--logger=zap", "--log-level=warn")
+                    .redirectErrorStream(true).redirectOutput(work.resolve("etcd.log").toFile()).start();
+            waitFor(etcd, work.resolve("etcd.log"), "etcd", () -> httpOk(
+                    HttpClient.newHttpClient(), "http://127.0.0.1:" + etcdClient + "/health", null));
+
+            int port = freePort();
+            List<String> cmd = new ArrayList<>(List.of(bin.resolve("kube-apiserver").toString(),
+                    "--etcd-servers=http://127.0.0.1:" + etcdClient,
+                    "--bind-address=127.0.0.1",
+                    "--advertise-address=127.0.0.1",
+                    "--secure-port=" + port,
+                    "--insecure-port=0",
+                    "--cert-dir=" + work.resolve("certs"),
+                    "--token-auth-file=" + work.resolve("tokens.csv"),
+                    "--authorization-mode=RBAC",
+                    "--service-account-key-file=" + work.resolve("sa.key"),
+                    "--service-account-signing-key-file=" + work.resolve("sa.key"),
+                    "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                    "--service-cluster-ip-range=" + SERVICE_CLUSTER_IP_RANGE,
+                    "--audit-policy-file=" + work.resolve("audit-policy.yaml"),
+                    "--audit-log-path=" + work.resolve("audit.log"),
+                    "--audit-log-mode=blocking",
+                    "--allow-privileged=true",
+                    "--v=1"));
+            cmd.addAll(extraFlags);
+            Process apiserver = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(work.resolve("kube-apiserver.log").toFile()).start();
+            Path certFile = work.resolve("certs").resolve("apiserver.crt");
+            waitFor(apiserver, work.resolve("kube-apiserver.log"), "kube-apiserver", () -> Files.exists(certFile));
+            String caPem = Files.readString(certFile);
+            SSLContext ssl = sslContextTrusting(caPem);
+            HttpClient http = HttpClient.newBuilder().sslContext(ssl).version(HttpClient.Version.HTTP_1_1).build();
+            String base = "https://127.0.0.1:" + port;
+            waitFor(apiserver, work.resolve("kube-apiserver.log"), "kube-apiserver",
+                    () -> httpOk(http, base + "/readyz", adminToken)
+                            && httpOk(http, base + "/api/v1/namespaces/default", adminToken));
+            RealControlPlane cp = new RealControlPlane(work, etcd, apiserver, port, adminToken, saTokens, caPem, ssl);
+            Runtime.getRuntime().addShutdownHook(new Thread(cp::close, "real-control-plane-stop"));
+            return cp;
+        } catch (RuntimeException | IOException e) {
+            if (etcd != null) {
+                etcd.destroyForcibly();
+            }
+            throw e;
+        }
+    }
+
+    /** The API server's URL, {@code https://127.0.0.1:<port>}. */
+    public String baseUrl() {
+        return "https://127.0.0.1:" + port;
+    }
+
+    /** The secure port of kube-apiserver on 127.0.0.1. */
+    public int port() {
+        return port;
+    }
+
+    /** The bearer token of {@value #ADMIN_USER}, a member of {@code system:masters}. */
+    public String adminToken() {
+        return adminToken;
+    }
+
+    /**
+     * The bearer token of a service account named on the builder.
+     *
+     * @param namespace its namespace
+     * @param name its name
+     * @return the token
+     * @throws IllegalArgumentException when the builder did not name it
+     */
+    public String serviceAccountToken(String namespace, String name) {
+        String token = serviceAccountTokens.get(namespace + "/" + name);
+        if (token == null) {
+            throw new IllegalArgumentException("service account " + namespace + "/" + name
+                    + " was not named on the builder; known: " + serviceAccountTokens.keySet());
+        }
+        return token;
+    }
+
+    /** The PEM certificates that the API server's serving certificate chains to. */
+    public String caPem() {
+        return caPem;
+    }
+
+    /** A TLS context that trusts the API server (for raw HTTP clients). */
+    public SSLContext sslContext() {
+        return sslContext;
+    }
+
+    /**
+     * A kubeconfig that authenticates with a bearer token and verifies the server's certificate.
+     *
+     * @param token the bearer token
+     * @return the kubeconfig text
+     */
+    public String kubeconfig(String token) {
+        String ca = Base64.getEncoder().encodeToString(caPem.getBytes(StandardCharsets.US_ASCII));
+        return """
+                apiVersion: v1
+                kind: Config
+                clusters:
+                - name: real
+                  cluster:
+                    server: %s
+                    certificate-authority-data: %s
+                users:
+                - name: user
+                  user:
+                    token: %s
+                contexts:
+                - name: real
+                  context:
+                    cluster: real
+                    user: user
+                current-context: real
+                """.formatted(baseUrl(), ca, token);
+    }
+
+    /** A kubeconfig for {@value #ADMIN_USER}. */
+    public String adminKubeconfig() {
+        return kubeconfig(adminToken);
+    }
+
+    /**
+     * Writes a kubeconfig to a file (for child processes such as the controller's jar).
+     *
+     * @param file where to write
+     * @param token the bearer token
+     * @return the file
+     */
+    public Path writeKubeconfig(Path file, String token) {
+        try {
+            Files.writeString(file, kubeconfig(token));
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** One request as the audit log recorded it at stage ResponseComplete (or Panic). */
+    public record AuditEvent(String user, String verb, String resource, String subresource, String namespace,
+            String name, int code, String userAgent, String requestUri) {
+    }
+
+    /**
+     * Every completed request so far, from the audit log (the server writes it before it answers).
+     *
+     * @return the requests in the order the server completed them
+     */
+    public List<AuditEvent> auditEvents() {
+        List<AuditEvent> out = new ArrayList<>();
+        Path log = work.resolve("audit.log");
+        if (!Files.exists(log)) {
+            return out;
+        }
+        try (Stream<String> lines = Files.lines(log)) {
+            lines.forEach(line -> {
+                try {
+                    JsonNode e = JSON.readTree(line);
+                    String stage = e.path("stage").asText();
+                    if (!"ResponseComplete".equals(stage) && !"Panic".equals(stage)) {
+                        return;
+                    }
+                    JsonNode ref = e.path("objectRef");
+                    out.add(new AuditEvent(e.path("user").path("username").asText(), e.path("verb").asText(),
+                            ref.path("resource").asText(""), ref.path("subresource").asText(""),
+                            ref.path("namespace").asText(""), ref.path("name").asText(""),
+                            e.path("responseStatus").path("code").asInt(0), e.path("userAgent").asText(""),
+                            e.path("requestURI").asText("")));
+                } catch (IOException ignored) {
+                    // a line being written right now; the next read sees it whole
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out;
+    }
+
+    /** The kube-apiserver log so far (for diagnosing a failed test). */
+    public String apiserverLog() {
+        return tail(work.resolve("kube-apiserver.log"), 200);
+    }
+
+    /** Whether kube-apiserver and etcd are still running. */
+    public boolean isRunning() {
+        return apiserver.isAlive() && etcd.isAlive();
+    }
+
+    /** Stops kube-apiserver and etcd and deletes their data; idempotent. */
+    @Override
+    public synchronized void close() {
+        stop(apiserver);
+        stop(etcd);
+        try (Stream<Path> files = Files.walk(work)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // already gone
+        }
+    }
+
+    private static void stop(Process p) {
+        if (!p.isAlive()) {
+            return;
+        }
+        p.destroy();
+        try {
+            if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor();
+            }
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private interface Check {
+        boolean ok() throws IOException;
+    }
+
+    private static void waitFor(Process p, Path log, String what, Check check) throws IOException {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!p.isAlive()) {
+                throw new IllegalStateException(what + " exited with code " + p.exitValue() + " while starting:\n"
+                        + tail(log, 40));
+            }
+            try {
+                if (check.ok()) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for " + what, e);
+            }
+        }
+        p.destroyForcibly();
+        throw new IllegalStateException(what + " not ready after " + START_TIMEOUT.toSeconds() + " s:\n"
+                + tail(log, 40));
+    }
+
+    private static boolean httpOk(HttpClient http, String url, String token) throws IOException {
+        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2));
+        if (token != null) {
+            req.header("Authorization", "Bearer " + token);
+        }
+        try {
+            return http.send(req.build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+    }
+
+    private static String tail(Path log, int lines) {
+        try {
+            List<String> all = Files.readAllLines(log);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static String randomToken() {
+        byte[] b = new byte[24];
+        new SecureRandom().nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+
+    /** An RSA key in PKCS#8 PEM: kube-apiserver signs and verifies service account tokens with it. */
+    private static void writeServiceAccountKey(Path file) throws IOException {
+        try {
+            KeyPairGenerator gen = KeyPairGenerator.getInstance("RSA");
+            gen.initialize(2048);
+            KeyPair kp = gen.generateKeyPair();
+            String pem = "-----BEGIN PRIVATE KEY-----\n"
+                    + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                            .encodeToString(kp.getPrivate().getEncoded())
+                    + "\n-----END PRIVATE KEY-----\n";
+            Files.writeString(file, pem);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot generate an RSA key", e);
+        }
+    }
+
+    private static SSLContext sslContextTrusting(String pem) {
+        try {
+            KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
+            ks.load(null, null);
+            int i = 0;
+            for (Certificate c : CertificateFactory.getInstance("X.509")
+                    .generateCertificates(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)))) {
+                ks.setCertificateEntry("ca-" + i++, c);
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(ks);
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, tmf.getTrustManagers(), null);
+            return ctx;
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException("cannot read the API server's certificate", e);
+        }
+    }
+}
