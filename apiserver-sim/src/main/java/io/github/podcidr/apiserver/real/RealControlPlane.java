@@ -276,6 +276,59 @@ public final class RealControlPlane implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs a control plane until SIGTERM or Ctrl-C, for trying the controller by hand:
+     * {@code java -cp apiserver-sim/target/apiserver-sim.jar io.github.podcidr.apiserver.real.RealControlPlane
+     * --kubeconfig-out /tmp/real.kubeconfig [--bin DIR]}. Writes an admin kubeconfig and prints one line once ready.
+     * Exit code 2 on a bad flag, 1 when the control plane does not start.
+     *
+     * @param args the flags
+     */
+    public static void main(String[] args) {
+        Path out = null;
+        Path bin = null;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            boolean hasValue = i + 1 < args.length;
+            if (a.equals("--kubeconfig-out") && hasValue) {
+                out = Path.of(args[++i]);
+            } else if (a.equals("--bin") && hasValue) {
+                bin = Path.of(args[++i]);
+            } else {
+                System.err.println("real-control-plane: unknown flag or missing value: " + a
+                        + "; expected --kubeconfig-out FILE [--bin DIR], e.g. --kubeconfig-out /tmp/real.kubeconfig"
+                        + " --bin \"$(scripts/control-plane/install.sh)\"");
+                System.exit(2);
+            }
+        }
+        if (out == null) {
+            System.err.println("real-control-plane: --kubeconfig-out FILE is required, e.g. --kubeconfig-out "
+                    + "/tmp/real.kubeconfig");
+            System.exit(2);
+        }
+        Builder b = builder();
+        if (bin != null) {
+            b.binDirectory(bin);
+        }
+        try {
+            long started = System.nanoTime();
+            RealControlPlane cp = b.start();
+            cp.writeKubeconfig(out, cp.adminToken());
+            System.out.printf("kube-apiserver 1.20.2 ready at %s after %.1f s; admin kubeconfig: %s%n",
+                    cp.baseUrl(), (System.nanoTime() - started) / 1e9, out);
+            while (cp.isRunning()) {
+                Thread.sleep(500);
+            }
+            System.err.println("real-control-plane: a process exited:\n" + cp.apiserverLog());
+            System.exit(1);
+        } catch (IllegalStateException e) {
+            System.err.println("real-control-plane: " + e.getMessage());
+            System.exit(1);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** The API server's URL, {@code https://127.0.0.1:<port>}. */
     public String baseUrl() {
         return "https://127.0.0.1:" + port;
