@@ -79,8 +79,9 @@ main() {
   rm -rf "$build" && mkdir -p "$build"
   trap 'rm -rf "${build:?}"' EXIT
   log "fetching source package $SOURCE_PACKAGE $SOURCE_VERSION"
-  (cd "$build" && apt-get source --download-only "$SOURCE_PACKAGE=$SOURCE_VERSION" >&2 2>/dev/null \
-    || apt-get source --download-only "$SOURCE_PACKAGE=$SOURCE_VERSION" >&2)
+  # apt checks the files against the archive's signed Sources index; dpkg-source's own warning that it cannot check
+  # the .dsc's inline signature (no Debian keyring installed) is harmless here.
+  (cd "$build" && apt-get source --download-only "$SOURCE_PACKAGE=$SOURCE_VERSION" >&2)
   (cd "$build" && dpkg-source -x ./*.dsc src >&2)
   log "patching vendored reflect2 for Go >= 1.18"
   patch -d "$build/src" -p1 --forward < "$PATCH" >&2
