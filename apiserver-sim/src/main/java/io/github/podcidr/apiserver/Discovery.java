@@ -2,6 +2,11 @@ package io.github.podcidr.apiserver;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.LinkedHashSet;
 import java.util.Set;
 
@@ -53,8 +58,13 @@ final class Discovery {
     return v;
   }
 
+  /**
+   * The served groups in kube-apiserver's order, which is its group priority (events.k8s.io ranks above
+   * coordination.k8s.io), not the alphabet.
+   */
   private static Set<String> groups() {
     Set<String> groups = new LinkedHashSet<>();
+    groups.add(ResourceType.EVENTS_V1.group());
     for (ResourceType t : ResourceType.values()) {
       if (!t.group().isEmpty()) {
         groups.add(t.group());
@@ -93,14 +103,33 @@ final class Discovery {
     return g;
   }
 
+  /**
+   * {@code StorageVersionHash}: the first 8 bytes of the SHA-256 of {@code <group>/<version>/<kind>} of the version
+   * objects are stored as, base64. Events of both groups are stored as core/v1 Events, so they share one hash;
+   * leases are stored as coordination.k8s.io/v1 (kube-apiserver 1.20 still stored them as v1beta1).
+   */
+  static String storageVersionHash(ResourceType t) {
+    String gvk = t == ResourceType.EVENTS_V1 ? "/v1/Event" : t.group() + "/" + t.version() + "/" + t.kind();
+    try {
+      byte[] sha = MessageDigest.getInstance("SHA-256").digest(gvk.getBytes(StandardCharsets.UTF_8));
+      return Base64.getEncoder().encodeToString(Arrays.copyOf(sha, 8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JRE", e);
+    }
+  }
+
   /** The APIResourceList of a group version, or null when nothing is served there. */
   static ObjectNode resourceList(String group, String version) {
     ObjectNode list = Json.object();
     list.put("kind", "APIResourceList");
-    list.put("apiVersion", "v1");
+    if (!group.isEmpty()) {
+      list.put("apiVersion", "v1"); // the legacy /api/v1 list carries no apiVersion
+    }
     list.put("groupVersion", group.isEmpty() ? version : group + "/" + version);
     ArrayNode resources = list.putArray("resources");
-    for (ResourceType t : ResourceType.values()) {
+    java.util.List<ResourceType> sorted = new java.util.ArrayList<>(java.util.List.of(ResourceType.values()));
+    sorted.sort(java.util.Comparator.comparing(ResourceType::plural)); // resources are listed by name
+    for (ResourceType t : sorted) {
       if (!t.group().equals(group) || !t.version().equals(version)) {
         continue;
       }
@@ -115,6 +144,7 @@ final class Discovery {
         ArrayNode sn = r.putArray("shortNames");
         t.shortNames().forEach(sn::add);
       }
+      r.put("storageVersionHash", storageVersionHash(t));
       if (t.hasStatus()) {
         ObjectNode s = resources.addObject();
         s.put("name", t.plural() + "/status");

@@ -125,11 +125,21 @@ final class HttpApi implements HttpHandler {
       return true;
     }
     if (!first.equals("api") && !first.equals("apis") && !first.equals("version")) {
-      // Outside the API groups kube-apiserver's mux answers Go's plain-text 404, not a Status.
+      // Outside the API groups the last handler of kube-apiserver's chain answers 404 with the list of paths.
+      send(ex, 404, Json.bytes(Discovery.rootPaths()));
+      return true;
+    }
+    if (first.equals("apis") && seg.size() >= 2 && !Discovery.servesGroup(seg.get(1))) {
+      // An unknown group falls through the aggregator to Go's plain-text 404, not a Status.
       sendText(ex, 404, "404 page not found\n");
       return true;
     }
+    boolean discoveryPath = (first.equals("version") && seg.size() == 1) || (first.equals("api") && seg.size() <= 2)
+        || (first.equals("apis") && seg.size() <= 3);
     if (!ex.getRequestMethod().equals("GET")) {
+      if (discoveryPath) {
+        throw StatusException.methodNotAllowed();
+      }
       return false;
     }
     ObjectNode doc = null;
@@ -168,7 +178,8 @@ final class HttpApi implements HttpHandler {
     if (!allowed) {
       throw StatusException.methodNotAllowed();
     }
-    boolean dryRun = q.containsKey("dryRun");
+    checkAccept(ex.getRequestHeaders().getFirst("Accept"));
+    boolean dryRun = dryRun(verb, q);
     Registry.Part part = "status".equals(t.subresource()) ? Registry.Part.STATUS : Registry.Part.MAIN;
     String ns = t.type().namespaced() ? t.namespace() : "";
     switch (verb) {
@@ -189,12 +200,12 @@ final class HttpApi implements HttpHandler {
         if (t.subresource() != null) {
           throw StatusException.methodNotAllowed();
         }
-        StoredObject o = registry.create(t.type(), ns, Json.parseObject(body), dryRun);
-        return new Response(201, withKind(o));
+        ObjectNode obj = RequestBody.read(t.type(), ex.getRequestHeaders().getFirst("Content-Type"), body);
+        return created(create(t.type(), ns, obj, dryRun), dryRun);
       }
       case "update":
-        return new Response(200, withKind(registry.update(t.type(), ns, t.name(), Json.parseObject(body), part,
-            dryRun)));
+        return update(t, ns, RequestBody.read(t.type(), ex.getRequestHeaders().getFirst("Content-Type"), body),
+            part, dryRun);
       case "patch": {
         String contentType = ex.getRequestHeaders().getFirst("Content-Type");
         return new Response(200, withKind(registry.patch(t.type(), ns, t.name(), contentType, body, part, dryRun)));
@@ -208,7 +219,7 @@ final class HttpApi implements HttpHandler {
         return new Response(200, Json.bytes(success(t.type(), d.object())));
       }
       case "deletecollection": {
-        Selector sel = Selector.parse(q.get("labelSelector"), q.get("fieldSelector"));
+        Selector sel = Selector.parse(t.type(), q.get("labelSelector"), q.get("fieldSelector"));
         List<Registry.Deletion> gone = registry.deleteCollection(t.type(), ns, sel, dryRun);
         List<StoredObject> objs = new ArrayList<>();
         gone.forEach(d -> objs.add(d.object()));
@@ -222,6 +233,110 @@ final class HttpApi implements HttpHandler {
       default:
         throw StatusException.methodNotAllowed();
     }
+  }
+
+  /**
+   * Admission (NamespaceLifecycle) refuses a create in a namespace that does not exist before the object is
+   * validated: 404 for the namespace.
+   */
+  private StoredObject create(ResourceType type, String ns, ObjectNode obj, boolean dryRun) {
+    if (type.namespaced() && registry.store().get(ResourceType.NAMESPACES, "", ns) == null) {
+      throw StatusException.notFound(ResourceType.NAMESPACES, ns);
+    }
+    return registry.create(type, ns, obj, dryRun);
+  }
+
+  /** 201 with the new object; a dry-run create has no resourceVersion, as nothing was stored. */
+  private static Response created(StoredObject o, boolean dryRun) {
+    if (!dryRun) {
+      return new Response(201, withKind(o));
+    }
+    ObjectNode obj = Json.parseObject(withKind(o));
+    Json.child(obj, "metadata").remove("resourceVersion");
+    return new Response(201, Json.bytes(obj));
+  }
+
+  /**
+   * PUT. Leases and events are created by an update of a missing object ({@code AllowCreateOnUpdate}), whatever
+   * resourceVersion the body names. A Lease update must name the resourceVersion it replaces
+   * ({@code AllowUnconditionalUpdate} is false for leases: 422), so that two candidates never both take it.
+   */
+  private Response update(ApiPath t, String ns, ObjectNode obj, Registry.Part part, boolean dryRun) {
+    ResourceType type = t.type();
+    String rv = Json.str(obj.path("metadata"), "resourceVersion");
+    boolean unconditional = rv == null || rv.isEmpty();
+    boolean createsOnUpdate = type == ResourceType.LEASES || type == ResourceType.EVENTS
+        || type == ResourceType.EVENTS_V1;
+    if (t.subresource() == null && createsOnUpdate && registry.store().get(type, ns, t.name()) == null) {
+      String bodyName = Json.str(obj.path("metadata"), "name");
+      if (bodyName != null && !bodyName.equals(t.name())) {
+        throw StatusException.badRequest("the name of the object (" + bodyName + ") does not match the name on the "
+            + "URL (" + t.name() + ")");
+      }
+      Json.child(obj, "metadata").put("name", t.name()); // a resourceVersion in the body is ignored here
+      return created(create(type, ns, obj, dryRun), dryRun);
+    }
+    if (type == ResourceType.LEASES && unconditional && registry.store().get(type, ns, t.name()) != null) {
+      throw StatusException.invalid(type.plural(), type.group(), t.name(), List.of(FieldError.invalid(
+          "metadata.resourceVersion", "0x0", "must be specified for an update")));
+    }
+    return new Response(200, withKind(registry.update(type, ns, t.name(), obj, part, dryRun)));
+  }
+
+  /**
+   * The {@code dryRun} parameter: absent, or {@code All} (422 for anything else, as the options' validation
+   * answers).
+   */
+  private static boolean dryRun(String verb, Map<String, String> q) {
+    String v = q.get("dryRun");
+    if (v == null) {
+      return false;
+    }
+    if (!v.equals("All")) {
+      String options = switch (verb) {
+        case "create" -> "CreateOptions";
+        case "update" -> "UpdateOptions";
+        case "patch" -> "PatchOptions";
+        case "delete", "deletecollection" -> "DeleteOptions";
+        default -> null;
+      };
+      if (options != null) {
+        throw StatusException.invalid(options, "meta.k8s.io", "", List.of(FieldError.notSupported("dryRun",
+            "[]string{" + FieldError.quote(v) + "}", "\"All\"")));
+      }
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * 406 when the Accept header names no media type the server can write. JSON is always written: protobuf and
+   * YAML requests are answered in JSON, and so are Table requests (not simulated).
+   */
+  static void checkAccept(String accept) {
+    if (accept == null || accept.isBlank()) {
+      return;
+    }
+    for (String range : accept.split(",")) {
+      String[] parts = range.split(";");
+      String media = parts[0].trim().toLowerCase();
+      boolean refused = false;
+      for (int i = 1; i < parts.length; i++) {
+        String p = parts[i].trim();
+        if (p.startsWith("q=")) {
+          try {
+            refused = Double.parseDouble(p.substring(2)) <= 0;
+          } catch (NumberFormatException e) {
+            refused = true;
+          }
+        }
+      }
+      if (!refused && (media.equals("*/*") || media.equals("application/*") || media.equals("application/json")
+          || media.equals("application/yaml") || media.equals("application/vnd.kubernetes.protobuf"))) {
+        return;
+      }
+    }
+    throw StatusException.notAcceptable();
   }
 
   private static ObjectNode success(ResourceType type, StoredObject gone) {
@@ -244,7 +359,7 @@ final class HttpApi implements HttpHandler {
   }
 
   private void writeList(HttpExchange ex, ApiPath t, String ns, Map<String, String> q) throws IOException {
-    Selector sel = Selector.parse(q.get("labelSelector"), q.get("fieldSelector"));
+    Selector sel = Selector.parse(t.type(), q.get("labelSelector"), q.get("fieldSelector"));
     long limit = 0;
     if (q.get("limit") != null && !q.get("limit").isEmpty()) {
       try {

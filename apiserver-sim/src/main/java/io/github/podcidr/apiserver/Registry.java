@@ -62,7 +62,7 @@ final class Registry {
     meta.put("creationTimestamp", Json.timestamp(clock.instant()));
     meta.remove(List.of("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields",
         "selfLink"));
-    if (type == ResourceType.NODES || type == ResourceType.LEASES) {
+    if (type == ResourceType.NODES) { // kube-apiserver sets no generation on Leases
       meta.put("generation", 1);
     }
     prepareForCreate(type, obj);
@@ -118,8 +118,18 @@ final class Registry {
     } else if (type == ResourceType.NAMESPACES) {
       ObjectNode meta = (ObjectNode) obj.get("metadata");
       Json.child(meta, "labels").put("kubernetes.io/metadata.name", Json.str(meta, "name"));
-      Json.child(obj, "spec").putArray("finalizers").add("kubernetes");
-      Json.child(obj, "status").put("phase", "Active");
+      // Namespace strategy PrepareForCreate: the "kubernetes" finalizer is appended to those sent; status reset.
+      ObjectNode spec = Json.child(obj, "spec");
+      JsonNode finalizers = spec.get("finalizers");
+      ArrayNode list = finalizers instanceof ArrayNode a ? a : spec.putArray("finalizers");
+      boolean present = false;
+      for (JsonNode f : list) {
+        present |= f.asText().equals("kubernetes");
+      }
+      if (!present) {
+        list.add("kubernetes");
+      }
+      obj.putObject("status").put("phase", "Active");
     }
   }
 
@@ -204,6 +214,9 @@ final class Registry {
         throw StatusException.badRequest("the patch produced a " + patched.getNodeType() + ", not an object");
       }
       ObjectNode result = (ObjectNode) patched;
+      if (TypedDecoder.decodes(type)) {
+        result = TypedDecoder.decodePatched(type, result); // leases, events, namespaces: pruned, times re-written
+      }
       checkKind(type, result);
       ObjectNode meta = Json.child(result, "metadata");
       String rv = Json.str(meta, "resourceVersion");

@@ -45,6 +45,11 @@ final class Selector implements Predicate<StoredObject> {
   }
 
   static Selector parse(String labelSelector, String fieldSelector) {
+    return parse(null, labelSelector, fieldSelector);
+  }
+
+  /** As {@link #parse(String, String)}, with the field labels {@code type} supports ({@link FieldLabels}). */
+  static Selector parse(ResourceType type, String labelSelector, String fieldSelector) {
     List<Predicate<StoredObject>> all = new ArrayList<>();
     if (labelSelector != null && !labelSelector.isBlank()) {
       for (String req : splitTopLevel(labelSelector)) {
@@ -53,7 +58,7 @@ final class Selector implements Predicate<StoredObject> {
     }
     if (fieldSelector != null && !fieldSelector.isBlank()) {
       for (String req : fieldSelector.split(",")) {
-        all.add(parseFieldRequirement(req.trim(), fieldSelector));
+        all.add(parseFieldRequirement(type, req.trim(), fieldSelector));
       }
     }
     return all.isEmpty() ? EVERYTHING : new Selector(List.copyOf(all));
@@ -86,6 +91,10 @@ final class Selector implements Predicate<StoredObject> {
   private static Predicate<StoredObject> parseLabelRequirement(String req, String whole) {
     if (req.isEmpty()) {
       throw bad(whole, "empty requirement");
+    }
+    if (req.indexOf('(') >= 0 && req.indexOf(')') < 0) {
+      // The lexer of labels.Parse reaches the end of the input inside a set.
+      throw StatusException.badRequest("unable to parse requirement: found '', expected: ',' or ')'");
     }
     if (req.startsWith("!")) {
       String key = checkKey(req.substring(1).trim(), whole);
@@ -158,7 +167,7 @@ final class Selector implements Predicate<StoredObject> {
     return values;
   }
 
-  private static Predicate<StoredObject> parseFieldRequirement(String req, String whole) {
+  private static Predicate<StoredObject> parseFieldRequirement(ResourceType type, String req, String whole) {
     String field;
     String value;
     boolean negate;
@@ -187,7 +196,8 @@ final class Selector implements Predicate<StoredObject> {
         p = o -> value.equals(o.namespace);
         break;
       default:
-        throw StatusException.badRequest("field label not supported: " + field);
+        p = FieldLabels.predicate(type, field, value);
+        break;
     }
     return negate ? p.negate() : p;
   }

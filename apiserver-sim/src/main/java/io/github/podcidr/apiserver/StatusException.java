@@ -100,6 +100,19 @@ final class StatusException extends RuntimeException {
         "the server does not allow this method on the requested resource", Json.object(), 0);
   }
 
+  /** 415 for a create or update body that is not JSON, YAML or protobuf. */
+  static StatusException unsupportedBodyMediaType() {
+    return new StatusException(415, "UnsupportedMediaType",
+        "the body of the request was in an unknown format - accepted media types include: application/json, "
+            + "application/yaml, application/vnd.kubernetes.protobuf",
+        null, 0);
+  }
+
+  /** 406 when the Accept header names nothing the server writes. */
+  static StatusException notAcceptable() {
+    return new StatusException(406, "NotAcceptable", "406: Not Acceptable", Json.object(), 0);
+  }
+
   static StatusException unsupportedMediaType(String contentType) {
     return new StatusException(415, "UnsupportedMediaType",
         "the body of the request was in an unknown format - accepted media types include: "
@@ -122,14 +135,31 @@ final class StatusException extends RuntimeException {
         null, 0);
   }
 
-  /** 422 Invalid with one cause per field error, message {@code Kind "name" is invalid: ...}. */
+  /**
+   * 422 Invalid with one cause per field error, message {@code Kind.group "name" is invalid: ...}. Events of both
+   * groups are validated as the internal core Event, so events.k8s.io errors name no group.
+   */
   static StatusException invalid(ResourceType type, String name, List<FieldError> errors) {
+    return invalid(type.kind(), type == ResourceType.EVENTS_V1 ? "" : type.group(), name, errors);
+  }
+
+  /**
+   * 422 Invalid for any group and kind, as {@code errors.NewInvalid} writes it: the message starts with the
+   * qualified kind ({@code Lease.coordination.k8s.io}, {@code leases.coordination.k8s.io} when the registry names
+   * the resource, or nothing), and details leave out empty name, group and kind.
+   */
+  static StatusException invalid(String kind, String group, String name, List<FieldError> errors) {
     ObjectNode d = Json.object();
-    d.put("name", name);
-    if (!type.group().isEmpty()) {
-      d.put("group", type.group());
+    if (!name.isEmpty()) {
+      d.put("name", name);
     }
-    d.put("kind", type.kind());
+    if (!group.isEmpty()) {
+      d.put("group", group);
+    }
+    if (!kind.isEmpty()) {
+      d.put("kind", kind);
+    }
+    String qualified = group.isEmpty() ? kind : kind + "." + group;
     ArrayNode causes = d.putArray("causes");
     StringBuilder all = new StringBuilder();
     for (FieldError e : errors) {
@@ -143,7 +173,7 @@ final class StatusException extends RuntimeException {
       all.append(e);
     }
     String list = errors.size() == 1 ? all.toString() : "[" + all + "]";
-    return new StatusException(422, "Invalid", type.kind() + " \"" + name + "\" is invalid: " + list, d, 0);
+    return new StatusException(422, "Invalid", qualified + " \"" + name + "\" is invalid: " + list, d, 0);
   }
 
   /**

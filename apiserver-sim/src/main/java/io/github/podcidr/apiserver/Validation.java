@@ -52,19 +52,30 @@ final class Validation {
     List<FieldError> errors = new ArrayList<>();
     ObjectNode meta = (ObjectNode) obj.get("metadata");
     String name = Json.str(meta, "name");
-    if (old == null) {
-      checkName(type, name, errors);
-    }
-    checkLabels(meta.get("labels"), errors);
-    switch (type) {
-      case NODES:
-        validateNode(obj, old, errors);
-        break;
-      case LEASES:
-        validateLease(obj, errors);
-        break;
-      default:
-        break;
+    if (type == ResourceType.EVENTS || type == ResourceType.EVENTS_V1) {
+      validateEvent(type, obj, old, errors);
+      if (errors.isEmpty()) {
+        // The registry's generic metadata checks run only once the strategy's own validation passed.
+        if (old == null) {
+          checkName(ResourceType.EVENTS, name, errors);
+        }
+        checkLabels(meta.get("labels"), errors);
+      }
+    } else {
+      if (old == null) {
+        checkName(type, name, errors);
+      }
+      checkLabels(meta.get("labels"), errors);
+      switch (type) {
+        case NODES:
+          validateNode(obj, old, errors);
+          break;
+        case LEASES:
+          validateLease(obj, errors);
+          break;
+        default:
+          break;
+      }
     }
     if (!errors.isEmpty()) {
       throw StatusException.invalid(type, name == null ? "" : name, errors);
@@ -125,7 +136,8 @@ final class Validation {
       errors.add(FieldError.invalid(field, FieldError.quote(key), "name part must be non-empty"));
     } else if (name.length() > 63) {
       errors.add(FieldError.invalid(field, FieldError.quote(key), "name part must be no more than 63 characters"));
-    } else if (!QUALIFIED_NAME_PART.matcher(name).matches()) {
+    }
+    if (!QUALIFIED_NAME_PART.matcher(name).matches()) {
       errors.add(FieldError.invalid(field, FieldError.quote(key), QUALIFIED_NAME_MSG));
     }
   }
@@ -197,6 +209,103 @@ final class Validation {
         errors.add(new FieldError(path, "Duplicate value", "FieldValueDuplicate", Json.text(t),
             "taints must be unique by key and effect pair"));
       }
+    }
+  }
+
+  /**
+   * {@code ValidateEventCreate} / {@code ValidateEventUpdate} of {@code pkg/apis/core/validation/events.go}: the
+   * legacy checks for every Event, then for events.k8s.io/v1 creates the strict ones (metadata, series, eventTime,
+   * type, and the deprecated fields unset). Both run on the internal core Event, so errors name its fields
+   * ({@code involvedObject}, {@code count}, {@code source}) whichever group the request used. The strict checks of
+   * an events.k8s.io update (immutable fields) are not simulated.
+   */
+  private static void validateEvent(ResourceType type, ObjectNode event, ObjectNode old, List<FieldError> errors) {
+    boolean v1 = type == ResourceType.EVENTS_V1;
+    String namespace = text(event.path("metadata"), "namespace");
+    JsonNode involved = event.path(v1 ? "regarding" : "involvedObject");
+    String involvedNs = Json.str(involved, "namespace") == null ? "" : Json.str(involved, "namespace");
+    String controller = text(event, v1 ? "reportingController" : "reportingComponent");
+    String reason = text(event, "reason");
+    if (!isSet(event.get("eventTime"))) {
+      boolean ok = involvedNs.isEmpty() ? namespace.isEmpty() || namespace.equals("default")
+          : namespace.equals(involvedNs);
+      if (!ok) {
+        errors.add(FieldError.invalid("involvedObject.namespace", FieldError.quote(involvedNs),
+            "does not match event.namespace"));
+      }
+    } else {
+      if (involvedNs.isEmpty() && !namespace.equals("default") && !namespace.equals("kube-system")) {
+        errors.add(FieldError.invalid("involvedObject.namespace", FieldError.quote(involvedNs),
+            "does not match event.namespace"));
+      }
+      if (controller.isEmpty()) {
+        errors.add(FieldError.required("reportingController", ""));
+      }
+      checkQualifiedName("reportingController", controller, errors);
+      String instance = text(event, "reportingInstance");
+      if (instance.isEmpty()) {
+        errors.add(FieldError.required("reportingInstance", ""));
+      }
+      tooLong(errors, "reportingInstance", instance, 128);
+      String action = text(event, "action");
+      if (action.isEmpty()) {
+        errors.add(FieldError.required("action", ""));
+      }
+      tooLong(errors, "action", action, 128);
+      if (reason.isEmpty()) {
+        errors.add(FieldError.required("reason", ""));
+      }
+      tooLong(errors, "reason", reason, 128);
+      tooLong(errors, "message", text(event, v1 ? "note" : "message"), 1024);
+    }
+    if (!v1 || old != null) {
+      return;
+    }
+    checkName(ResourceType.EVENTS_V1, Json.str(event.path("metadata"), "name"), errors);
+    checkLabels(event.path("metadata").get("labels"), errors);
+    JsonNode series = event.get("series");
+    if (series != null && series.isObject()) {
+      if (series.path("count").asInt() < 2) {
+        errors.add(FieldError.invalid("series.count", FieldError.quote(""), "should be at least 2"));
+      }
+      if (!isSet(series.get("lastObservedTime"))) {
+        errors.add(FieldError.required("series.lastObservedTime", ""));
+      }
+    }
+    if (!isSet(event.get("eventTime"))) {
+      errors.add(FieldError.required("eventTime", ""));
+    }
+    String eventType = text(event, "type");
+    if (!eventType.equals("Normal") && !eventType.equals("Warning")) {
+      errors.add(FieldError.invalid("type", FieldError.quote(""), "has invalid value: " + eventType));
+    }
+    if (isSet(event.get("deprecatedFirstTimestamp"))) {
+      errors.add(FieldError.invalid("firstTimestamp", FieldError.quote(""), "needs to be unset"));
+    }
+    if (isSet(event.get("deprecatedLastTimestamp"))) {
+      errors.add(FieldError.invalid("lastTimestamp", FieldError.quote(""), "needs to be unset"));
+    }
+    if (event.path("deprecatedCount").asLong() != 0) {
+      errors.add(FieldError.invalid("count", FieldError.quote(""), "needs to be unset"));
+    }
+    JsonNode source = event.path("deprecatedSource");
+    if (!text(source, "component").isEmpty() || !text(source, "host").isEmpty()) {
+      errors.add(FieldError.invalid("source", FieldError.quote(""), "needs to be unset"));
+    }
+  }
+
+  private static String text(JsonNode parent, String field) {
+    String v = Json.str(parent, field);
+    return v == null ? "" : v;
+  }
+
+  private static boolean isSet(JsonNode time) {
+    return time != null && time.isTextual() && !time.asText().isEmpty();
+  }
+
+  private static void tooLong(List<FieldError> errors, String field, String value, int max) {
+    if (value.length() > max) {
+      errors.add(FieldError.invalid(field, FieldError.quote(""), "can have at most " + max + " characters"));
     }
   }
 

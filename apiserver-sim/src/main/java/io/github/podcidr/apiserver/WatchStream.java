@@ -42,7 +42,7 @@ final class WatchStream {
     if (t.name() != null) {
       throw StatusException.methodNotAllowed();
     }
-    Selector sel = Selector.parse(q.get("labelSelector"), q.get("fieldSelector"));
+    Selector sel = Selector.parse(t.type(), q.get("labelSelector"), q.get("fieldSelector"));
     String rv = q.get("resourceVersion");
     Long from = rv == null || rv.isEmpty() || rv.equals("0") ? null : ListPager.parseVersion(rv);
     boolean bookmarks = "true".equals(q.get("allowWatchBookmarks"));

@@ -68,7 +68,8 @@ class ClientLeaseTest {
         new V1Lease().metadata(new V1ObjectMeta().name("bad")).spec(new V1LeaseSpec().leaseDurationSeconds(0)))
         .execute());
     assertEquals(422, invalid.getCode());
-    assertEquals("Lease \"bad\" is invalid: spec.leaseDurationSeconds: Invalid value: 0: must be greater than 0",
+    assertEquals("Lease.coordination.k8s.io \"bad\" is invalid: spec.leaseDurationSeconds: Invalid value: 0: "
+        + "must be greater than 0",
         Clients.message(invalid));
 
     ApiException noNamespace = assertThrows(ApiException.class, () -> api.createNamespacedLease("nowhere",

@@ -58,7 +58,7 @@ class RawHttpTest {
     assertEquals("APIGroupList", groups.path("kind").asText());
     List<String> names = new ArrayList<>();
     groups.path("groups").forEach(g -> names.add(g.path("name").asText()));
-    assertEquals(List.of("coordination.k8s.io", "events.k8s.io"), names);
+    assertEquals(List.of("events.k8s.io", "coordination.k8s.io"), names); // kube-apiserver's group priority
     JsonNode leases = json(send("GET", "/apis/coordination.k8s.io/v1", null, null));
     assertEquals("coordination.k8s.io/v1", leases.path("groupVersion").asText());
     assertEquals("leases", leases.path("resources").get(0).path("name").asText());
@@ -68,7 +68,10 @@ class RawHttpTest {
     assertTrue(json(send("GET", "/", null, null)).path("paths").toString().contains("/apis/coordination.k8s.io/v1"));
     HttpResponse<String> unknown = send("GET", "/metrics/x", null, null);
     assertEquals(404, unknown.statusCode());
-    assertEquals("404 page not found\n", unknown.body());
+    assertTrue(json(unknown).path("paths").isArray(), unknown.body()); // the last handler lists the paths
+    HttpResponse<String> unknownGroup = send("GET", "/apis/example.com/v1", null, null);
+    assertEquals(404, unknownGroup.statusCode());
+    assertEquals("404 page not found\n", unknownGroup.body());
   }
 
   @Test

@@ -49,7 +49,12 @@ public final class Differential implements AutoCloseable {
     public record Answer(int code, String contentType, String body, JsonNode json) {
         /** The normalised JSON, or the body as text when it is not JSON. */
         public JsonNode normalised() {
-            return json == null ? TextNode.valueOf(body) : normalise(json.deepCopy());
+            return normalised(Set.of());
+        }
+
+        /** As {@link #normalised()}, comparing the volatile fields named in {@code exact} as they are. */
+        public JsonNode normalised(Set<String> exact) {
+            return json == null ? TextNode.valueOf(body) : normalise(json.deepCopy(), exact);
         }
     }
 
@@ -62,6 +67,8 @@ public final class Differential implements AutoCloseable {
     private final HttpClient simHttp = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final HttpClient realHttp;
     private final List<Outcome> outcomes = new ArrayList<>();
+    /** Volatile fields this instance compares as they are (values the test itself sent). */
+    private final Set<String> exact = new java.util.HashSet<>();
 
     /**
      * Both servers. The sim is started here; the real one is the caller's (it takes ~6 s to start).
@@ -73,6 +80,15 @@ public final class Differential implements AutoCloseable {
         this.sim = ApiServerSim.start();
         this.realHttp = HttpClient.newBuilder().sslContext(real.sslContext()).version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    /**
+     * Compares these normally volatile fields exactly from now on, e.g. a Lease's {@code renewTime} when the test
+     * sends fixed times and wants to see how each server writes them back.
+     */
+    public Differential compareExactly(String... fields) {
+        exact.addAll(List.of(fields));
+        return this;
     }
 
     /** The simulator (for direct access, e.g. faults). */
@@ -96,6 +112,21 @@ public final class Differential implements AutoCloseable {
             send(realHttp, real.baseUrl(), real.adminToken(), method, path, contentType, body)};
     }
 
+    /** Two answers obtained separately (e.g. each with its own resourceVersion), in {@link #send} order. */
+    public static Answer[] pair(Answer sim, Answer real) {
+        return new Answer[] {sim, real};
+    }
+
+    /**
+     * Sends the same request to both servers with extra headers (e.g. {@code Accept}, which otherwise is
+     * {@code application/json}).
+     */
+    public Answer[] send(String method, String path, String contentType, String body, Map<String, String> headers) {
+        return new Answer[] {
+            send(simHttp, sim.baseUrl(), null, method, path, contentType, body, headers),
+            send(realHttp, real.baseUrl(), real.adminToken(), method, path, contentType, body, headers)};
+    }
+
     /** Sends a request to the sim only. */
     public Answer sendSim(String method, String path, String contentType, String body) {
         return send(simHttp, sim.baseUrl(), null, method, path, contentType, body);
@@ -108,8 +139,18 @@ public final class Differential implements AutoCloseable {
 
     private static Answer send(HttpClient http, String base, String token, String method, String path,
             String contentType, String body) {
+        return send(http, base, token, method, path, contentType, body, Map.of());
+    }
+
+    private static Answer send(HttpClient http, String base, String token, String method, String path,
+            String contentType, String body, Map<String, String> headers) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
-                .header("Accept", JSON);
+                .header("Accept", headers.getOrDefault("Accept", JSON));
+        headers.forEach((k, v) -> {
+            if (!k.equalsIgnoreCase("Accept")) {
+                b.header(k, v);
+            }
+        });
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
         }
@@ -142,11 +183,16 @@ public final class Differential implements AutoCloseable {
      * @return null when they agree, else a description of the first differences
      */
     public static String difference(Answer sim, Answer real) {
+        return difference(sim, real, Set.of());
+    }
+
+    /** As {@link #difference(Answer, Answer)}, comparing the volatile fields named in {@code exact} as they are. */
+    public static String difference(Answer sim, Answer real, Set<String> exact) {
         List<String> diffs = new ArrayList<>();
         if (sim.code() != real.code()) {
             diffs.add("code: sim " + sim.code() + ", real " + real.code());
         }
-        compare("", sim.normalised(), real.normalised(), diffs);
+        compare("", sim.normalised(exact), real.normalised(exact), diffs);
         if (diffs.isEmpty()) {
             return null;
         }
@@ -159,7 +205,7 @@ public final class Differential implements AutoCloseable {
      * Records whether both answers agree, for {@link #outcomes()}; returns the difference or null.
      */
     public String check(String scenario, Answer[] both) {
-        String d = difference(both[0], both[1]);
+        String d = difference(both[0], both[1], exact);
         outcomes.add(new Outcome(scenario, d == null, d));
         return d;
     }
@@ -206,6 +252,11 @@ public final class Differential implements AutoCloseable {
 
     /** Replaces server-chosen values by placeholders and drops fields only the real server writes. */
     static JsonNode normalise(JsonNode node) {
+        return normalise(node, Set.of());
+    }
+
+    /** As {@link #normalise(JsonNode)}, leaving the volatile fields named in {@code exact} as they are. */
+    static JsonNode normalise(JsonNode node, Set<String> exact) {
         if (node instanceof ObjectNode o) {
             Iterator<Map.Entry<String, JsonNode>> it = o.properties().iterator();
             List<String> drop = new ArrayList<>();
@@ -213,11 +264,11 @@ public final class Differential implements AutoCloseable {
                 Map.Entry<String, JsonNode> e = it.next();
                 if (REAL_ONLY.contains(e.getKey())) {
                     drop.add(e.getKey());
-                } else if (VOLATILE.contains(e.getKey()) && e.getValue().isValueNode()
+                } else if (VOLATILE.contains(e.getKey()) && !exact.contains(e.getKey()) && e.getValue().isValueNode()
                         && !e.getValue().isNull() && !e.getValue().asText().isEmpty()) {
                     e.setValue(TextNode.valueOf("<" + e.getKey() + ">"));
                 } else {
-                    e.setValue(normalise(e.getValue()));
+                    e.setValue(normalise(e.getValue(), exact));
                 }
             }
             drop.forEach(o::remove);
@@ -225,7 +276,7 @@ public final class Differential implements AutoCloseable {
         }
         if (node instanceof ArrayNode a) {
             for (int i = 0; i < a.size(); i++) {
-                a.set(i, normalise(a.get(i)));
+                a.set(i, normalise(a.get(i), exact));
             }
             return a;
         }
