@@ -17,6 +17,10 @@ import java.util.function.LongSupplier;
  * even when the lease expired long ago. A record whose renewal is older than twice the lease duration (its own or
  * ours, whichever is longer; the margin absorbs clock skew between replicas) is reported as free, so the elector
  * takes it at once. The take-over is still an optimistic update of the Lease read, so two replicas cannot both win.
+ *
+ * <p>A Lease released by client-go (the Go podcidr-controller on SIGTERM, kube-controller-manager, any Go elector)
+ * names the holder {@code ""}; client-java counts only {@code null} as free and would wait a whole lease duration of
+ * its own before taking it. Both are reported as free here.
  */
 final class FencedLock implements Lock, WriteFence {
     private final Lock delegate;
@@ -40,8 +44,14 @@ final class FencedLock implements Lock, WriteFence {
     @Override
     public LeaderElectionRecord get() throws ApiException {
         LeaderElectionRecord r = delegate.get();
-        if (r == null || r.getHolderIdentity() == null || r.getHolderIdentity().isEmpty() || r.getRenewTime() == null
-                || identity().equals(r.getHolderIdentity())) {
+        if (r == null || r.getHolderIdentity() == null) {
+            return r;
+        }
+        if (r.getHolderIdentity().isEmpty()) {
+            // Released by client-go, which writes "" where client-java writes null: free now (see the class comment).
+            return free(r);
+        }
+        if (r.getRenewTime() == null || identity().equals(r.getHolderIdentity())) {
             return r;
         }
         long lease = Math.max(leaseMillis, r.getLeaseDurationSeconds() * 1000L);
@@ -49,6 +59,11 @@ final class FencedLock implements Lock, WriteFence {
             return r;
         }
         // Long expired: report it as free (see the class comment).
+        return free(r);
+    }
+
+    /** The record as the elector reads a Lease that names nobody: it takes it with an update at once. */
+    private static LeaderElectionRecord free(LeaderElectionRecord r) {
         LeaderElectionRecord free = new LeaderElectionRecord();
         free.setLeaderTransitions(r.getLeaderTransitions());
         free.setLeaseDurationSeconds(r.getLeaseDurationSeconds());

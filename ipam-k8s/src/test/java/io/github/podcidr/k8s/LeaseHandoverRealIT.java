@@ -1,0 +1,78 @@
+package io.github.podcidr.k8s;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.github.podcidr.ipam.Cidr;
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Taking over from another elector on a real kube-apiserver 1.20: a Lease as client-go leaves it when it releases
+ * (the Go podcidr-controller on SIGTERM, e.g. during a {@code helm upgrade} from the Go chart) is free at once.
+ */
+class LeaseHandoverRealIT {
+    /** The chart's default timings: a standby that misread a released Lease would wait the whole 15 s. */
+    private static final Duration LEASE = Duration.ofSeconds(15);
+    private static final Duration RENEW = Duration.ofSeconds(10);
+    private static final Duration RETRY = Duration.ofMillis(500);
+    private static final DateTimeFormatter MICRO_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSX");
+    private static RealFixture f;
+
+    @BeforeAll
+    static void startControlPlane() {
+        f = RealFixture.start();
+    }
+
+    @AfterAll
+    static void stopControlPlane() {
+        if (f != null) {
+            f.close();
+        }
+    }
+
+    @Test
+    void aLeaseReleasedByClientGoIsTakenWithinOneRetryPeriod() throws Exception {
+        // What client-go's LeaderElector.release() writes: holderIdentity "" (not null), a 1 s duration, times now.
+        String now = ZonedDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.MICROS).format(MICRO_TIME);
+        RealFixture.Answer created = f.send("POST", "/apis/coordination.k8s.io/v1/namespaces/" + RealFixture.NAMESPACE
+                + "/leases", "application/json", """
+                {"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"%s"},
+                 "spec":{"holderIdentity":"","leaseDurationSeconds":1,"acquireTime":"%s","renewTime":"%s",
+                         "leaseTransitions":3}}""".formatted(RealFixture.LEASE, now, now));
+        assertEquals(201, created.code(), () -> "Lease not created: " + created.body());
+        assertEquals("", created.body().at("/spec/holderIdentity").asText(null), "the server keeps the empty holder");
+        f.createNode(RealFixture.JSON.readValue("{\"metadata\":{\"name\":\"handover-1\"}}",
+                com.fasterxml.jackson.databind.node.ObjectNode.class));
+
+        ControllerSettings settings = ControllerSettings.builder()
+                .clusterCidrs(List.of(Cidr.parse("10.244.0.0/16"))).nodeMaskIpv4(24).build();
+        try (RealReplicas replicas = new RealReplicas(f, settings, LEASE, RENEW, RETRY)) {
+            long started = System.nanoTime();
+            replicas.start("java-replica");
+            RealFixture.await(Duration.ofSeconds(30), () -> "java-replica".equals(f.leaseHolder()),
+                    () -> "the replica to hold the Lease; it is " + f.lease());
+            double seconds = (System.nanoTime() - started) / 1e9;
+            JsonNode lease = f.lease();
+            System.out.printf("LeaseHandoverRealIT: a Lease released by client-go taken %.2f s after start"
+                    + " (retry period %d ms, lease duration %d s); leaseTransitions %d%n", seconds, RETRY.toMillis(),
+                    LEASE.toSeconds(), lease.at("/spec/leaseTransitions").asInt());
+            assertTrue(seconds < RETRY.toMillis() / 1000.0 + 1.0,
+                    "a released Lease must be taken within the retry period + 1 s, not after a lease duration; took "
+                            + seconds + " s");
+            assertEquals(4, lease.at("/spec/leaseTransitions").asInt(), "a new holder counts one transition");
+            RealFixture.await(Duration.ofSeconds(30),
+                    () -> !RealFixture.podCidrs(f.node("handover-1")).isEmpty(), () -> "the node assigned");
+        }
+        assertEquals(List.of(), f.forbidden(), "requests of the controller refused with 403");
+        f.reset();
+    }
+}
