@@ -61,6 +61,9 @@ final class FieldLabels {
       if (pointer != null) {
         return o -> value.equals(o.tree().at(pointer).asText(""));
       }
+    } else if (type == ResourceType.NODES && label.equals("spec.unschedulable")) {
+      // nodes' selectable fields: metadata.name and spec.unschedulable, formatted as Go prints a bool
+      return o -> value.equals(Boolean.toString(o.tree().at("/spec/unschedulable").asBoolean(false)));
     } else if (type == ResourceType.NAMESPACES && NAMESPACE.containsKey(label)) {
       String pointer = NAMESPACE.get(label);
       return o -> value.equals(o.tree().at(pointer).asText(""));

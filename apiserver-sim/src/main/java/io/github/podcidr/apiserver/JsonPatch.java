@@ -2,18 +2,29 @@ package io.github.podcidr.apiserver;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
- * RFC 6902 JSON Patch: add, remove, replace, move, copy, test, applied in order to a copy, all or nothing.
+ * JSON Patch as kube-apiserver applies it: with the library it vendors (evanphx/json-patch v4), whose semantics
+ * differ from RFC 6902 in ways clients notice:
  *
- * <p>kube-apiserver ({@code staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go}, {@code applyJSPatch})
- * answers a patch document it cannot decode with 400 BadRequest, and one whose operations do not apply (a failed
- * {@code test}, a missing path) with 422 via {@code NewGenericServerResponse}; the operation errors below keep the
- * wording of the patch library it uses (evanphx/json-patch), e.g. {@code testing value /spec/podCIDR failed: test
- * failed}.
+ * <ul>
+ *   <li>{@code replace} of a missing object member adds it; {@code remove} of one fails;
+ *   <li>{@code test} of a missing member passes when the expected value is {@code null}; a test of a present
+ *       member against {@code null} fails;
+ *   <li>a missing {@code value} is {@code null}; an unknown {@code op}, a missing or non-string {@code path}, the
+ *       path {@code ""}, a path whose parent does not exist: the operation does not apply;
+ *   <li>the first token of a path is not read (the library splits on {@code /} and skips the first part, so
+ *       {@code a/b} means {@code /b});
+ *   <li>array indices may be negative (counted from the end) for {@code add} and {@code remove}; {@code -}
+ *       appends.
+ * </ul>
+ *
+ * <p>A document that is not a JSON array of objects answers 400 BadRequest ({@code json: cannot unmarshal ... into
+ * Go value of type jsonpatch.Patch}); any operation that does not apply answers 422 with the generic message and
+ * empty details ({@code staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go}, {@code applyJSPatch}). The
+ * operations run in order on a copy: all or nothing.
  */
 final class JsonPatch {
   private JsonPatch() {}
@@ -21,189 +32,208 @@ final class JsonPatch {
   static JsonNode apply(JsonNode document, byte[] patchBody) {
     JsonNode patch = Json.parse(patchBody);
     if (!patch.isArray()) {
-      throw StatusException.badRequest("json: cannot unmarshal " + patch.getNodeType().toString().toLowerCase()
+      throw StatusException.badRequest("json: cannot unmarshal " + goKind(patch)
           + " into Go value of type jsonpatch.Patch");
     }
-    List<ObjectNode> ops = new ArrayList<>();
     for (JsonNode op : patch) {
-      if (!op.isObject() || Json.str(op, "op") == null || Json.str(op, "path") == null) {
-        throw StatusException.badRequest("invalid JSON patch operation: " + Json.text(op));
+      if (!op.isObject() && !op.isNull()) {
+        throw StatusException.badRequest("json: cannot unmarshal " + goKind(op)
+            + " into Go value of type jsonpatch.Operation");
       }
-      String kind = Json.str(op, "op");
-      if (!List.of("add", "remove", "replace", "move", "copy", "test").contains(kind)) {
-        throw StatusException.badRequest("Unexpected kind: " + kind);
-      }
-      if (List.of("add", "replace", "test").contains(kind) && !op.has("value")) {
-        throw StatusException.badRequest("missing value for op " + kind);
-      }
-      if (List.of("move", "copy").contains(kind) && Json.str(op, "from") == null) {
-        throw StatusException.badRequest("missing from for op " + kind);
-      }
-      ops.add((ObjectNode) op);
     }
     JsonNode doc = document.deepCopy();
-    for (ObjectNode op : ops) {
-      doc = applyOne(doc, op);
+    for (JsonNode op : patch) {
+      applyOne(doc, op.isNull() ? Json.object() : (ObjectNode) op);
     }
     return doc;
   }
 
-  private static JsonNode applyOne(JsonNode doc, ObjectNode op) {
-    String kind = Json.str(op, "op");
-    String path = Json.str(op, "path");
+  private static String goKind(JsonNode n) {
+    if (n.isObject()) {
+      return "object";
+    }
+    if (n.isArray()) {
+      return "array";
+    }
+    if (n.isTextual()) {
+      return "string";
+    }
+    if (n.isNumber()) {
+      return "number";
+    }
+    return n.isBoolean() ? "bool" : "null";
+  }
+
+  private static StatusException notApplicable(String why) {
+    return StatusException.jsonPatchNotApplicable(why);
+  }
+
+  private static void applyOne(JsonNode doc, ObjectNode op) {
+    JsonNode kindNode = op.get("op");
+    String kind = kindNode != null && kindNode.isTextual() ? kindNode.asText() : "Unknown";
+    JsonNode pathNode = op.get("path");
+    JsonNode value = op.has("value") ? op.get("value").deepCopy() : NullNode.getInstance();
     switch (kind) {
       case "add":
-        return add(doc, path, op.get("value").deepCopy(), "add");
+        add(doc, path(pathNode, kind), value);
+        break;
       case "remove":
-        remove(doc, path, "remove");
-        return doc;
-      case "replace": {
-        if (path.isEmpty()) {
-          return op.get("value").deepCopy();
-        }
-        Location loc = locate(doc, path, "replace");
-        if (!loc.exists()) {
-          throw notApplicable("replace operation does not apply: doc is missing key: " + path + ": missing value");
-        }
-        loc.set(op.get("value").deepCopy());
-        return doc;
-      }
+        remove(doc, path(pathNode, kind));
+        break;
+      case "replace":
+        replace(doc, path(pathNode, kind), value);
+        break;
       case "move": {
-        String from = Json.str(op, "from");
-        JsonNode value = get(doc, from, "move");
-        remove(doc, from, "move");
-        return add(doc, path, value, "move");
+        String from = path(op.get("from"), kind);
+        String to = path(pathNode, kind);
+        JsonNode moved = get(doc, from, kind);
+        remove(doc, from);
+        add(doc, to, moved);
+        break;
       }
       case "copy": {
-        JsonNode value = get(doc, Json.str(op, "from"), "copy").deepCopy();
-        return add(doc, path, value, "copy");
+        String from = path(op.get("from"), kind);
+        add(doc, path(pathNode, kind), get(doc, from, kind).deepCopy());
+        break;
       }
-      default: { // test
-        JsonNode actual = path.isEmpty() ? doc : locateOrNull(doc, path);
-        JsonNode expected = op.get("value");
-        boolean equal = actual == null ? expected.isNull() : actual.equals(expected);
-        if (!equal) {
-          throw notApplicable("testing value " + path + " failed: test failed");
-        }
-        return doc;
+      case "test":
+        test(doc, path(pathNode, kind), op.has("value") ? value : null);
+        break;
+      default:
+        throw notApplicable("Unexpected kind: " + kind);
+    }
+  }
+
+  private static String path(JsonNode node, String op) {
+    if (node == null || !node.isTextual()) {
+      throw notApplicable(op + " operation missing path field");
+    }
+    return node.asText();
+  }
+
+  /** The container holding the last token of {@code path}, and that token; null when it does not exist. */
+  private record Location(JsonNode container, String key) {}
+
+  private static Location find(JsonNode doc, String path) {
+    String[] split = path.split("/", -1);
+    if (split.length < 2) {
+      return null;
+    }
+    JsonNode cur = doc;
+    for (int i = 1; i < split.length - 1; i++) {
+      String part = decode(split[i]);
+      JsonNode next;
+      if (cur.isObject()) {
+        next = cur.get(part);
+      } else {
+        Integer idx = index(part);
+        next = idx == null || idx < 0 || idx >= cur.size() ? null : cur.get(idx);
       }
-    }
-  }
-
-  private static StatusException notApplicable(String message) {
-    return StatusException.jsonPatchNotApplicable(message);
-  }
-
-  private static JsonNode add(JsonNode doc, String path, JsonNode value, String op) {
-    if (path.isEmpty()) {
-      return value;
-    }
-    Location loc = locate(doc, path, op);
-    if (loc.parent.isArray()) {
-      ArrayNode array = (ArrayNode) loc.parent;
-      int index = loc.token.equals("-") ? array.size() : parseIndex(loc.token, path, op);
-      if (index < 0 || index > array.size()) {
-        throw notApplicable(op + " operation does not apply: doc is missing path: \"" + path
-            + "\": invalid index");
+      if (next == null || !(next.isObject() || next.isArray())) {
+        return null;
       }
-      array.insert(index, value);
-    } else {
-      ((ObjectNode) loc.parent).set(loc.token, value);
+      cur = next;
     }
-    return doc;
+    return new Location(cur, decode(split[split.length - 1]));
   }
 
-  private static void remove(JsonNode doc, String path, String op) {
-    Location loc = locate(doc, path, op);
-    if (!loc.exists()) {
-      throw notApplicable(op + " operation does not apply: doc is missing path: \"" + path + "\": missing value");
-    }
-    if (loc.parent.isArray()) {
-      ((ArrayNode) loc.parent).remove(parseIndex(loc.token, path, op));
-    } else {
-      ((ObjectNode) loc.parent).remove(loc.token);
-    }
+  private static String decode(String token) {
+    return token.replace("~1", "/").replace("~0", "~");
   }
 
-  private static JsonNode get(JsonNode doc, String path, String op) {
-    JsonNode v = path.isEmpty() ? doc : locateOrNull(doc, path);
-    if (v == null) {
-      throw notApplicable(op + " operation does not apply: doc is missing from path: \"" + path
-          + "\": missing value");
-    }
-    return v;
-  }
-
-  private static JsonNode locateOrNull(JsonNode doc, String path) {
+  private static Integer index(String token) {
     try {
-      Location loc = locate(doc, path, "test");
-      return loc.exists() ? loc.value() : null;
-    } catch (StatusException e) {
+      return Integer.parseInt(token);
+    } catch (NumberFormatException e) {
       return null;
     }
   }
 
-  private static int parseIndex(String token, String path, String op) {
-    if (!token.matches("0|[1-9][0-9]*")) {
-      throw notApplicable(op + " operation does not apply: doc is missing path: \"" + path + "\": invalid index");
+  private static Location require(JsonNode doc, String path, String op) {
+    Location loc = find(doc, path);
+    if (loc == null) {
+      throw notApplicable(op + " operation does not apply: doc is missing path: " + path);
     }
-    try {
-      return Integer.parseInt(token);
-    } catch (NumberFormatException e) {
-      throw notApplicable(op + " operation does not apply: doc is missing path: \"" + path + "\": invalid index");
-    }
+    return loc;
   }
 
-  /** Walks to the parent of the last token; the parent must exist and be a container. */
-  private static Location locate(JsonNode doc, String path, String op) {
-    if (!path.startsWith("/")) {
-      throw StatusException.badRequest("JSON pointer must be empty or start with a \"/\": \"" + path + "\"");
+  /** The member or element, null when an object lacks it (or holds null); out-of-range indices fail. */
+  private static JsonNode member(Location loc, String path, String op) {
+    if (loc.container().isObject()) {
+      JsonNode v = loc.container().get(loc.key());
+      return v == null || v.isNull() ? null : v;
     }
-    String[] raw = path.substring(1).split("/", -1);
-    JsonNode cur = doc;
-    for (int i = 0; i < raw.length - 1; i++) {
-      String t = unescape(raw[i]);
-      JsonNode next = null;
-      if (cur.isObject()) {
-        next = cur.get(t);
-      } else if (cur.isArray() && t.matches("0|[1-9][0-9]*") && Integer.parseInt(t) < cur.size()) {
-        next = cur.get(Integer.parseInt(t));
-      }
-      if (next == null || !(next.isObject() || next.isArray())) {
-        throw notApplicable(op + " operation does not apply: doc is missing path: \"" + path
-            + "\": missing value");
-      }
-      cur = next;
+    Integer idx = index(loc.key());
+    if (idx == null || idx < 0 || idx >= loc.container().size()) {
+      throw notApplicable(op + " operation does not apply: invalid index in " + path);
     }
-    if (!(cur.isObject() || cur.isArray())) {
-      throw notApplicable(op + " operation does not apply: doc is missing path: \"" + path + "\": missing value");
-    }
-    return new Location(cur, unescape(raw[raw.length - 1]));
+    JsonNode v = loc.container().get(idx);
+    return v.isNull() ? null : v;
   }
 
-  private static String unescape(String token) {
-    return token.replace("~1", "/").replace("~0", "~");
+  private static void add(JsonNode doc, String path, JsonNode value) {
+    Location loc = require(doc, path, "add");
+    if (loc.container().isObject()) {
+      ((ObjectNode) loc.container()).set(loc.key(), value);
+      return;
+    }
+    ArrayNode array = (ArrayNode) loc.container();
+    if (loc.key().equals("-")) {
+      array.add(value);
+      return;
+    }
+    Integer idx = index(loc.key());
+    int size = array.size() + 1;
+    if (idx == null || idx >= size || idx < -size) {
+      throw notApplicable("add operation does not apply: invalid index in " + path);
+    }
+    array.insert(idx < 0 ? idx + size : idx, value);
   }
 
-  /** A container and the token naming a member (or index) in it. */
-  private record Location(JsonNode parent, String token) {
-    boolean exists() {
-      if (parent.isObject()) {
-        return parent.has(token);
+  private static void remove(JsonNode doc, String path) {
+    Location loc = require(doc, path, "remove");
+    if (loc.container().isObject()) {
+      if (!loc.container().has(loc.key())) {
+        throw notApplicable("remove operation does not apply: doc is missing key: " + path);
       }
-      return token.matches("0|[1-9][0-9]*") && token.length() < 10 && Integer.parseInt(token) < parent.size();
+      ((ObjectNode) loc.container()).remove(loc.key());
+      return;
     }
+    ArrayNode array = (ArrayNode) loc.container();
+    Integer idx = index(loc.key());
+    if (idx == null || idx >= array.size() || idx < -array.size()) {
+      throw notApplicable("remove operation does not apply: invalid index in " + path);
+    }
+    array.remove(idx < 0 ? idx + array.size() : idx);
+  }
 
-    JsonNode value() {
-      return parent.isObject() ? parent.get(token) : parent.get(Integer.parseInt(token));
+  private static void replace(JsonNode doc, String path, JsonNode value) {
+    Location loc = require(doc, path, "replace");
+    if (loc.container().isObject()) {
+      ((ObjectNode) loc.container()).set(loc.key(), value); // a missing member is added
+      return;
     }
+    member(loc, path, "replace");
+    ((ArrayNode) loc.container()).set(index(loc.key()), value);
+  }
 
-    void set(JsonNode value) {
-      if (parent.isObject()) {
-        ((ObjectNode) parent).set(token, value);
-      } else {
-        ((ArrayNode) parent).set(Integer.parseInt(token), value);
-      }
+  private static JsonNode get(JsonNode doc, String path, String op) {
+    Location loc = require(doc, path, op);
+    JsonNode v = member(loc, path, op);
+    if (v == null) {
+      throw notApplicable(op + " operation does not apply: doc is missing from path: " + path);
     }
+    return v;
+  }
+
+  /** {@code expected} null: the operation had no value (treated as null). */
+  private static void test(JsonNode doc, String path, JsonNode expected) {
+    Location loc = require(doc, path, "test");
+    JsonNode actual = member(loc, path, "test");
+    boolean expectNull = expected == null || expected.isNull();
+    if (actual == null ? expectNull : !expectNull && actual.equals(expected)) {
+      return;
+    }
+    throw notApplicable("testing value " + path + " failed");
   }
 }

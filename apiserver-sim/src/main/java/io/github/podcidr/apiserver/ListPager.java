@@ -56,37 +56,71 @@ final class ListPager {
 
   Page list(ResourceType type, String namespace, Selector selector, String rvParam, String rvMatch, long limit,
       String continueToken) {
+    validateListOptions(rvParam, rvMatch, continueToken, false);
     if (continueToken != null && !continueToken.isEmpty()) {
-      if (rvParam != null && !rvParam.isEmpty()) {
+      Token token = decode(continueToken);
+      if (rvParam != null && !rvParam.isEmpty() && !rvParam.equals("0")) {
         throw StatusException.badRequest("specifying resource version is not allowed when using continue");
       }
-      return continueList(type, namespace, selector, continueToken, limit);
-    }
-    checkResourceVersion(rvParam, rvMatch);
-    Store.Snapshot snap = store.list(type, namespace, selector);
-    return page(snap, 0, limit, type, namespace, selector);
-  }
-
-  private void checkResourceVersion(String rvParam, String rvMatch) {
-    if (rvMatch != null && !rvMatch.isEmpty() && !rvMatch.equals("NotOlderThan") && !rvMatch.equals("Exact")) {
-      throw StatusException.badRequest("resourceVersionMatch: Unsupported value: \"" + rvMatch
-          + "\": supported values: \"Exact\", \"NotOlderThan\"");
+      return continueList(type, namespace, selector, token, limit);
     }
     if (rvParam == null || rvParam.isEmpty()) {
-      if (rvMatch != null && !rvMatch.isEmpty()) {
-        throw StatusException.badRequest("resourceVersionMatch is forbidden unless resourceVersion is provided");
-      }
-      return;
+      return page(store.list(type, namespace, selector), 0, limit, type, namespace, selector);
     }
     long requested = parseVersion(rvParam);
+    boolean exact = "Exact".equals(rvMatch);
+    if (requested == 0) {
+      // Served from the watch cache, which does not page: the limit is ignored (kube-apiserver's cacher.GetList
+      // delegates to etcd only when a limit comes with a resourceVersion other than "0").
+      return page(store.list(type, namespace, selector), 0, 0, type, namespace, selector);
+    }
     long current = store.resourceVersion();
     if (requested > current) {
       throw StatusException.tooLargeResourceVersion(requested, current);
     }
-    // Exact reads of the past would need the history of every object; only the current version is exact here.
-    if ("Exact".equals(rvMatch) && requested != current && requested != 0) {
-      throw StatusException.tooOldResourceVersion(requested, current);
+    if (exact || (rvMatch == null || rvMatch.isEmpty()) && limit > 0) {
+      // A read at that revision: Exact always, and a legacy resourceVersion with a limit (etcd3 store.List).
+      Store.Snapshot past = store.listAt(type, namespace, selector, requested);
+      if (past == null) {
+        throw new StatusException(410, "Expired", "The resourceVersion for the provided list is too old.", null, 0);
+      }
+      return page(past, 0, limit, type, namespace, selector);
     }
+    return page(store.list(type, namespace, selector), 0, limit, type, namespace, selector);
+  }
+
+  /**
+   * {@code ValidateListOptions} of {@code k8s.io/apimachinery/pkg/apis/meta/internalversion/validation}: 422 with
+   * the kind {@code ListOptions.meta.k8s.io}.
+   */
+  static void validateListOptions(String rvParam, String rvMatch, String continueToken, boolean watch) {
+    if (rvMatch == null || rvMatch.isEmpty()) {
+      return;
+    }
+    List<FieldError> errors = new java.util.ArrayList<>();
+    if (watch) {
+      errors.add(FieldError.forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden for watch"));
+    }
+    if (rvParam == null || rvParam.isEmpty()) {
+      errors.add(FieldError.forbidden("resourceVersionMatch",
+          "resourceVersionMatch is forbidden unless resourceVersion is provided"));
+    }
+    if (continueToken != null && !continueToken.isEmpty()) {
+      errors.add(FieldError.forbidden("resourceVersionMatch",
+          "resourceVersionMatch is forbidden when continue is provided"));
+    }
+    if (!rvMatch.equals("Exact") && !rvMatch.equals("NotOlderThan")) {
+      errors.add(FieldError.notSupported("resourceVersionMatch", FieldError.quote(rvMatch),
+          "\"Exact\", \"NotOlderThan\", \"\""));
+    }
+    if (rvMatch.equals("Exact") && "0".equals(rvParam)) {
+      errors.add(FieldError.forbidden("resourceVersionMatch",
+          "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\""));
+    }
+    if (errors.isEmpty()) {
+      return;
+    }
+    throw StatusException.invalid("ListOptions", "meta.k8s.io", "", errors);
   }
 
   static long parseVersion(String rv) {
@@ -109,7 +143,7 @@ final class ListPager {
     long remaining = 0;
     if (end < all.size()) {
       long id = hold(snap, type, namespace);
-      token = encode(snap.resourceVersion(), all.get(end).key(), id);
+      token = encode(snap.resourceVersion(), all.get(end - 1).key() + "\u0000", id);
       remaining = selector.matchesEverything() ? all.size() - end : -1;
     }
     return new Page(all.subList(from, end), snap.resourceVersion(), token, remaining);
@@ -135,38 +169,69 @@ final class ListPager {
     snapshots.values().removeIf(h -> h.created().isBefore(cutoff));
   }
 
-  private Page continueList(ResourceType type, String namespace, Selector selector, String token, long limit) {
-    long rv;
-    String start;
-    long id;
+  /** A decoded continue token: the list's resourceVersion (-1: the latest), the first key, the held snapshot. */
+  private record Token(long rv, String start, long snapshot) {}
+
+  /** {@code decodeContinue} of the etcd3 store, with its messages. */
+  private static Token decode(String token) {
+    byte[] data;
     try {
-      JsonNode t = Json.parse(Base64.getUrlDecoder().decode(token));
-      rv = t.path("rv").asLong(-1);
-      start = t.path("start").asText(null);
-      id = t.path("snap").asLong(-1);
-      if (rv < 0 || start == null) {
-        throw new IllegalArgumentException();
+      data = Base64.getUrlDecoder().decode(token);
+    } catch (IllegalArgumentException e) {
+      int at = 0;
+      while (at < token.length() && (Character.isLetterOrDigit(token.charAt(at)) || token.charAt(at) == '-'
+          || token.charAt(at) == '_')) {
+        at++;
       }
-    } catch (IllegalArgumentException | StatusException e) {
-      throw StatusException.badRequest("continue key is not valid: the token cannot be decoded");
+      throw invalidToken("illegal base64 data at input byte " + at);
     }
+    JsonNode t;
+    try {
+      t = Json.MAPPER.readTree(data);
+    } catch (java.io.IOException e) {
+      throw invalidToken("the token is not JSON");
+    }
+    if (t == null || !t.isObject()) {
+      throw invalidToken("the token is not a JSON object");
+    }
+    String version = t.path("v").asText("");
+    if (!version.equals("meta.k8s.io/v1")) {
+      throw invalidToken("server does not recognize this encoded version \"" + version + "\"");
+    }
+    long rv = t.path("rv").asLong(0);
+    if (rv == 0) {
+      throw invalidToken("incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+    }
+    String start = t.path("start").asText("");
+    if (start.isEmpty()) {
+      throw invalidToken("encoded start key empty (version meta.k8s.io/v1)");
+    }
+    return new Token(rv, start, t.path("snap").asLong(-1));
+  }
+
+  private static StatusException invalidToken(String why) {
+    return StatusException.badRequest("invalid continue token: continue key is not valid: " + why);
+  }
+
+  private Page continueList(ResourceType type, String namespace, Selector selector, Token token, long limit) {
     Store.Snapshot snap;
     synchronized (this) {
       evictExpired();
-      Held held = snapshots.get(id);
+      Held held = snapshots.get(token.snapshot());
       if (held != null && (held.type() != type || !held.namespace().equals(namespace))) {
         throw StatusException.badRequest("continue key is not valid: it belongs to another collection");
       }
-      snap = held != null && held.snapshot().resourceVersion() == rv ? held.snapshot() : null;
+      snap = held != null && held.snapshot().resourceVersion() == token.rv() ? held.snapshot() : null;
     }
     if (snap == null) {
       Store.Snapshot now = store.list(type, namespace, selector);
-      if (now.resourceVersion() != rv) {
-        throw StatusException.continueExpired();
+      if (token.rv() != -1 && now.resourceVersion() != token.rv()) {
+        // etcd compacted that revision: the rest can only be read at the latest one, with the token for that.
+        throw StatusException.continueExpired(encode(-1, token.start(), -1));
       }
       snap = now;
     }
-    int from = firstAtOrAfter(snap.items(), start);
+    int from = firstAtOrAfter(snap.items(), token.start());
     return page(snap, from, limit, type, namespace, selector);
   }
 

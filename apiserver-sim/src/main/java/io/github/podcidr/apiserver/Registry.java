@@ -25,6 +25,8 @@ final class Registry {
 
   /** Namespaces that exist in every cluster. */
   static final List<String> INITIAL_NAMESPACES = List.of("default", "kube-system", "kube-public", "kube-node-lease");
+  /** The taint admission puts on every new node. */
+  static final String NOT_READY_TAINT = "node.kubernetes.io/not-ready";
   private static final char[] GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789".toCharArray();
 
   private final Store store;
@@ -62,13 +64,16 @@ final class Registry {
     meta.put("creationTimestamp", Json.timestamp(clock.instant()));
     meta.remove(List.of("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields",
         "selfLink"));
-    if (type == ResourceType.NODES) { // kube-apiserver sets no generation on Leases
-      meta.put("generation", 1);
+    if (type == ResourceType.NODES) {
+      obj = NodeSchema.canonical(obj);
+      meta = (ObjectNode) obj.get("metadata");
+      addNotReadyTaint(obj);
     }
     prepareForCreate(type, obj);
     Validation.validate(type, obj, null);
     String ns = type.namespaced() ? Json.str(meta, "namespace") : "";
     String finalName = name;
+    ObjectNode created = obj;
     return store.atomically(() -> {
       if (type.namespaced() && store.get(ResourceType.NAMESPACES, "", ns) == null) {
         throw StatusException.notFound(ResourceType.NAMESPACES, ns);
@@ -76,8 +81,26 @@ final class Registry {
       if (store.get(type, ns, finalName) != null) {
         throw StatusException.alreadyExists(type, finalName);
       }
-      return commit(type, obj, dryRun, false);
+      return commit(type, created, dryRun, false);
     });
+  }
+
+  /**
+   * The admission plugin TaintNodesByCondition ({@code plugin/pkg/admission/nodetaint}): every node created through
+   * the API gets {@code node.kubernetes.io/not-ready:NoSchedule} appended to its taints, unless a taint with that
+   * key and effect is already there. The node lifecycle controller removes it once the node reports Ready; the
+   * simulator runs no such controller.
+   */
+  private static void addNotReadyTaint(ObjectNode node) {
+    ObjectNode spec = Json.child(node, "spec");
+    JsonNode taints = spec.get("taints");
+    ArrayNode list = taints instanceof ArrayNode a ? a : spec.putArray("taints");
+    for (JsonNode t : list) {
+      if (NOT_READY_TAINT.equals(Json.str(t, "key")) && "NoSchedule".equals(Json.str(t, "effect"))) {
+        return;
+      }
+    }
+    list.addObject().put("key", NOT_READY_TAINT).put("effect", "NoSchedule");
   }
 
   private String randomSuffix() {
@@ -192,8 +215,21 @@ final class Registry {
         && !mediaType.equals("application/strategic-merge-patch+json")) {
       throw StatusException.unsupportedMediaType(mediaType);
     }
-    if (mediaType.equals("application/merge-patch+json") || mediaType.equals("application/strategic-merge-patch+json")) {
-      Json.parseObject(patchBody); // malformed or non-object patch: 400 before touching the object
+    if (mediaType.equals("application/strategic-merge-patch+json")) {
+      JsonNode p = Json.parse(patchBody);
+      if (!p.isObject()) {
+        throw StatusException.badRequest("json: cannot unmarshal " + goKind(p)
+            + " into Go value of type map[string]interface {}");
+      }
+    } else if (mediaType.equals("application/merge-patch+json")) {
+      JsonNode p = Json.parse(patchBody);
+      if (!p.isObject()) {
+        // The merge patch replaces the whole document, which then cannot be decoded as an object.
+        throw StatusException.invalid("", "", "", List.of(FieldError.invalid("patch",
+            FieldError.quote(Json.text(p)), "couldn't get version/kind; json parse error: json: cannot unmarshal "
+            + goKind(p) + " into Go value of type struct { APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; "
+            + "Kind string \"json:\\\"kind,omitempty\\\"\" }")));
+      }
     }
     return store.atomically(() -> {
       StoredObject current = require(type, namespace, name);
@@ -233,6 +269,20 @@ final class Registry {
     });
   }
 
+  /** A JSON kind as Go's json errors name it. */
+  private static String goKind(JsonNode n) {
+    if (n.isArray()) {
+      return "array";
+    }
+    if (n.isTextual()) {
+      return "string";
+    }
+    if (n.isNumber()) {
+      return "number";
+    }
+    return n.isBoolean() ? "bool" : n.isObject() ? "object" : "null";
+  }
+
   private StoredObject require(ResourceType type, String namespace, String name) {
     StoredObject current = store.get(type, type.namespaced() ? namespace : "", name);
     if (current == null) {
@@ -251,26 +301,23 @@ final class Registry {
     obj.put("apiVersion", type.apiVersion());
     // System fields are owned by the server (rest.FillObjectMetaSystemFields / BeforeUpdate).
     for (String f : List.of("uid", "creationTimestamp", "name", "namespace", "deletionTimestamp",
-        "deletionGracePeriodSeconds", "generation")) {
+        "deletionGracePeriodSeconds")) {
       copyField(oldMeta, meta, f);
     }
     meta.remove("managedFields");
     if (type.hasStatus() && part != Part.ALL) {
       if (part == Part.STATUS) {
-        // Status subresource: spec and most metadata come from the stored object (ResetObjectMetaForStatus).
+        // Status subresource: only the spec comes from the stored object (nodeStatusStrategy.PrepareForUpdate);
+        // metadata such as labels is written as sent.
         copyField(old, obj, "spec");
-        for (String f : List.of("labels", "annotations", "finalizers", "ownerReferences")) {
-          copyField(oldMeta, meta, f);
-        }
       } else {
         copyField(old, obj, "status"); // nodeStrategy.PrepareForUpdate: newNode.Status = oldNode.Status
       }
     }
     if (type == ResourceType.NODES) {
       normalizePodCidrs(obj);
-    }
-    if (meta.has("generation") && !old.path("spec").equals(obj.path("spec"))) {
-      meta.put("generation", oldMeta.path("generation").asLong(1) + 1);
+      obj = NodeSchema.canonical(obj);
+      meta = (ObjectNode) obj.get("metadata");
     }
     Validation.validate(type, obj, old);
     meta.put("resourceVersion", Long.toString(current.resourceVersion));
@@ -318,13 +365,15 @@ final class Registry {
         String uidPre = Json.str(pre, "uid");
         String rvPre = Json.str(pre, "resourceVersion");
         ObjectNode meta = (ObjectNode) current.tree().get("metadata");
+        // storage.NewInvalidObjError turned into a Conflict that names the kind (the registry's Delete).
         if (uidPre != null && !uidPre.equals(Json.str(meta, "uid"))) {
-          throw StatusException.conflict(type, name, "Precondition failed: UID in precondition: " + uidPre
-              + ", UID in object meta: " + Json.str(meta, "uid"));
+          throw preconditionFailed(type, name, "the UID in the precondition (" + uidPre + ") does not match the UID "
+              + "in record (" + Json.str(meta, "uid") + "). The object might have been deleted and then recreated");
         }
         if (rvPre != null && !rvPre.equals(Long.toString(current.resourceVersion))) {
-          throw StatusException.conflict(type, name, "Precondition failed: ResourceVersion in precondition: "
-              + rvPre + ", ResourceVersion in object meta: " + current.resourceVersion);
+          throw preconditionFailed(type, name, "the ResourceVersion in the precondition (" + rvPre + ") does not "
+              + "match the ResourceVersion in record (" + current.resourceVersion + "). The object might have been "
+              + "modified");
         }
       }
       ObjectNode obj = current.tree();
@@ -345,6 +394,18 @@ final class Registry {
       store.remove(last);
       return new Deletion(last, false);
     });
+  }
+
+  private static StatusException preconditionFailed(ResourceType type, String name, String why) {
+    ObjectNode d = Json.object();
+    d.put("name", name);
+    if (!type.group().isEmpty()) {
+      d.put("group", type.group());
+    }
+    d.put("kind", type.kind());
+    String qualified = type.group().isEmpty() ? type.kind() : type.kind() + "." + type.group();
+    return new StatusException(409, "Conflict", "Operation cannot be fulfilled on " + qualified + " \"" + name
+        + "\": " + why, d, 0);
   }
 
   List<Deletion> deleteCollection(ResourceType type, String namespace, Selector selector, boolean dryRun) {

@@ -153,6 +153,15 @@ final class Selector implements Predicate<StoredObject> {
     if (key.isEmpty() || key.contains(" ") || key.contains("(") || key.contains(")")) {
       throw bad(whole, "invalid label key \"" + key + "\"");
     }
+    // labels.Parse validates each key as a qualified name (validateLabelKey).
+    List<FieldError> errors = new ArrayList<>();
+    Validation.checkQualifiedName("", key, errors);
+    if (!errors.isEmpty()) {
+      List<String> why = new ArrayList<>();
+      errors.forEach(e -> why.add(e.detail()));
+      throw StatusException.badRequest("unable to parse requirement: invalid label key " + FieldError.quote(key)
+          + ": " + String.join("; ", why));
+    }
     return key;
   }
 
@@ -193,6 +202,11 @@ final class Selector implements Predicate<StoredObject> {
         p = o -> value.equals(o.name);
         break;
       case "metadata.namespace":
+        if (type != null && !type.namespaced()) {
+          // cluster-scoped types select on metadata.name only (ObjectMetaFieldsSet(meta, false))
+          p = FieldLabels.predicate(type, field, value);
+          break;
+        }
         p = o -> value.equals(o.namespace);
         break;
       default:

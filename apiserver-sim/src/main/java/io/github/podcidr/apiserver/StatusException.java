@@ -22,6 +22,8 @@ final class StatusException extends RuntimeException {
   final transient ObjectNode details;
   /** Seconds for a {@code Retry-After} header, or 0 for none. */
   final int retryAfterSeconds;
+  /** A continue token for the Status's list metadata (an expired continue), or null. */
+  transient String listContinue;
 
   StatusException(int code, String reason, String message, ObjectNode details, int retryAfterSeconds) {
     super(message, null, false, false);
@@ -36,7 +38,10 @@ final class StatusException extends RuntimeException {
     ObjectNode s = Json.object();
     s.put("kind", "Status");
     s.put("apiVersion", "v1");
-    s.putObject("metadata");
+    ObjectNode listMeta = s.putObject("metadata");
+    if (listContinue != null) {
+      listMeta.put("continue", listContinue);
+    }
     s.put("status", "Failure");
     s.put("message", getMessage());
     if (reason != null) {
@@ -127,12 +132,21 @@ final class StatusException extends RuntimeException {
         "too old resource version: " + requested + " (" + oldest + ")", null, 0);
   }
 
-  /** 410 for a continue token whose snapshot is gone (etcd compacted it, in the real server). */
-  static StatusException continueExpired() {
-    return new StatusException(410, "Expired",
-        "The provided continue parameter is too old to display a consistent list result. "
-            + "Start a new list without the continue parameter.",
+  /**
+   * 410 for a continue token whose revision is gone (etcd compacted it): as the etcd3 store answers it
+   * ({@code handleCompactedErrorForPaging}), with a token in the Status's list metadata that continues the list at
+   * the latest revision.
+   */
+  static StatusException continueExpired(String latestToken) {
+    StatusException e = new StatusException(410, "Expired",
+        "The provided continue parameter is too old to display a consistent list result. You can start a new list "
+            + "without the continue parameter, or use the continue token in this response to retrieve the "
+            + "remainder of the results. Continuing with the provided token results in an inconsistent list - "
+            + "objects that were created, modified, or deleted between the time the first chunk was returned and "
+            + "now may show up in the list.",
         null, 0);
+    e.listContinue = latestToken;
+    return e;
   }
 
   /**
@@ -162,32 +176,28 @@ final class StatusException extends RuntimeException {
     String qualified = group.isEmpty() ? kind : kind + "." + group;
     ArrayNode causes = d.putArray("causes");
     StringBuilder all = new StringBuilder();
+    // Every error is a cause; the message names each distinct error once (field.ErrorList.ToAggregate).
+    java.util.Set<String> distinct = new java.util.LinkedHashSet<>();
     for (FieldError e : errors) {
       ObjectNode c = causes.addObject();
       c.put("reason", e.causeType());
       c.put("message", e.detailMessage());
       c.put("field", e.field());
-      if (all.length() > 0) {
-        all.append(", ");
-      }
-      all.append(e);
+      distinct.add(e.toString());
     }
-    String list = errors.size() == 1 ? all.toString() : "[" + all + "]";
+    all.append(String.join(", ", distinct));
+    String list = distinct.size() == 1 ? all.toString() : "[" + all + "]";
     return new StatusException(422, "Invalid", qualified + " \"" + name + "\" is invalid: " + list, d, 0);
   }
 
   /**
-   * A failed JSON-patch {@code test} (or an op on a missing path): since kubernetes#68838 the patch handler answers
-   * 422 through {@code NewGenericServerResponse}, whose message is generic and whose one cause carries the patch
-   * library's error text.
+   * A JSON patch whose operations do not apply (a failed {@code test}, a missing path, an unknown op): the patch
+   * handler answers 422 through {@code NewGenericServerResponse(..., isUnexpectedResponse=false)}, so the message is
+   * generic and {@code details} is empty: the patch library's own error text is not sent.
    */
   static StatusException jsonPatchNotApplicable(String libraryMessage) {
-    ObjectNode d = Json.object();
-    ObjectNode cause = d.putArray("causes").addObject();
-    cause.put("reason", "UnexpectedServerResponse");
-    cause.put("message", libraryMessage);
     return new StatusException(422, "Invalid", "the server rejected our request due to an error in our request",
-        d, 0);
+        Json.object(), 0);
   }
 
   static StatusException internalError(String why) {

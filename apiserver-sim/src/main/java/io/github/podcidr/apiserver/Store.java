@@ -78,6 +78,47 @@ final class Store {
     return new Snapshot(items, resourceVersion);
   }
 
+  /**
+   * The matching objects as they were at {@code version}, rebuilt from the current state by undoing the retained
+   * changes made after it (etcd serves a read at a past revision the same way from its MVCC history); null when
+   * the history no longer reaches back to {@code version}.
+   */
+  synchronized Snapshot listAt(ResourceType type, String namespace, Selector selector, long version) {
+    if (version >= resourceVersion) {
+      return list(type, namespace, selector);
+    }
+    if (version < compactedThrough.get(type)) {
+      return null;
+    }
+    NavigableMap<String, StoredObject> past = new TreeMap<>(objects.get(type));
+    java.util.Iterator<WatchEvent> newestFirst = history.get(type).descendingIterator();
+    while (newestFirst.hasNext()) {
+      WatchEvent e = newestFirst.next();
+      if (e.resourceVersion() <= version) {
+        break;
+      }
+      if (e.previous() == null) {
+        past.remove(e.object().key());
+      } else {
+        past.put(e.previous().key(), e.previous());
+      }
+    }
+    List<StoredObject> items = new ArrayList<>();
+    for (StoredObject o : past.values()) {
+      boolean inNamespace = namespace.isEmpty() || !type.namespaced() || o.namespace.equals(namespace);
+      if (inNamespace && selector.test(o)) {
+        items.add(o);
+      }
+    }
+    return new Snapshot(items, version);
+  }
+
+  /** The resourceVersion of the last change to a resource type (0 before any). */
+  synchronized long lastChange(ResourceType type) {
+    WatchEvent last = history.get(type).peekLast();
+    return Math.max(compactedThrough.get(type), last == null ? 0 : last.resourceVersion());
+  }
+
   synchronized int count(ResourceType type) {
     return objects.get(type).size();
   }
@@ -127,6 +168,7 @@ final class Store {
    * version, or a 410 if they are no longer all retained.
    */
   synchronized void watch(Watcher watcher, Long fromVersion) {
+    watcher.startVersion = fromVersion == null ? lastChange(watcher.type) : fromVersion;
     if (fromVersion == null) {
       for (StoredObject o : list(watcher.type, watcher.namespace, Selector.EVERYTHING).items()) {
         watcher.offer(new WatchEvent("ADDED", o, null));

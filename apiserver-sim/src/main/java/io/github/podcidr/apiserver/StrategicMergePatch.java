@@ -14,7 +14,7 @@ import java.util.Set;
  * {@code k8s.io/apimachinery/pkg/util/strategicpatch/patch.go} and the struct tags of {@code k8s.io/api}.
  *
  * <p>Maps merge as in a merge patch. A list is merged only where its field carries {@code patchStrategy:"merge"};
- * every other list is replaced. Lists of objects merge by their {@code patchMergeKey}; lists of scalars merge as a
+ * every other list is replaced by the patch's list as sent (directives in its items are not read). Lists of objects merge by their {@code patchMergeKey}; lists of scalars merge as a
  * union keeping order. Directives: {@code $patch: replace|delete} on a map or a list item,
  * {@code $deleteFromPrimitiveList/<field>}, {@code $retainKeys}; {@code $setElementOrder/<field>} is accepted and
  * ignored (merged lists keep the server's order, new items appended).
@@ -100,7 +100,11 @@ final class StrategicMergePatch {
       }
       JsonNode current = original.get(key);
       String childPath = join(path, key);
-      if (value.isObject()) {
+      if (current == null || current.isNull() || current.getNodeType() != value.getNodeType()) {
+        // Not in the original (or of another type): the patch value is taken as it is, directives included;
+        // decoding into the Go type then drops the keys it does not know.
+        original.set(key, value.deepCopy());
+      } else if (value.isObject()) {
         if (current instanceof ObjectNode) {
           ObjectNode merged = mergeMap((ObjectNode) current, (ObjectNode) value, childPath);
           if (merged == null) {
@@ -130,6 +134,12 @@ final class StrategicMergePatch {
   }
 
   private static ArrayNode mergeList(ArrayNode original, ArrayNode patch, ListStrategy strategy, String path) {
+    if (!strategy.merge() || original == null) {
+      // mergeSliceHandler: a list without the merge strategy is replaced by the patch's list as it is; a directive
+      // inside an item ({"$patch":"delete"}) is not read, and decoding drops it as an unknown field (so
+      // {"$patch":"delete"} alone in spec.taints leaves a taint without key and effect: 422).
+      return patch.deepCopy();
+    }
     for (JsonNode item : patch) {
       if (item.isObject() && "replace".equals(Json.str(item, "$patch"))) {
         ArrayNode replaced = Json.NODES.arrayNode();
@@ -141,22 +151,6 @@ final class StrategicMergePatch {
         return replaced;
       }
     }
-    if (!strategy.merge() || original == null) {
-      ArrayNode copy = Json.NODES.arrayNode();
-      for (JsonNode i : patch) {
-        if (i.isObject() && i.has("$patch")) {
-          continue; // a delete directive against nothing
-        }
-        if (i.isObject()) {
-          ObjectNode stripped = i.deepCopy();
-          stripDirectives(stripped);
-          copy.add(stripped);
-        } else {
-          copy.add(i.deepCopy());
-        }
-      }
-      return copy;
-    }
     ArrayNode result = original.deepCopy();
     if (strategy.mergeKey() == null) {
       Set<JsonNode> present = new HashSet<>();
@@ -166,7 +160,7 @@ final class StrategicMergePatch {
           result.add(i.deepCopy());
         }
       }
-      return result;
+      return normalizeOrder(result, patch, null);
     }
     String mergeKey = strategy.mergeKey();
     for (JsonNode item : patch) {
@@ -198,7 +192,53 @@ final class StrategicMergePatch {
         }
       }
     }
-    return result;
+    return normalizeOrder(result, patch, mergeKey);
+  }
+
+  /** The identity of a list item: its merge key's value, or the item itself for a list of scalars. */
+  private static JsonNode identity(JsonNode item, String mergeKey) {
+    return mergeKey == null ? item : item.get(mergeKey);
+  }
+
+  private static int indexIn(List<JsonNode> order, JsonNode item, String mergeKey) {
+    return order.indexOf(identity(item, mergeKey));
+  }
+
+  /**
+   * The order of a merged list ({@code normalizeElementOrder} in {@code strategicpatch/patch.go}): the items the
+   * patch names come in the patch's order, the items only the server has keep theirs, and the two are interleaved
+   * so that a server-only item stays in front of a patch item it preceded in the merged list.
+   */
+  private static ArrayNode normalizeOrder(ArrayNode merged, ArrayNode patch, String mergeKey) {
+    List<JsonNode> patchOrder = new ArrayList<>();
+    for (JsonNode p : patch) {
+      if (!(p.isObject() && p.has("$patch")) && identity(p, mergeKey) != null) {
+        patchOrder.add(identity(p, mergeKey));
+      }
+    }
+    List<JsonNode> serverOrder = new ArrayList<>();
+    merged.forEach(m -> serverOrder.add(identity(m, mergeKey)));
+    List<JsonNode> fromPatch = new ArrayList<>();
+    List<JsonNode> serverOnly = new ArrayList<>();
+    for (JsonNode m : merged) {
+      (indexIn(patchOrder, m, mergeKey) >= 0 ? fromPatch : serverOnly).add(m);
+    }
+    fromPatch.sort((x, y) -> Integer.compare(indexIn(patchOrder, x, mergeKey), indexIn(patchOrder, y, mergeKey)));
+    ArrayNode out = Json.NODES.arrayNode();
+    int i = 0;
+    int j = 0;
+    while (i < serverOnly.size() || j < fromPatch.size()) {
+      if (j >= fromPatch.size()) {
+        out.add(serverOnly.get(i++));
+      } else if (i >= serverOnly.size()) {
+        out.add(fromPatch.get(j++));
+      } else {
+        int li = indexIn(serverOrder, serverOnly.get(i), mergeKey);
+        int ri = indexIn(serverOrder, fromPatch.get(j), mergeKey);
+        out.add(li >= 0 && ri >= 0 && li < ri ? serverOnly.get(i++) : fromPatch.get(j++));
+      }
+    }
+    return out;
   }
 
   private static void stripDirectives(ObjectNode node) {

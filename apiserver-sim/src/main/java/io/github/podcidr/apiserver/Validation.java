@@ -44,6 +44,8 @@ final class Validation {
   static final String CIDR_MSG = "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)";
   static final String POD_CIDR_FAMILY_MSG = "may specify no more than one CIDR for each IP family";
   static final String POD_CIDR_IMMUTABLE_MSG = "node updates may not change podCIDR except from \"\" to valid";
+  static final String NODE_UPDATE_MSG = "node updates may only change labels, taints, or capacity (or configSource, "
+      + "if the DynamicKubeletConfig feature gate is enabled)";
 
   private Validation() {}
 
@@ -52,7 +54,9 @@ final class Validation {
     List<FieldError> errors = new ArrayList<>();
     ObjectNode meta = (ObjectNode) obj.get("metadata");
     String name = Json.str(meta, "name");
-    if (type == ResourceType.EVENTS || type == ResourceType.EVENTS_V1) {
+    if (type == ResourceType.NODES) {
+      validateNode(obj, old, errors);
+    } else if (type == ResourceType.EVENTS || type == ResourceType.EVENTS_V1) {
       validateEvent(type, obj, old, errors);
       if (errors.isEmpty()) {
         // The registry's generic metadata checks run only once the strategy's own validation passed.
@@ -66,15 +70,8 @@ final class Validation {
         checkName(type, name, errors);
       }
       checkLabels(meta.get("labels"), errors);
-      switch (type) {
-        case NODES:
-          validateNode(obj, old, errors);
-          break;
-        case LEASES:
-          validateLease(obj, errors);
-          break;
-        default:
-          break;
+      if (type == ResourceType.LEASES) {
+        validateLease(obj, errors);
       }
     }
     if (!errors.isEmpty()) {
@@ -120,7 +117,7 @@ final class Validation {
     }
   }
 
-  private static void checkQualifiedName(String field, String key, List<FieldError> errors) {
+  static void checkQualifiedName(String field, String key, List<FieldError> errors) {
     String name = key;
     int slash = key.indexOf('/');
     if (slash >= 0) {
@@ -142,8 +139,91 @@ final class Validation {
     }
   }
 
+  /**
+   * {@code ValidateNode} on create; on update, in the order kube-apiserver runs them: the generic metadata checks
+   * of the registry ({@code ValidateObjectMetaAccessor}, {@code ValidateObjectMetaAccessorUpdate}), then
+   * {@code ValidateNode} and {@code ValidateNodeUpdate}. Metadata errors therefore repeat in the causes of an update
+   * (the message lists each once). Taint errors are reported under {@code metadata.taints}, as kube-apiserver does.
+   */
   private static void validateNode(ObjectNode node, ObjectNode old, List<FieldError> errors) {
+    ObjectNode meta = (ObjectNode) node.get("metadata");
+    String name = Json.str(meta, "name");
+    if (old == null) {
+      checkName(ResourceType.NODES, name, errors);
+      checkLabels(meta.get("labels"), errors);
+      validateNodeSpec(node, errors);
+      return;
+    }
+    ObjectNode oldMeta = (ObjectNode) old.get("metadata");
+    checkLabels(meta.get("labels"), errors);
+    checkMetaUpdate(meta, oldMeta, errors);
+    checkLabels(meta.get("labels"), errors);
+    validateNodeSpec(node, errors);
+    checkMetaUpdate(meta, oldMeta, errors);
+    checkLabels(meta.get("labels"), errors);
     JsonNode spec = node.path("spec");
+    JsonNode oldSpec = old.path("spec");
+    JsonNode cidrs = spec.path("podCIDRs");
+    JsonNode oldCidrs = oldSpec.path("podCIDRs");
+    boolean protectedChange = false;
+    if (oldCidrs.isArray() && oldCidrs.size() > 0) {
+      int size = cidrs.isArray() ? cidrs.size() : 0;
+      if (size != oldCidrs.size()) {
+        errors.add(FieldError.forbidden("spec.podCIDRs", POD_CIDR_IMMUTABLE_MSG));
+        protectedChange = true;
+      } else {
+        for (int i = 0; i < size; i++) {
+          if (!oldCidrs.get(i).asText().equals(cidrs.get(i).asText())) {
+            errors.add(FieldError.forbidden("spec.podCIDRs", POD_CIDR_IMMUTABLE_MSG));
+            protectedChange = true;
+          }
+        }
+      }
+    }
+    String oldProvider = Json.str(oldSpec, "providerID");
+    if (oldProvider != null && !oldProvider.isEmpty() && !oldProvider.equals(Json.str(spec, "providerID"))) {
+      errors.add(FieldError.forbidden("spec.providerID",
+          "node updates may not change providerID except from \"\" to valid"));
+      protectedChange = true;
+    }
+    validateTaints(spec.path("taints"), errors);
+    String externalId = Json.str(spec, "externalID");
+    if (!java.util.Objects.equals(Json.str(oldSpec, "externalID"), externalId)) {
+      protectedChange = true;
+    }
+    if (protectedChange) {
+      errors.add(FieldError.forbidden("[]", NODE_UPDATE_MSG));
+    }
+  }
+
+  /** {@code ValidateObjectMetaUpdate}: finalizers cannot be added to an object being deleted. */
+  private static void checkMetaUpdate(ObjectNode meta, ObjectNode oldMeta, List<FieldError> errors) {
+    if (!oldMeta.has("deletionTimestamp")) {
+      return;
+    }
+    Set<String> old = new HashSet<>();
+    oldMeta.path("finalizers").forEach(f -> old.add(f.asText()));
+    java.util.TreeSet<String> extra = new java.util.TreeSet<>();
+    meta.path("finalizers").forEach(f -> {
+      if (!old.contains(f.asText())) {
+        extra.add(f.asText());
+      }
+    });
+    if (!extra.isEmpty()) {
+      StringBuilder b = new StringBuilder("[]string{");
+      int i = 0;
+      for (String f : extra) {
+        b.append(i++ > 0 ? ", " : "").append(FieldError.quote(f));
+      }
+      errors.add(FieldError.forbidden("metadata.finalizers",
+          "no new finalizers can be added if the object is being deleted, found new finalizers " + b + "}"));
+    }
+  }
+
+  /** {@code ValidateNode} after the metadata: taints, then {@code spec.podCIDRs}. */
+  private static void validateNodeSpec(ObjectNode node, List<FieldError> errors) {
+    JsonNode spec = node.path("spec");
+    validateTaints(spec.path("taints"), errors);
     JsonNode cidrs = spec.path("podCIDRs");
     if (cidrs.isArray() && cidrs.size() > 0) {
       int v4 = 0;
@@ -161,21 +241,11 @@ final class Validation {
       }
       // Two entries must be a dual-stack pair (netutils.IsDualStackCIDRStrings); more than two never are.
       if (cidrs.size() > 1 && (cidrs.size() > 2 || v4 != 1 || v6 != 1)) {
-        errors.add(FieldError.invalid("spec.podCIDRs", Json.text(cidrs), POD_CIDR_FAMILY_MSG));
-      }
-    }
-    validateTaints(spec.path("taints"), errors);
-    if (old != null) {
-      JsonNode oldCidrs = old.path("spec").path("podCIDRs");
-      if (oldCidrs.isArray() && oldCidrs.size() > 0) {
-        if (!oldCidrs.equals(cidrs.isArray() ? cidrs : Json.NODES.arrayNode())) {
-          errors.add(FieldError.forbidden("spec.podCIDRs", POD_CIDR_IMMUTABLE_MSG));
+        StringBuilder go = new StringBuilder("[]string{");
+        for (int i = 0; i < cidrs.size(); i++) {
+          go.append(i > 0 ? ", " : "").append(FieldError.quote(cidrs.get(i).asText()));
         }
-      }
-      String oldProvider = Json.str(old.path("spec"), "providerID");
-      if (oldProvider != null && !oldProvider.isEmpty() && !oldProvider.equals(Json.str(spec, "providerID"))) {
-        errors.add(FieldError.forbidden("spec.providerID",
-            "node updates may not change providerID except from \"\" to valid"));
+        errors.add(FieldError.invalid("spec.podCIDRs", go + "}", POD_CIDR_FAMILY_MSG));
       }
     }
   }
@@ -187,16 +257,21 @@ final class Validation {
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < taints.size(); i++) {
       JsonNode t = taints.get(i);
-      String path = "spec.taints[" + i + "]";
+      String path = "metadata.taints[" + i + "]";
       String key = Json.str(t, "key");
-      if (key == null || key.isEmpty()) {
-        errors.add(FieldError.required(path + ".key", ""));
-      } else {
-        checkQualifiedName(path + ".key", key, errors);
-      }
+      checkQualifiedName(path + ".key", key == null ? "" : key, errors);
       String value = Json.str(t, "value");
-      if (value != null && !value.isEmpty() && (value.length() > 63 || !LABEL_VALUE.matcher(value).matches())) {
-        errors.add(FieldError.invalid(path + ".value", FieldError.quote(value), LABEL_VALUE_MSG));
+      if (value != null && !value.isEmpty()) {
+        List<String> why = new ArrayList<>();
+        if (value.length() > 63) {
+          why.add("must be no more than 63 characters");
+        }
+        if (!LABEL_VALUE.matcher(value).matches()) {
+          why.add(LABEL_VALUE_MSG);
+        }
+        if (!why.isEmpty()) {
+          errors.add(FieldError.invalid(path + ".value", FieldError.quote(value), String.join(";", why)));
+        }
       }
       String effect = Json.str(t, "effect");
       if (effect == null || effect.isEmpty()) {
@@ -206,7 +281,12 @@ final class Validation {
             "\"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\""));
       }
       if (!seen.add(key + ":" + effect)) {
-        errors.add(new FieldError(path, "Duplicate value", "FieldValueDuplicate", Json.text(t),
+        // Go's %#v of the internal core.Taint
+        String value0 = value == null ? "" : value;
+        String rendered = "core.Taint{Key:" + FieldError.quote(key == null ? "" : key) + ", Value:"
+            + FieldError.quote(value0) + ", Effect:" + FieldError.quote(effect == null ? "" : effect)
+            + ", TimeAdded:<nil>}";
+        errors.add(new FieldError(path, "Duplicate value", "FieldValueDuplicate", rendered,
             "taints must be unique by key and effect pair"));
       }
     }

@@ -17,8 +17,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>Without resourceVersion (or with "0") the current objects come first as ADDED events; from a given version
  *       the retained changes after it are replayed; a version older than the retained window answers {@code 200}
  *       with a single ERROR event carrying a 410 Expired Status, as the watch cache does.
- *   <li>{@code allowWatchBookmarks=true}: a BOOKMARK (kind, apiVersion and metadata.resourceVersion only) every
- *       bookmark interval and whenever the test asks; never otherwise.
+ *   <li>{@code allowWatchBookmarks=true}: a BOOKMARK (an empty object of the kind with only
+ *       metadata.resourceVersion, the resource's last change) every bookmark interval if the resource changed since
+ *       the watch started, and whenever the test asks; never otherwise.
  *   <li>{@code timeoutSeconds} ends the stream cleanly; without it the stream lasts the default watch timeout.
  *   <li>Each event is flushed as its own chunk when no other event is waiting.
  * </ul>
@@ -44,6 +45,7 @@ final class WatchStream {
     }
     Selector sel = Selector.parse(t.type(), q.get("labelSelector"), q.get("fieldSelector"));
     String rv = q.get("resourceVersion");
+    ListPager.validateListOptions(rv, q.get("resourceVersionMatch"), q.get("continue"), true);
     Long from = rv == null || rv.isEmpty() || rv.equals("0") ? null : ListPager.parseVersion(rv);
     boolean bookmarks = "true".equals(q.get("allowWatchBookmarks"));
     long timeoutSeconds = settings.defaultWatchTimeout.toSeconds();
@@ -51,7 +53,8 @@ final class WatchStream {
       try {
         timeoutSeconds = Long.parseLong(q.get("timeoutSeconds"));
       } catch (NumberFormatException e) {
-        throw StatusException.badRequest("timeoutSeconds: invalid value \"" + q.get("timeoutSeconds") + "\"");
+        throw StatusException.badRequest("strconv.ParseInt: parsing \"" + q.get("timeoutSeconds")
+            + "\": invalid syntax");
       }
     }
     Watcher w = new Watcher(t.type(), ns, sel);
@@ -93,8 +96,13 @@ final class WatchStream {
           break;
         }
         if (bookmarks && now >= nextBookmark) {
+          // The watch cache sends a periodic bookmark at the last change it processed for the resource, and only
+          // when that is newer than where the watch started (an idle watch gets none).
           store.atomically(() -> {
-            w.bookmark(store.resourceVersion());
+            long last = store.lastChange(type);
+            if (last > w.startVersion) {
+              w.bookmark(last);
+            }
             return null;
           });
           nextBookmark = now + bookmarkEvery;
@@ -131,8 +139,14 @@ final class WatchStream {
     out.write(NEWLINE);
   }
 
-  /** A bookmark carries only the kind and metadata.resourceVersion. */
+  /**
+   * A bookmark carries an empty object of the watched kind with only metadata.resourceVersion set, encoded as the
+   * Go type encodes an empty object (for a Node: an empty spec, the zero daemonEndpoints and nodeInfo).
+   */
   private static byte[] bookmarkObject(ResourceType type, long rv) {
+    if (type == ResourceType.NODES) {
+      return Json.bytes(NodeSchema.empty(rv));
+    }
     return ("{\"kind\":\"" + type.kind() + "\",\"apiVersion\":\"" + type.apiVersion()
         + "\",\"metadata\":{\"resourceVersion\":\"" + rv + "\",\"creationTimestamp\":null}}")
         .getBytes(StandardCharsets.UTF_8);

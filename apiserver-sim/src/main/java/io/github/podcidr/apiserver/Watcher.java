@@ -9,8 +9,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Filtering follows the watch cache ({@code staging/src/k8s.io/apiserver/pkg/storage/cacher/cache_watcher.go},
  * {@code convertToWatchEvent}): a MODIFIED whose old state matched the selector and whose new state does not is sent
- * as DELETED, the reverse as ADDED. Unlike the real cache, the DELETED sent then carries the new state, so that its
- * resourceVersion is the event's.
+ * as DELETED, the reverse as ADDED. As in the real cache, the DELETED sent then carries the object's previous state
+ * (the last one the watcher's selector matched), with that state's resourceVersion.
  */
 final class Watcher {
   /** A queue entry that is not a change. */
@@ -29,6 +29,8 @@ final class Watcher {
   /** Namespace to watch, or "" for all. */
   final String namespace;
   final Selector selector;
+  /** The resourceVersion the watch started from (set under the store lock when it is registered). */
+  volatile long startVersion;
   private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
   /** Events still to send before the stream is dropped (fault injection), or -1 for no limit. */
   private final AtomicInteger eventBudget = new AtomicInteger(-1);
@@ -61,7 +63,8 @@ final class Watcher {
         break;
     }
     if (sendAs != null) {
-      queue.add(sendAs.equals(event.type()) ? event : new WatchEvent(sendAs, cur, event.previous()));
+      StoredObject sent = sendAs.equals("DELETED") && !curMatches ? event.previous() : cur;
+      queue.add(sendAs.equals(event.type()) && sent == cur ? event : new WatchEvent(sendAs, sent, event.previous()));
     }
   }
 

@@ -99,13 +99,24 @@ class ClientWatchTest {
       ApiClient c = Clients.client(fast);
       CoreV1Api a = new CoreV1Api(c);
       String rv = Long.toString(fast.resourceVersion());
+      fast.createNode(Clients.node("bookmarked"));
       try (Watch<V1Node> w = Watch.createWatch(c, a.listNode().watch(true).resourceVersion(rv)
           .allowWatchBookmarks(true).timeoutSeconds(30).buildCall(null), NODE_EVENT)) {
-        assertEquals("BOOKMARK", w.next().type);
+        assertEquals("ADDED", w.next().type);
+        Watch.Response<V1Node> bookmark = w.next();
+        assertEquals("BOOKMARK", bookmark.type);
+        assertEquals(Long.toString(fast.resourceVersion()), bookmark.object.getMetadata().getResourceVersion());
         assertEquals("BOOKMARK", w.next().type);
       }
-      try (Watch<V1Node> w = Watch.createWatch(c, a.listNode().watch(true).resourceVersion(rv)
+      String now = Long.toString(fast.resourceVersion());
+      try (Watch<V1Node> w = Watch.createWatch(c, a.listNode().watch(true).resourceVersion(now)
+          .allowWatchBookmarks(true).timeoutSeconds(1).buildCall(null), NODE_EVENT)) {
+        assertFalse(w.hasNext(), "no periodic bookmark when nothing changed since the watch started");
+      }
+      fast.createNode(Clients.node("after"));
+      try (Watch<V1Node> w = Watch.createWatch(c, a.listNode().watch(true).resourceVersion(now)
           .timeoutSeconds(1).buildCall(null), NODE_EVENT)) {
+        assertEquals("ADDED", w.next().type);
         assertFalse(w.hasNext(), "no bookmark without allowWatchBookmarks");
       }
     }

@@ -44,7 +44,10 @@ class NodeGeneratorAndMainTest {
       assertEquals(20, sim.count(ResourceType.NODES));
       assertEquals(NodeGenerator.TKE_ENI_TAINT_KEY, sim.getNode(NodeGenerator.name(2)).at("/spec/taints/0/key")
           .asText());
-      assertTrue(sim.getNode(NodeGenerator.name(3)).at("/spec/taints").isMissingNode());
+      // untainted by the generator: only the not-ready taint admission adds to every new node
+      assertEquals(1, sim.getNode(NodeGenerator.name(3)).at("/spec/taints").size());
+      assertEquals("node.kubernetes.io/not-ready", sim.getNode(NodeGenerator.name(3)).at("/spec/taints/0/key")
+          .asText());
     }
   }
 

@@ -31,6 +31,10 @@ class PatchTest {
       "escaped pointer       | {'a/b':1,'m~n':2}    | [{'op':'remove','path':'/a~1b'},{'op':'remove','path':'/m~0n'}] | {}",
       "test then replace     | {'a':'x'}            | [{'op':'test','path':'/a','value':'x'},{'op':'replace','path':'/a','value':'y'}] | {'a':'y'}",
       "test absent as null   | {}                   | [{'op':'test','path':'/a','value':null},{'op':'add','path':'/a','value':1}] | {'a':1}",
+      "replace missing adds  | {}                   | [{'op':'replace','path':'/a','value':1}]              | {'a':1}",
+      "add without value     | {}                   | [{'op':'add','path':'/a'}]                            | {'a':null}",
+      "negative index        | {'l':[1,2]}          | [{'op':'remove','path':'/l/-1'}]                      | {'l':[1]}",
+      "first token not read  | {'a':1}              | [{'op':'remove','path':'x/a'}]                        | {}",
   })
   void jsonPatch(String name, String doc, String patch, String expected) {
     assertEquals(j(expected), JsonPatch.apply(j(doc), b(patch)));
@@ -40,12 +44,16 @@ class PatchTest {
   @CsvSource(delimiter = '|', value = {
       "failed test           | {'a':'x'}   | [{'op':'test','path':'/a','value':'z'}]      | 422",
       "remove missing        | {}          | [{'op':'remove','path':'/a'}]                | 422",
-      "replace missing       | {}          | [{'op':'replace','path':'/a','value':1}]     | 422",
+      "test of missing parent| {}          | [{'op':'test','path':'/a/b','value':null}]   | 422",
+      "test present vs null  | {'a':1}     | [{'op':'test','path':'/a','value':null}]     | 422",
+      "empty path            | {}          | [{'op':'add','path':'','value':{}}]          | 422",
+      "missing path          | {}          | [{'op':'add','value':1}]                     | 422",
       "add under missing     | {}          | [{'op':'add','path':'/a/b','value':1}]       | 422",
       "index out of range    | {'l':[]}    | [{'op':'add','path':'/l/3','value':1}]       | 422",
-      "unknown op            | {}          | [{'op':'frob','path':'/a'}]                  | 400",
+      "unknown op            | {}          | [{'op':'frob','path':'/a'}]                  | 422",
       "not an array          | {}          | {'op':'add','path':'/a','value':1}           | 400",
-      "pointer without slash | {}          | [{'op':'add','path':'a','value':1}]          | 400",
+      "operation not object  | {}          | [1]                                          | 400",
+      "pointer without slash | {}          | [{'op':'add','path':'a','value':1}]          | 422",
   })
   void jsonPatchFailures(String name, String doc, String patch, int code) {
     StatusException e = assertThrows(StatusException.class, () -> JsonPatch.apply(j(doc), b(patch)));
