@@ -72,8 +72,7 @@ public final class ControllerRunner implements AutoCloseable {
         ApiClient leaseClient = clients.create();
         leaseClient.setReadTimeout((int) election.renewDeadline().toMillis());
         lock = new FencedLock(new LeaseLock(election.namespace(), election.leaseName(), election.identity(),
-                leaseClient), election.leaseDuration(), election.renewDeadline(), System::nanoTime,
-                System::currentTimeMillis);
+                leaseClient), election.leaseDuration(), election.renewDeadline(), System::nanoTime);
         LeaderElectionConfig config = new LeaderElectionConfig(lock, election.leaseDuration(),
                 election.renewDeadline(), election.retryPeriod());
         elector = new LeaderElector(config, e -> LOG.warn("leader election error: {}", e.toString()));

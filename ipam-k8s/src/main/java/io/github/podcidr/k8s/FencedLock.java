@@ -4,62 +4,96 @@ import io.kubernetes.client.extended.leaderelection.LeaderElectionRecord;
 import io.kubernetes.client.extended.leaderelection.Lock;
 import io.kubernetes.client.openapi.ApiException;
 import java.time.Duration;
+import java.util.Date;
+import java.util.Objects;
 import java.util.function.LongSupplier;
 
 /**
  * A lease lock that remembers when this replica last wrote the lease as its holder, and so tells whether writes are
  * still safe: until {@code renewDeadline} after the start of the last successful renewal. The elector gives up
- * after that long without renewing, and a standby takes over only {@code leaseDuration} (longer) after the last
- * renewal it saw, so a write allowed here cannot overlap the next leader's writes (clocks aside, as in client-go).
+ * after that long without renewing, and a standby takes over only {@code leaseDuration} (longer) after it last saw
+ * the record change, so a write allowed here cannot overlap the next leader's writes.
  *
- * <p>It also works around kubernetes-client/java#4913: the client's elector measures a lease's expiry from the
- * moment it first sees the record, so a replica that starts after the holder died waits a whole lease duration
- * even when the lease expired long ago. A record whose renewal is older than twice the lease duration (its own or
- * ours, whichever is longer; the margin absorbs clock skew between replicas) is reported as free, so the elector
- * takes it at once. The take-over is still an optimistic update of the Lease read, so two replicas cannot both win.
+ * <p>Expiry of another replica's Lease is judged as client-go judges it: on this replica's monotonic clock, from
+ * the moment it last saw the record change, never from the {@code renewTime} the holder wrote (another machine's wall
+ * clock: a standby whose clock runs ahead would otherwise take a healthy Lease). client-java's elector measures the
+ * same span with {@code System.currentTimeMillis()}, which a clock step moves; so while the holder is live by the
+ * monotonic measure this lock hands the elector a copy of the record with a fresh {@code renewTime}, which it takes
+ * for a renewal, and once the holder has been silent for a lease duration it reports the Lease as free, which the
+ * elector takes at once with an optimistic update of the Lease read (two replicas cannot both win). A replica that
+ * starts after the holder died therefore waits one lease duration, as a Go replica does.
  *
  * <p>A Lease released by client-go (the Go podcidr-controller on SIGTERM, kube-controller-manager, any Go elector)
  * names the holder {@code ""}; client-java counts only {@code null} as free and would wait a whole lease duration of
  * its own before taking it. Both are reported as free here.
+ *
+ * <p>Seeing another holder closes this replica's fence at once, whatever its own renewal said.
  */
 final class FencedLock implements Lock, WriteFence {
     private final Lock delegate;
     private final long validNanos;
+    private final long leaseNanos;
     private final LongSupplier nanoTime;
-    private final long leaseMillis;
-    private final LongSupplier wallMillis;
     /** System.nanoTime() when the last successful renewal as holder started; 0 when not holding. */
     private volatile long renewedAt;
     private volatile boolean holding;
+    /** The other holder's record as last read, and System.nanoTime() when it was first read so; guarded by this. */
+    private LeaderElectionRecord observed;
+    private long observedAt;
 
-    FencedLock(Lock delegate, Duration leaseDuration, Duration renewDeadline, LongSupplier nanoTime,
-               LongSupplier wallMillis) {
+    FencedLock(Lock delegate, Duration leaseDuration, Duration renewDeadline, LongSupplier nanoTime) {
         this.delegate = delegate;
         this.validNanos = renewDeadline.toNanos();
+        this.leaseNanos = leaseDuration.toNanos();
         this.nanoTime = nanoTime;
-        this.leaseMillis = leaseDuration.toMillis();
-        this.wallMillis = wallMillis;
     }
 
     @Override
     public LeaderElectionRecord get() throws ApiException {
         LeaderElectionRecord r = delegate.get();
         if (r == null || r.getHolderIdentity() == null) {
+            forget();
             return r;
         }
         if (r.getHolderIdentity().isEmpty()) {
-            // Released by client-go, which writes "" where client-java writes null: free now (see the class comment).
+            forget();
             return free(r);
         }
-        if (r.getRenewTime() == null || identity().equals(r.getHolderIdentity())) {
+        if (identity().equals(r.getHolderIdentity())) {
+            forget();
             return r;
         }
-        long lease = Math.max(leaseMillis, r.getLeaseDurationSeconds() * 1000L);
-        if (wallMillis.getAsLong() - r.getRenewTime().getTime() <= 2 * lease) {
-            return r;
+        holding = false; // another replica holds the Lease: no write from here, whatever our renewal said
+        return expired(r) ? free(r) : live(r);
+    }
+
+    /** Whether another holder's record has stood unchanged for a lease duration on this replica's clock. */
+    private synchronized boolean expired(LeaderElectionRecord r) {
+        long now = nanoTime.getAsLong();
+        if (observed == null || !sameRecord(observed, r)) {
+            observed = r;
+            observedAt = now;
         }
-        // Long expired: report it as free (see the class comment).
-        return free(r);
+        long lease = Math.max(leaseNanos, Duration.ofSeconds(Math.max(0, r.getLeaseDurationSeconds())).toNanos());
+        return now - observedAt >= lease;
+    }
+
+    private synchronized void forget() {
+        observed = null;
+    }
+
+    private static boolean sameRecord(LeaderElectionRecord a, LeaderElectionRecord b) {
+        return Objects.equals(a.getHolderIdentity(), b.getHolderIdentity())
+                && Objects.equals(a.getRenewTime(), b.getRenewTime())
+                && Objects.equals(a.getAcquireTime(), b.getAcquireTime())
+                && a.getLeaseDurationSeconds() == b.getLeaseDurationSeconds()
+                && a.getLeaderTransitions() == b.getLeaderTransitions();
+    }
+
+    /** A copy the elector reads as just renewed, so that its wall-clock expiry never runs ahead of ours. */
+    private static LeaderElectionRecord live(LeaderElectionRecord r) {
+        return new LeaderElectionRecord(r.getHolderIdentity(), r.getLeaseDurationSeconds(), r.getAcquireTime(),
+                new Date(), r.getLeaderTransitions());
     }
 
     /** The record as the elector reads a Lease that names nobody: it takes it with an update at once. */

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Taking over from another elector on a real kube-apiserver 1.20: a Lease as client-go leaves it when it releases
- * (the Go podcidr-controller on SIGTERM, e.g. during a {@code helm upgrade} from the Go chart) is free at once.
+ * (the Go podcidr-controller on SIGTERM, e.g. during a {@code helm upgrade} from the Go chart) is free at once; a
+ * live holder whose clock runs behind ours keeps its Lease, and loses it one lease duration after it stops renewing.
  */
 class LeaseHandoverRealIT {
     /** The chart's default timings: a standby that misread a released Lease would wait the whole 15 s. */
@@ -71,6 +72,51 @@ class LeaseHandoverRealIT {
             assertEquals(4, lease.at("/spec/leaseTransitions").asInt(), "a new holder counts one transition");
             RealFixture.await(Duration.ofSeconds(30),
                     () -> !RealFixture.podCidrs(f.node("handover-1")).isEmpty(), () -> "the node assigned");
+        }
+        assertEquals(List.of(), f.forbidden(), "requests of the controller refused with 403");
+        f.reset();
+    }
+
+    /**
+     * A holder that renews every second but whose clock runs 60 s behind this replica's (its renewTime always looks
+     * a minute old) is live: expiry counts from when this replica saw the record change, not from renewTime.
+     */
+    @Test
+    void aLiveHolderWithASkewedClockKeepsTheLeaseUntilItStopsRenewing() throws Exception {
+        Duration lease = Duration.ofSeconds(4);
+        String path = "/apis/coordination.k8s.io/v1/namespaces/" + RealFixture.NAMESPACE + "/leases";
+        ZonedDateTime skewed = ZonedDateTime.now(ZoneOffset.UTC).minusSeconds(60).truncatedTo(ChronoUnit.MICROS);
+        RealFixture.Answer created = f.send("POST", path, "application/json", """
+                {"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"%s"},
+                 "spec":{"holderIdentity":"go-replica","leaseDurationSeconds":%d,"acquireTime":"%s",
+                         "renewTime":"%s","leaseTransitions":1}}"""
+                .formatted(RealFixture.LEASE, lease.toSeconds(), skewed.format(MICRO_TIME), skewed.format(MICRO_TIME)));
+        assertEquals(201, created.code(), () -> "Lease not created: " + created.body());
+        ControllerSettings settings = ControllerSettings.builder()
+                .clusterCidrs(List.of(Cidr.parse("10.244.0.0/16"))).nodeMaskIpv4(24).build();
+        try (RealReplicas replicas = new RealReplicas(f, settings, lease, Duration.ofSeconds(3), RETRY)) {
+            replicas.start("java-replica");
+            long renewUntil = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (System.nanoTime() < renewUntil) { // the "Go" holder renews every second, on its skewed clock
+                Thread.sleep(1000);
+                JsonNode current = f.lease();
+                assertEquals("go-replica", current.at("/spec/holderIdentity").asText(),
+                        "a live holder lost its Lease to a replica that read its renewTime as expired");
+                ((com.fasterxml.jackson.databind.node.ObjectNode) current.get("spec")).put("renewTime",
+                        ZonedDateTime.now(ZoneOffset.UTC).minusSeconds(60).truncatedTo(ChronoUnit.MICROS)
+                                .format(MICRO_TIME));
+                RealFixture.Answer renewed = f.send("PUT", path + "/" + RealFixture.LEASE, "application/json",
+                        current.toString());
+                assertEquals(200, renewed.code(), () -> "renewal refused: " + renewed.body());
+            }
+            long stopped = System.nanoTime();
+            RealFixture.await(Duration.ofSeconds(30), () -> "java-replica".equals(f.leaseHolder()),
+                    () -> "the replica to take the Lease; it is " + f.lease());
+            double seconds = (System.nanoTime() - stopped) / 1e9;
+            System.out.printf("LeaseHandoverRealIT: a holder 60 s behind kept its Lease while renewing (10 s);"
+                    + " taken %.2f s after its last renewal (lease %d s, retry %d ms)%n", seconds, lease.toSeconds(),
+                    RETRY.toMillis());
+            assertTrue(seconds >= lease.toSeconds() - 1, "taken before a lease duration of silence: " + seconds);
         }
         assertEquals(List.of(), f.forbidden(), "requests of the controller refused with 403");
         f.reset();
