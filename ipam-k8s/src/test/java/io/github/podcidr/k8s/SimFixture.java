@@ -34,6 +34,8 @@ import java.util.function.Supplier;
  */
 final class SimFixture implements AutoCloseable {
     static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+    /** The taint that the API server's admission (TaintNodesByCondition) appends to every node it creates. */
+    static final String NOT_READY_TAINT = "node.kubernetes.io/not-ready";
     final ApiServerSim sim = ApiServerSim.start();
 
     ApiClientFactory clients() {
