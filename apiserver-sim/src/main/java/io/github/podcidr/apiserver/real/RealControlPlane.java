@@ -180,10 +180,18 @@ public final class RealControlPlane implements AutoCloseable {
             Path dir = bin != null ? bin : RealControlPlane.binDirectory().orElseThrow(() -> new IllegalStateException(
                     "no control plane binaries: set -D" + BIN_PROPERTY + "=<dir> or " + BIN_ENV
                             + "; scripts/control-plane/install.sh builds them and prints the directory"));
-            try {
-                return launch(dir, serviceAccounts, extraApiserverFlags);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    return launch(dir, serviceAccounts, extraApiserverFlags);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                } catch (IllegalStateException e) {
+                    // A free port found by binding 0 can be taken by another process before etcd or kube-apiserver
+                    // binds it (the ephemeral range is shared with outgoing connections): try new ports.
+                    if (attempt == 3 || e.getMessage() == null || !e.getMessage().contains("address already in use")) {
+                        throw e;
+                    }
+                }
             }
         }
     }
@@ -194,6 +202,7 @@ public final class RealControlPlane implements AutoCloseable {
         Path work = Files.isDirectory(shm) && Files.isWritable(shm)
                 ? Files.createTempDirectory(shm, "podcidr-cp-") : Files.createTempDirectory("podcidr-cp-");
         Process etcd = null;
+        Process apiserver = null;
         try {
             String adminToken = randomToken();
             Map<String, String> saTokens = new LinkedHashMap<>();
@@ -254,7 +263,7 @@ public final class RealControlPlane implements AutoCloseable {
                     "--allow-privileged=true",
                     "--v=1"));
             cmd.addAll(extraFlags);
-            Process apiserver = new ProcessBuilder(cmd).redirectErrorStream(true)
+            apiserver = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectOutput(work.resolve("kube-apiserver.log").toFile()).start();
             Path certFile = work.resolve("certs").resolve("apiserver.crt");
             waitFor(apiserver, work.resolve("kube-apiserver.log"), "kube-apiserver", () -> Files.exists(certFile));
@@ -269,9 +278,13 @@ public final class RealControlPlane implements AutoCloseable {
             Runtime.getRuntime().addShutdownHook(new Thread(cp::close, "real-control-plane-stop"));
             return cp;
         } catch (RuntimeException | IOException e) {
+            if (apiserver != null) {
+                apiserver.destroyForcibly();
+            }
             if (etcd != null) {
                 etcd.destroyForcibly();
             }
+            deleteTree(work);
             throw e;
         }
     }
@@ -476,7 +489,11 @@ public final class RealControlPlane implements AutoCloseable {
     public synchronized void close() {
         stop(apiserver);
         stop(etcd);
-        try (Stream<Path> files = Files.walk(work)) {
+        deleteTree(work);
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException ignored) {
             // already gone
