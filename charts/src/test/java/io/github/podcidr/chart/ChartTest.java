@@ -37,7 +37,7 @@ class ChartTest {
     private static final String TKE_TAINT = "tke.cloud.tencent.com/eni-ip-unavailable";
 
     /** The --set list of the TKE + Flannel guide, unchanged. */
-    private static final Map<String, String> TKE_GUIDE = new LinkedHashMap<>();
+    static final Map<String, String> TKE_GUIDE = new LinkedHashMap<>();
 
     static {
         TKE_GUIDE.put("clusterCIDR", "10.244.0.0/16");

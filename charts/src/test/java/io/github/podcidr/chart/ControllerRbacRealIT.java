@@ -70,17 +70,7 @@ class ControllerRbacRealIT {
     static {
         TKE_GUIDE.put("image.repository", "registry.example.com/podcidr-controller");
         TKE_GUIDE.put("image.tag", "0.1.0");
-        TKE_GUIDE.put("clusterCIDR", "10.244.0.0/16");
-        TKE_GUIDE.put("nodeCIDRMaskSize", "24");
-        TKE_GUIDE.put("removeTaints[0]", TKE_TAINT);
-        TKE_GUIDE.put("tolerations[0].key", TKE_TAINT);
-        TKE_GUIDE.put("tolerations[0].operator", "Exists");
-        TKE_GUIDE.put("tolerations[1].key", "node-role.kubernetes.io/master");
-        TKE_GUIDE.put("tolerations[1].operator", "Exists");
-        TKE_GUIDE.put("tolerations[2].key", "tke.cloud.tencent.com/uninitialized");
-        TKE_GUIDE.put("tolerations[2].operator", "Exists");
-        TKE_GUIDE.put("tolerations[3].key", "node.cloudprovider.kubernetes.io/uninitialized");
-        TKE_GUIDE.put("tolerations[3].operator", "Exists");
+        TKE_GUIDE.putAll(ChartTest.TKE_GUIDE);
     }
 
     @TempDir
