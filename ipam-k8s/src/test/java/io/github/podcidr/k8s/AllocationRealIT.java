@@ -47,16 +47,9 @@ class AllocationRealIT {
 
     @AfterEach
     void tearDown() {
-        try {
-            if (replicas != null) {
-                replicas.close();
-                replicas = null;
-            }
-            assertEquals(List.of(), f.forbidden(), "requests of the controller refused with 403: the chart's RBAC"
-                    + " is not enough");
-        } finally {
-            f.reset();
-        }
+        RealReplicas r = replicas;
+        replicas = null;
+        f.afterTest(r);
     }
 
     private static ControllerSettings settings(String cluster, int mask) {

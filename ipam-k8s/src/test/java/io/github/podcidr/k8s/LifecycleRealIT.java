@@ -51,16 +51,9 @@ class LifecycleRealIT {
 
     @AfterEach
     void tearDown() {
-        try {
-            if (replicas != null) {
-                replicas.close();
-                replicas = null;
-            }
-            assertEquals(List.of(), f.forbidden(), "requests of the controller refused with 403: the chart's RBAC"
-                    + " is not enough");
-        } finally {
-            f.reset();
-        }
+        RealReplicas r = replicas;
+        replicas = null;
+        f.afterTest(r);
     }
 
     private RealReplicas replicas(String cluster, int mask) {

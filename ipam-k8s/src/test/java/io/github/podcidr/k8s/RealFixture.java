@@ -358,6 +358,22 @@ final class RealFixture implements AutoCloseable {
         return cp.auditEvents().size();
     }
 
+    /**
+     * After a test: stops its replicas, checks that the API server refused none of the controller's requests (the
+     * chart's RBAC is enough), and empties the cluster for the next test.
+     */
+    void afterTest(RealReplicas replicas) {
+        try {
+            if (replicas != null) {
+                replicas.close();
+            }
+            assertEquals(List.of(), forbidden(), "requests of the controller refused with 403: the chart's RBAC"
+                    + " is not enough");
+        } finally {
+            reset();
+        }
+    }
+
     /** The controller's requests (the ServiceAccount's), in the order the server completed them. */
     List<AuditEvent> controllerRequests() {
         return controllerRequestsSince(0);
@@ -413,19 +429,7 @@ final class RealFixture implements AutoCloseable {
     }
 
     static void await(Duration limit, BooleanSupplier condition, Supplier<String> what) {
-        long start = System.nanoTime();
-        long deadline = start + limit.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("not reached within " + limit.toMillis() + " ms: " + what.get());
-            }
-            try {
-                Thread.sleep(System.nanoTime() - start < 2_000_000_000L ? 50 : 500);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
+        SimFixture.await(limit, condition, what);
     }
 
     @Override

@@ -164,6 +164,33 @@ public final class Differential implements AutoCloseable {
                 + (known > 0 ? ", " + known + " differ only as listed for 1.20 in apiserver-sim/README.md" : "");
     }
 
+    /**
+     * Ends a suite that owns both servers: prints its {@link #summary}, stops the sim and the real server, and fails
+     * when any scenario disagreed (with {@link #failures()} as the message).
+     *
+     * @param diff the suite's differential, or null when it never started
+     * @param real the suite's control plane, or null when it never started
+     * @param suite the suite's name for the summary line
+     */
+    public static void finishSuite(Differential diff, RealControlPlane real, String suite) {
+        try {
+            if (diff != null) {
+                System.out.println(diff.summary(suite));
+                if (!diff.outcomes().stream().allMatch(Outcome::same)) {
+                    throw new AssertionError(suite + ": scenarios differ between the sim and kube-apiserver:"
+                            + diff.failures());
+                }
+            }
+        } finally {
+            if (diff != null) {
+                diff.close();
+            }
+            if (real != null) {
+                real.close();
+            }
+        }
+    }
+
     /** The scenarios that differed, with their differences, or "" when all agreed. */
     public String failures() {
         StringBuilder b = new StringBuilder();

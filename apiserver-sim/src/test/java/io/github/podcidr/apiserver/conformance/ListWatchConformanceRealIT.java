@@ -60,19 +60,7 @@ class ListWatchConformanceRealIT {
 
     @AfterAll
     static void stop() {
-        try {
-            if (diff != null) {
-                System.out.println(diff.summary("ListWatchConformanceRealIT"));
-                assertTrue(diff.outcomes().stream().allMatch(Differential.Outcome::same), diff.failures());
-            }
-        } finally {
-            if (diff != null) {
-                diff.close();
-            }
-            if (real != null) {
-                real.close();
-            }
-        }
+        Differential.finishSuite(diff, real, "ListWatchConformanceRealIT");
     }
 
     private static void same(String scenario, Answer[] both) {

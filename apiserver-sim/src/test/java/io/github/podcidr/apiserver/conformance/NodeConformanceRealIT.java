@@ -38,19 +38,7 @@ class NodeConformanceRealIT {
 
     @AfterAll
     static void stop() {
-        try {
-            if (diff != null) {
-                System.out.println(diff.summary("NodeConformanceRealIT"));
-                assertTrue(diff.outcomes().stream().allMatch(Differential.Outcome::same), diff.failures());
-            }
-        } finally {
-            if (diff != null) {
-                diff.close();
-            }
-            if (real != null) {
-                real.close();
-            }
-        }
+        Differential.finishSuite(diff, real, "NodeConformanceRealIT");
     }
 
     private static Answer[] create(String body) {

@@ -35,19 +35,7 @@ class PatchConformanceRealIT {
 
     @AfterAll
     static void stop() {
-        try {
-            if (diff != null) {
-                System.out.println(diff.summary("PatchConformanceRealIT"));
-                assertTrue(diff.outcomes().stream().allMatch(Differential.Outcome::same), diff.failures());
-            }
-        } finally {
-            if (diff != null) {
-                diff.close();
-            }
-            if (real != null) {
-                real.close();
-            }
-        }
+        Differential.finishSuite(diff, real, "PatchConformanceRealIT");
     }
 
     private static void node(String name, String spec) {
