@@ -1,5 +1,14 @@
 package io.github.podcidr.ipam;
 
+import io.github.podcidr.ipam.InvalidCidrException.Reason;
+import java.io.InvalidObjectException;
+import java.io.ObjectInputStream;
+import java.io.Serializable;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+
 /**
  * An immutable IPv4 or IPv6 prefix in network form, such as {@code 10.244.0.0/16} or {@code fd00:10:244::/56}.
  *
@@ -28,8 +37,16 @@ package io.github.podcidr.ipam;
  * longest run of two or more zero groups compressed, the first of equal runs) and
  * {@code Cidr.parse(c.toString()).equals(c)} holds for every {@code c}. Ordering is IPv4 before IPv6, then by
  * address, then by prefix length (shorter first).
+ *
+ * <p>Pod CIDRs that the Kubernetes API server already stored are read with {@link #parseLenient(String)}, which
+ * accepts what Kubernetes accepts (host bits, leading zeros) and returns the network Kubernetes reads; configuration
+ * stays strict. Addresses in and out: {@link #of(InetAddress, int)} and {@link #address()}.
+ *
+ * <p>Serializable through its canonical text, which is parsed strictly again on deserialization, so a stream cannot
+ * make a {@code Cidr} that breaks the invariants above.
  */
-public final class Cidr implements Comparable<Cidr> {
+public final class Cidr implements Comparable<Cidr>, Serializable {
+    private static final long serialVersionUID = 1L;
 
     /** The address family. */
     private final IpFamily family;
@@ -40,7 +57,7 @@ public final class Cidr implements Comparable<Cidr> {
     /** Prefix length: 0..32 for IPv4, 0..128 for IPv6. */
     private final int prefixLength;
     /** Canonical text, computed on first use (a benign race, like {@link String#hashCode()}). */
-    private String text;
+    private transient String text;
 
     private Cidr(IpFamily family, long hi, long lo, int prefixLength) {
         this.family = family;
@@ -68,9 +85,128 @@ public final class Cidr implements Comparable<Cidr> {
         CidrParser parser = new CidrParser(text);
         Cidr cidr = parser.parse();
         if (cidr == null) {
-            throw new InvalidCidrException(text, parser.error());
+            throw new InvalidCidrException(text, parser.reason(), parser.error());
         }
         return cidr;
+    }
+
+    /**
+     * Parses a pod CIDR the way Kubernetes reads one, for adopting values that the API server has already accepted
+     * and stored. Kubernetes validates and reads node pod CIDRs with {@code ParseCIDRSloppy} from
+     * {@code k8s.io/utils/net}, which is Go 1.16's {@code net.ParseCIDR}; a controller that reads them more strictly
+     * would leave the subnet of such a node free and hand it to another node. Configuration (cluster ranges,
+     * reserved ranges) stays strict: use {@link #parse(String)} there.
+     *
+     * <p>Accepted beyond {@link #parse(String)}, and what is returned:
+     * <ul>
+     *   <li>host bits set: {@code 10.244.5.7/24} gives the network {@code 10.244.5.0/24};</li>
+     *   <li>leading zeros in an IPv4 octet, read as <em>decimal</em> (never octal), any number of them:
+     *       {@code 010.244.005.000/24} gives {@code 10.244.5.0/24};</li>
+     *   <li>leading zeros in the prefix length: {@code 10.244.0.0/024} gives {@code 10.244.0.0/24};</li>
+     *   <li>leading zeros in an IPv6 group beyond four digits ({@code fd00:000010::/32}, the group's value at most
+     *       {@code ffff}), and the leading-zero octets above in an embedded dotted quad ({@code 64:ff9b::010.0.0.0/120}).
+     *   </li>
+     * </ul>
+     * Everything else is read as by {@code parse}: IPv4 as four decimal octets; IPv6 in any RFC 4291 text form (hex
+     * groups in either case, one {@code ::}, a trailing dotted quad).
+     *
+     * <p>Still refused, as Kubernetes refuses them: whitespace, non-ASCII characters (such as non-ASCII digits), a
+     * zone, a missing or out-of-range prefix length, anything that is not an address. Also refused, though Go reads
+     * them: IPv4-mapped IPv6 prefixes ({@code ::ffff:10.244.0.0/112}), because Go turns them into IPv4 in some places
+     * and keeps them IPv6 in others, so the subnet they stand for cannot be vouched for.
+     *
+     * <p>The result is the network in canonical form: {@code parseLenient(t).toString()} may differ from {@code t};
+     * compare the two to find a non-canonical value.
+     *
+     * @param text the pod CIDR as stored by the API server, e.g. {@code 10.244.5.7/24}
+     * @return the network that Kubernetes reads from the text
+     * @throws InvalidCidrException if Kubernetes would not accept the text, or it is an IPv4-mapped prefix; the
+     *     message says why, {@link InvalidCidrException#reason()} gives the code
+     */
+    public static Cidr parseLenient(String text) {
+        CidrParser parser = new CidrParser(text);
+        Cidr cidr = parser.parseLenient();
+        if (cidr == null) {
+            throw new InvalidCidrException(text, parser.reason(), parser.error());
+        }
+        return cidr;
+    }
+
+    /**
+     * Makes a CIDR of an address and a prefix length, with the rules of {@link #parse(String)}: the address must be
+     * the network (host bits clear), carry no scope (zone), and not be IPv4-mapped.
+     *
+     * <pre>{@code
+     * Cidr.of(InetAddress.getByName("10.244.0.0"), 16);   // 10.244.0.0/16 (a literal: no DNS look-up)
+     * }</pre>
+     *
+     * @param address an {@link Inet4Address} or {@link Inet6Address}
+     * @param prefixLength 0..32 for IPv4, 0..128 for IPv6
+     * @return the CIDR
+     * @throws InvalidCidrException if the prefix length is out of range, host bits are set, the address has a scope or
+     *     is IPv4-mapped; {@link InvalidCidrException#input()} is null
+     * @throws NullPointerException if the address is null
+     */
+    public static Cidr of(InetAddress address, int prefixLength) {
+        byte[] bytes = address.getAddress();
+        IpFamily family = bytes.length == 4 ? IpFamily.IPV4 : IpFamily.IPV6;
+        String shown = address.getHostAddress() + "/" + prefixLength;
+        if (prefixLength < 0 || prefixLength > family.bits()) {
+            throw new InvalidCidrException(null, Reason.BAD_PREFIX, UntrustedText.quote(shown)
+                    + " has prefix length " + prefixLength + "; " + family + " allows 0 to " + family.bits());
+        }
+        if (address instanceof Inet6Address v6 && (v6.getScopeId() != 0 || v6.getScopedInterface() != null)) {
+            throw new InvalidCidrException(null, Reason.ZONE, UntrustedText.quote(shown)
+                    + " has a zone; a CIDR has none");
+        }
+        long hi = 0;
+        long lo = 0;
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes.length == 16 && i < 8) {
+                hi = (hi << 8) | (bytes[i] & 0xFF);
+            } else {
+                lo = (lo << 8) | (bytes[i] & 0xFF);
+            }
+        }
+        if (family == IpFamily.IPV6 && hi == 0 && (lo >>> 32) == 0xFFFFL && prefixLength >= 96) {
+            throw new InvalidCidrException(null, Reason.IPV4_MAPPED, UntrustedText.quote(shown)
+                    + " is an IPv4-mapped IPv6 prefix, which some tools read as IPv4 and others as IPv6; use the"
+                    + " IPv4 address");
+        }
+        long netHi = hi & hiMask(family, prefixLength);
+        long netLo = lo & loMask(family, prefixLength);
+        Cidr network = new Cidr(family, netHi, netLo, prefixLength);
+        if (netHi != hi || netLo != lo) {
+            throw new InvalidCidrException(null, Reason.HOST_BITS_SET, UntrustedText.quote(shown)
+                    + " has host bits set; the network is " + network);
+        }
+        return network;
+    }
+
+    /**
+     * Returns the network address (the first address of the prefix).
+     *
+     * @return an {@link Inet4Address} for IPv4, an {@link Inet6Address} without scope for IPv6
+     */
+    public InetAddress address() {
+        byte[] bytes = new byte[family == IpFamily.IPV4 ? 4 : 16];
+        if (family == IpFamily.IPV4) {
+            for (int i = 0; i < 4; i++) {
+                bytes[i] = (byte) (lo >>> (24 - 8 * i));
+            }
+        } else {
+            for (int i = 0; i < 8; i++) {
+                bytes[i] = (byte) (hi >>> (56 - 8 * i));
+                bytes[i + 8] = (byte) (lo >>> (56 - 8 * i));
+            }
+        }
+        try {
+            // IPv4-mapped networks cannot exist (refused by every factory), so this never turns IPv6 into IPv4.
+            return family == IpFamily.IPV4 ? InetAddress.getByAddress(bytes)
+                    : Inet6Address.getByAddress(null, bytes, -1);
+        } catch (UnknownHostException e) {
+            throw new AssertionError("4 or 16 bytes are always an address", e);
+        }
     }
 
     /**
@@ -237,5 +373,46 @@ public final class Cidr implements Comparable<Cidr> {
             i++;
         }
         return sb.toString();
+    }
+
+    /**
+     * Serializes the canonical text instead of the fields (serialization proxy).
+     *
+     * @return the proxy that is written to the stream
+     */
+    private Object writeReplace() {
+        return new SerializedForm(toString());
+    }
+
+    /** A {@code Cidr} is never read directly: only through {@link SerializedForm}, which validates. */
+    private void readObject(ObjectInputStream in) throws InvalidObjectException {
+        throw new InvalidObjectException("a Cidr is deserialized through its serialized form only");
+    }
+
+    /** The serialized form of a {@code Cidr}: its canonical text, parsed strictly when read back. */
+    private static final class SerializedForm implements Serializable {
+        private static final long serialVersionUID = 1L;
+
+        /** The canonical text, e.g. {@code 10.244.0.0/16}. */
+        private final String cidr;
+
+        SerializedForm(String cidr) {
+            this.cidr = cidr;
+        }
+
+        /**
+         * Parses the text strictly.
+         *
+         * @return the {@code Cidr}
+         * @throws InvalidObjectException if the text is not a strict CIDR
+         */
+        private Object readResolve() throws InvalidObjectException {
+            CidrParser parser = new CidrParser(cidr);
+            Cidr c = parser.parse();
+            if (c == null) {
+                throw new InvalidObjectException("not a CIDR in a serialized Cidr: " + parser.error());
+            }
+            return c;
+        }
     }
 }
