@@ -95,8 +95,12 @@ public final class NodeIpam {
         return new Builder();
     }
 
-    /** Collects pools and reserved ranges for a {@link NodeIpam}. Not thread-safe; use once. */
+    /**
+     * Collects pools and reserved ranges for a {@link NodeIpam}. Not thread-safe. Each {@link #build()} makes an
+     * independent instance with its own pools, so one builder may serve as a template.
+     */
     public static final class Builder {
+        /** The pools as given, checked at once; build() makes fresh copies. */
         private final List<SubnetPool> pools = new ArrayList<>();
         private final List<Cidr> reserved = new ArrayList<>();
 
@@ -128,7 +132,8 @@ public final class NodeIpam {
         }
 
         /**
-         * Builds the cluster view, all subnets free but the reserved ones.
+         * Builds a cluster view, all subnets free but the reserved ones. Every call returns a new instance that
+         * shares no state with instances built before.
          *
          * @return the new instance
          * @throws InvalidPoolException if there is no pool or two pools overlap
@@ -148,12 +153,15 @@ public final class NodeIpam {
                     }
                 }
             }
-            for (SubnetPool p : pools) {
+            List<SubnetPool> fresh = new ArrayList<>(pools.size());
+            for (SubnetPool template : pools) {
+                SubnetPool p = SubnetPool.of(template.cluster(), template.nodePrefixLength());
                 for (Cidr r : reserved) {
                     p.reserve(r);
                 }
+                fresh.add(p);
             }
-            return new NodeIpam(pools);
+            return new NodeIpam(fresh);
         }
     }
 
@@ -168,7 +176,9 @@ public final class NodeIpam {
 
     /**
      * Gives a node one subnet per configured family, or returns what it already holds. Families the node already
-     * holds (e.g. after {@link #adopt(String, List)}) are kept; only missing ones are allocated.
+     * holds (e.g. after {@link #adopt(String, List)}) are kept; only missing ones are allocated. Call it for a node
+     * that has no pod CIDR in the API: subnets held for a misaligned pod CIDR (an earlier node of that name) are
+     * freed, since such a node cannot have one.
      *
      * @param node the node name
      * @return the node's subnets, primary family first
@@ -177,38 +187,80 @@ public final class NodeIpam {
     public NodeAssignment assign(String node) {
         Objects.requireNonNull(node, "node");
         synchronized (lock) {
-            Holding holding = nodes.get(node);
-            // Check every missing family first, so that exhaustion of one takes nothing from the others.
-            List<SubnetPool> chosen = new ArrayList<>(families.size());
-            for (IpFamily family : families) {
-                if (holding != null && holding.byFamily[family.ordinal()] != null) {
-                    continue;
-                }
-                SubnetPool pool = firstPoolWithRoom(family);
-                if (pool == null) {
-                    throw exhausted(node, family);
-                }
-                chosen.add(pool);
+            IpFamily full = assignLocked(node);
+            if (full != null) {
+                throw exhausted(node, full);
             }
-            if (!chosen.isEmpty()) {
-                if (holding == null) {
-                    holding = new Holding();
-                    nodes.put(node, holding);
-                }
-                for (SubnetPool pool : chosen) {
+            return assignmentOf(node, nodes.get(node));
+        }
+    }
+
+    /**
+     * Does what {@link #assign(String)} does, but reports exhaustion by an empty result instead of an exception: the
+     * cheap call for a controller that retries nodes while a pool is full. {@link #stats()} tells which pool is full.
+     *
+     * @param node the node name
+     * @return the node's subnets, primary family first, or empty if some family has no free subnet (then nothing
+     *     was allocated)
+     */
+    public Optional<NodeAssignment> tryAssign(String node) {
+        Objects.requireNonNull(node, "node");
+        synchronized (lock) {
+            if (assignLocked(node) != null) {
+                return Optional.empty();
+            }
+            return Optional.of(assignmentOf(node, nodes.get(node)));
+        }
+    }
+
+    /** Allocates the node's missing families, all or nothing; returns the first family without room, or null. */
+    private IpFamily assignLocked(String node) {
+        Holding holding = nodes.get(node);
+        if (holding != null && holding.heldForMisaligned != null && !holding.heldForMisaligned.isEmpty()) {
+            for (Cidr c : holding.heldForMisaligned) {
+                free(c);
+            }
+            holding.heldForMisaligned = null;
+            if (holding.isEmpty()) {
+                nodes.remove(node);
+                holding = null;
+            }
+        }
+        // Check every missing family first, so that exhaustion of one takes nothing from the others.
+        SubnetPool[] chosen = null;
+        for (int i = 0; i < families.size(); i++) {
+            IpFamily family = families.get(i);
+            if (holding != null && holding.byFamily[family.ordinal()] != null) {
+                continue;
+            }
+            SubnetPool pool = firstPoolWithRoom(family);
+            if (pool == null) {
+                return family;
+            }
+            if (chosen == null) {
+                chosen = new SubnetPool[families.size()];
+            }
+            chosen[i] = pool;
+        }
+        if (chosen != null) {
+            if (holding == null) {
+                holding = new Holding();
+                nodes.put(node, holding);
+            }
+            for (SubnetPool pool : chosen) {
+                if (pool != null) {
                     Cidr subnet = pool.allocate();
                     holding.byFamily[pool.family().ordinal()] = subnet;
                     holders.put(subnet, node);
                 }
             }
-            return assignmentOf(node, holding);
         }
+        return null;
     }
 
     private SubnetPool firstPoolWithRoom(IpFamily family) {
         for (SubnetPool p : poolsByFamily.get(family)) {
-            PoolStats s = p.stats();
-            if (s.free() > 0) {
+            if (p.stats().free() > 0) {
                 return p;
             }
         }
@@ -318,6 +370,25 @@ public final class NodeIpam {
     }
 
     /**
+     * Returns what every node holds, taken at one instant under the lock: a consistent picture for a status page or
+     * an export, where separate {@link #assignmentOf(String)} calls could see a node twice or miss one.
+     *
+     * @return node name to its subnets (one per family at most), for nodes holding at least one; sorted by name
+     */
+    public java.util.SortedMap<String, NodeAssignment> snapshot() {
+        synchronized (lock) {
+            java.util.TreeMap<String, NodeAssignment> all = new java.util.TreeMap<>();
+            for (Map.Entry<String, Holding> e : nodes.entrySet()) {
+                NodeAssignment a = assignmentOf(e.getKey(), e.getValue());
+                if (!a.cidrs().isEmpty()) {
+                    all.put(e.getKey(), a);
+                }
+            }
+            return java.util.Collections.unmodifiableSortedMap(all);
+        }
+    }
+
+    /**
      * Returns the number of nodes that hold at least one subnet.
      *
      * @return the number of nodes known
@@ -329,14 +400,18 @@ public final class NodeIpam {
     }
 
     /**
-     * Records the pod CIDRs a node already has in the API, as for a node that joins with a pod CIDR already set.
-     * Each valid CIDR that is one of a pool's subnets and is free becomes the node's; if the node held another subnet
-     * of that family in memory (one we allocated but that never reached the node), that one is freed. Nothing is
-     * ever taken from another node. See {@link NodeReport} for how each CIDR is classified.
+     * Makes what a node holds agree with the pod CIDRs it has in the API, family by family: the node holds the subnet
+     * each value denotes (read as Kubernetes reads it, see {@link Cidr#parseLenient(String)}) when that subnet is free
+     * or already the node's, and every other subnet it held for that family is freed (e.g. one allocated for it whose
+     * write never landed: pod CIDRs are immutable once set, so the node can no longer get it). Nothing is ever taken
+     * from another node. See {@link NodeReport.Kind} for how each value is classified.
+     *
+     * <p>A node with no value at all (an empty list, or only nulls) is left as it is: use {@link #release(String)}
+     * once the API confirms it has none.
      *
      * @param node the node name
      * @param podCidrs the node's {@code spec.podCIDRs} texts as found (may be malformed); null elements are ignored
-     * @return what was adopted and what was wrong
+     * @return what was adopted and what was found
      */
     public NodeReport adopt(String node, List<String> podCidrs) {
         Objects.requireNonNull(node, "node");
@@ -366,12 +441,8 @@ public final class NodeIpam {
     }
 
     private NodeReport adoptLocked(String node, List<String> values) {
-        List<Cidr> adopted = new ArrayList<>(2);
-        List<NodeReport.Duplicate> duplicates = new ArrayList<>(0);
-        List<Cidr> outside = new ArrayList<>(0);
-        List<Cidr> misaligned = new ArrayList<>(0);
-        List<NodeReport.Malformed> malformed = new ArrayList<>(0);
-        boolean[] seen = new boolean[IpFamily.values().length];
+        List<NodeReport.Finding> findings = new ArrayList<>(0);
+        Cidr[] claims = new Cidr[IpFamily.values().length];
         boolean any = false;
         for (String value : values) {
             if (value == null) {
@@ -379,103 +450,171 @@ public final class NodeIpam {
             }
             any = true;
             CidrParser parser = new CidrParser(value);
-            Cidr c = parser.parse();
+            Cidr c = parser.parseLenient();
             if (c == null) {
-                malformed.add(new NodeReport.Malformed(value, parser.error()));
+                findings.add(new NodeReport.Finding(NodeReport.Kind.MALFORMED, value, null, null, parser.error()));
                 continue;
             }
-            if (seen[c.family().ordinal()]) {
-                malformed.add(new NodeReport.Malformed(value, "\"" + value + "\" is a second " + c.family()
-                        + " pod CIDR; a node has at most one per family, the first is used"));
+            if (!poolsByFamily.containsKey(c.family())) {
+                findings.add(new NodeReport.Finding(NodeReport.Kind.UNCONFIGURED_FAMILY, value, c, null, "pod CIDR "
+                        + UntrustedText.quote(value) + " is " + c.family() + ", a family no cluster CIDR is configured"
+                        + " for; it is left alone"));
                 continue;
             }
-            seen[c.family().ordinal()] = true;
-            SubnetPool pool = poolWithSubnet(c);
-            if (pool != null) {
-                String holder = holders.get(c);
-                if (node.equals(holder)) {
-                    Holding holding = nodes.get(node);
-                    Cidr previous = holding.byFamily[c.family().ordinal()];
-                    if (!c.equals(previous)) {
-                        // held for a misaligned CIDR of this node until now: it becomes the node's subnet
-                        holding.heldForMisaligned.remove(c);
-                        if (previous != null) {
-                            free(previous);
-                        }
-                        holding.byFamily[c.family().ordinal()] = c;
-                    }
-                    adopted.add(c);
-                } else if (holder != null) {
-                    duplicates.add(new NodeReport.Duplicate(c, holder));
-                } else {
-                    Holding holding = nodes.computeIfAbsent(node, k -> new Holding());
-                    Cidr previous = holding.byFamily[c.family().ordinal()];
-                    if (previous != null) {
-                        free(previous); // allocated for this node but never written: the API says otherwise
-                    }
-                    pool.occupy(c);
-                    holders.put(c, node);
-                    holding.byFamily[c.family().ordinal()] = c;
-                    adopted.add(c);
-                }
-            } else if (!holdMisaligned(node, c, duplicates)) {
-                outside.add(c);
-            } else {
-                misaligned.add(c);
+            if (claims[c.family().ordinal()] != null) {
+                findings.add(new NodeReport.Finding(NodeReport.Kind.SECOND_OF_FAMILY, value, c, null, "pod CIDR "
+                        + UntrustedText.quote(value) + " is a second " + c.family() + " pod CIDR; a node has at most"
+                        + " one per family and only the first, " + claims[c.family().ordinal()] + ", is used"));
+                continue;
+            }
+            claims[c.family().ordinal()] = c;
+            if (parser.nonCanonical()) {
+                findings.add(new NodeReport.Finding(NodeReport.Kind.NON_CANONICAL, value, c, null, "pod CIDR "
+                        + parser.nonCanonicalDetail() + " as Kubernetes does; that subnet is held for the node"));
             }
         }
-        List<IpFamily> missing = new ArrayList<>(0);
-        if (any) {
-            for (IpFamily f : families) {
-                if (!seen[f.ordinal()]) {
-                    missing.add(f);
-                }
-            }
+        if (!any) {
+            return new NodeReport(node, List.of(), List.of());
         }
+        List<Cidr> adopted = new ArrayList<>(families.size());
         Holding holding = nodes.get(node);
-        if (holding != null && holding.isEmpty()) {
-            nodes.remove(node);
+        for (IpFamily family : families) {
+            Cidr claim = claims[family.ordinal()];
+            List<Cidr> keep = new ArrayList<>(1);
+            Cidr exact = null;
+            if (claim == null) {
+                findings.add(new NodeReport.Finding(NodeReport.Kind.MISSING_FAMILY, family.toString(), null, null,
+                        "node has no " + family + " pod CIDR although a cluster CIDR of that family is configured;"
+                                + " pod CIDRs cannot be changed once set: recreate the node to give it one of each"
+                                + " family"));
+            } else {
+                SubnetPool pool = poolWithSubnet(claim);
+                if (pool != null) {
+                    String holder = holders.get(claim);
+                    if (holder == null || holder.equals(node)) {
+                        exact = claim;
+                        keep.add(claim);
+                        if (pool.isReserved(claim)) {
+                            findings.add(new NodeReport.Finding(NodeReport.Kind.IN_RESERVED_RANGE, claim.toString(),
+                                    claim, null, "pod CIDR " + claim + " lies in a reserved range of " + pool.cluster()
+                                            + "; it is held for the node, but check that the range is not in use"
+                                            + " elsewhere (service CIDR, VPC)"));
+                        }
+                    } else {
+                        findings.add(duplicate(claim, holder));
+                    }
+                } else {
+                    overlapped(node, claim, keep, findings);
+                }
+            }
+            holding = replaceFamily(node, holding, family, exact, keep);
+            if (exact != null) {
+                adopted.add(exact);
+            }
         }
-        return new NodeReport(node, adopted, duplicates, outside, misaligned, malformed, missing);
+        return new NodeReport(node, adopted, findings);
+    }
+
+    private static NodeReport.Finding duplicate(Cidr claim, String holder) {
+        return new NodeReport.Finding(NodeReport.Kind.DUPLICATE, claim.toString(), claim, holder, "pod CIDR "
+                + claim + " overlaps the subnet of node " + holder + ", which keeps it; pod CIDRs cannot be changed"
+                + " once set: recreate one of the two nodes to give it a free subnet");
     }
 
     /**
-     * Holds for a node the free subnets that a misaligned CIDR overlaps, and reports subnets another node holds.
-     * Returns false if the CIDR overlaps no pool.
+     * Finds what a CIDR that is not one of a pool's subnets overlaps: the free subnets go to {@code keep}, subnets of
+     * other nodes become one duplicate finding per holder.
      */
-    private boolean holdMisaligned(String node, Cidr c, List<NodeReport.Duplicate> duplicates) {
+    private void overlapped(String node, Cidr claim, List<Cidr> keep, List<NodeReport.Finding> findings) {
         boolean overlapsAny = false;
-        List<SubnetPool> candidates = poolsByFamily.get(c.family());
-        if (candidates == null) {
-            return false;
-        }
-        for (SubnetPool pool : candidates) {
-            long[] span = pool.overlapIndices(c);
+        boolean oversized = false;
+        java.util.Set<String> otherHolders = new java.util.LinkedHashSet<>(0);
+        for (SubnetPool pool : poolsByFamily.get(claim.family())) {
+            long[] span = pool.overlapIndices(claim);
             if (span == null) {
                 continue;
             }
             overlapsAny = true;
             if (span[1] - span[0] > MAX_SUBNETS_HELD_FOR_MISALIGNED) {
+                oversized = true;
                 continue;
             }
             for (long i = span[0]; i < span[1]; i++) {
                 Cidr subnet = pool.subnet(i);
                 String holder = holders.get(subnet);
-                if (holder != null) {
-                    if (!holder.equals(node)) {
-                        duplicates.add(new NodeReport.Duplicate(c, holder));
-                    }
-                } else if (pool.occupy(subnet)) {
-                    Holding holding = nodes.computeIfAbsent(node, k -> new Holding());
-                    if (holding.heldForMisaligned == null) {
-                        holding.heldForMisaligned = new ArrayList<>(1);
-                    }
-                    holding.heldForMisaligned.add(subnet);
-                    holders.put(subnet, node);
+                if (holder == null || holder.equals(node)) {
+                    keep.add(subnet);
+                } else {
+                    otherHolders.add(holder);
                 }
             }
         }
-        return overlapsAny;
+        if (!overlapsAny) {
+            findings.add(new NodeReport.Finding(NodeReport.Kind.OUTSIDE_POOLS, claim.toString(), claim, null,
+                    "pod CIDR " + claim + " is outside every " + claim.family() + " cluster CIDR; nothing here can"
+                            + " tell whether another node or network uses it"));
+            return;
+        }
+        if (oversized) {
+            findings.add(new NodeReport.Finding(NodeReport.Kind.OVERSIZED, claim.toString(), claim, null, "pod CIDR "
+                    + claim + " overlaps more than " + MAX_SUBNETS_HELD_FOR_MISALIGNED + " node subnets of a cluster"
+                    + " CIDR, which points at a wrong node CIDR mask size; nothing is held for it"));
+        }
+        findings.add(new NodeReport.Finding(NodeReport.Kind.MISALIGNED, claim.toString(), claim, null, "pod CIDR "
+                + claim + " overlaps a cluster CIDR without being one of its node subnets (other size or"
+                + " alignment); the free subnets it overlaps are held for the node"));
+        for (String holder : otherHolders) {
+            findings.add(duplicate(claim, holder));
+        }
+    }
+
+    /**
+     * Makes the node hold exactly {@code keep} in one family ({@code exact}, when set, as its subnet of the family,
+     * else all of {@code keep} as held for a misaligned CIDR), freeing whatever else it held in that family.
+     */
+    private Holding replaceFamily(String node, Holding holding, IpFamily family, Cidr exact, List<Cidr> keep) {
+        if (holding != null) {
+            Cidr previous = holding.byFamily[family.ordinal()];
+            if (previous != null && !keep.contains(previous)) {
+                free(previous);
+            }
+            holding.byFamily[family.ordinal()] = null;
+            if (holding.heldForMisaligned != null) {
+                holding.heldForMisaligned.removeIf(c -> {
+                    if (c.family() == family && !keep.contains(c)) {
+                        free(c);
+                        return true;
+                    }
+                    return false;
+                });
+                holding.heldForMisaligned.removeIf(c -> c.family() == family);
+            }
+        }
+        if (!keep.isEmpty()) {
+            if (holding == null) {
+                holding = new Holding();
+                nodes.put(node, holding);
+            }
+            for (Cidr c : keep) {
+                if (!node.equals(holders.get(c))) {
+                    poolWithSubnet(c).occupy(c);
+                    holders.put(c, node);
+                }
+            }
+            if (exact != null) {
+                holding.byFamily[family.ordinal()] = exact;
+            } else {
+                if (holding.heldForMisaligned == null) {
+                    holding.heldForMisaligned = new ArrayList<>(keep.size());
+                }
+                holding.heldForMisaligned.addAll(keep);
+            }
+        }
+        if (holding != null && holding.isEmpty()) {
+            nodes.remove(node);
+            return null;
+        }
+        return holding;
     }
 
     private SubnetPool poolWithSubnet(Cidr subnet) {
@@ -507,9 +646,10 @@ public final class NodeIpam {
 
     /**
      * Recounts everything and throws {@link IllegalStateException} if the node map, the holder map and the pools
-     * disagree, or a subnet is held twice. O(nodes + pool size); for tests, never on a hot path.
+     * disagree, or a subnet is held twice. O(nodes + pool size); for tests (see the test utility
+     * {@code IpamInvariants}), never on a hot path.
      */
-    public void checkInvariants() {
+    void checkInvariants() {
         synchronized (lock) {
             Map<Cidr, String> seen = new HashMap<>();
             for (Map.Entry<String, Holding> e : nodes.entrySet()) {

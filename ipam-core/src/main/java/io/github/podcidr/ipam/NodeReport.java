@@ -1,89 +1,163 @@
 package io.github.podcidr.ipam;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
- * What {@link NodeIpam#adopt(String, List)} made of one node's pod CIDRs.
+ * What {@link NodeIpam#adopt(String, List)} made of one node's pod CIDRs: the subnets the node now holds, and one
+ * {@link Finding} for everything about its values that deserves an operator's attention.
+ *
+ * <p>{@link #vouched()} tells whether the controller can vouch that the node's pod CIDRs conflict with no other
+ * node's: false when a value is another node's, outside every pool, unreadable, or not held for another reason. A
+ * controller should then keep the node out of service (keep its taints) until the problem is resolved.
  *
  * @param node the node name
- * @param adopted subnets now held by the node (including ones it already held)
- * @param duplicates CIDRs that overlap subnets held by another node; the first holder keeps them
- * @param outsidePools CIDRs that overlap no pool (another range, or a family that is not configured); left alone
- * @param misaligned CIDRs that overlap a pool without being one of its subnets (another size or alignment); the
- *     subnets they overlap are held for the node so that nobody else gets them
- * @param malformed texts that are not CIDRs, or a second CIDR of a family, with the reason
- * @param missingFamilies configured families for which the node has no valid CIDR (e.g. IPv6 on a dual-stack
- *     cluster whose node has only an IPv4 pod CIDR); empty when the node has no pod CIDR at all
+ * @param adopted subnets now held by the node for its pod CIDRs, one per family at most, primary family first
+ * @param findings what was wrong or unusual, in the order of the node's values (missing families last)
  */
-public record NodeReport(String node, List<Cidr> adopted, List<Duplicate> duplicates, List<Cidr> outsidePools,
-                         List<Cidr> misaligned, List<Malformed> malformed, List<IpFamily> missingFamilies) {
+public record NodeReport(String node, List<Cidr> adopted, List<Finding> findings) {
 
     /**
      * Creates a report; the lists are copied.
      *
      * @param node the node name
      * @param adopted subnets now held by the node
-     * @param duplicates CIDRs held by another node
-     * @param outsidePools CIDRs outside every pool
-     * @param misaligned CIDRs overlapping a pool without being one of its subnets
-     * @param malformed texts that are not CIDRs
-     * @param missingFamilies configured families without a CIDR on the node
+     * @param findings what was wrong or unusual
      */
     public NodeReport {
         Objects.requireNonNull(node, "node");
         adopted = List.copyOf(adopted);
-        duplicates = List.copyOf(duplicates);
-        outsidePools = List.copyOf(outsidePools);
-        misaligned = List.copyOf(misaligned);
-        malformed = List.copyOf(malformed);
-        missingFamilies = List.copyOf(missingFamilies);
+        findings = List.copyOf(findings);
     }
 
     /**
      * Tells whether anything about the node deserves an operator's attention.
      *
-     * @return true if any list but {@link #adopted()} is non-empty
+     * @return true if there is at least one finding
      */
     public boolean hasProblems() {
-        return !duplicates.isEmpty() || !outsidePools.isEmpty() || !misaligned.isEmpty() || !malformed.isEmpty()
-                || !missingFamilies.isEmpty();
+        return !findings.isEmpty();
     }
 
     /**
-     * A pod CIDR that overlaps a subnet another node already holds.
+     * Tells whether the controller can vouch for the node's pod CIDRs: no finding of a kind that
+     * {@linkplain Kind#failsClosed() fails closed}.
      *
-     * @param cidr the node's CIDR
-     * @param holder the node that holds it (or the subnet it overlaps)
+     * @return true if the node's pod CIDRs conflict with no other node's as far as this instance knows
      */
-    public record Duplicate(Cidr cidr, String holder) {
+    public boolean vouched() {
+        for (Finding f : findings) {
+            if (f.kind().failsClosed()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Returns the findings of one kind.
+     *
+     * @param kind the kind
+     * @return the findings of that kind, in report order
+     */
+    public List<Finding> findings(Kind kind) {
+        List<Finding> of = new ArrayList<>(0);
+        for (Finding f : findings) {
+            if (f.kind() == kind) {
+                of.add(f);
+            }
+        }
+        return List.copyOf(of);
+    }
+
+    /** What a finding is about: a stable code for programs, metrics and alerts. */
+    public enum Kind {
+        /** The value is, or overlaps, a subnet another node holds; that node keeps it. Fails closed. */
+        DUPLICATE(true),
+        /** The value overlaps no pool of its family. Fails closed: nothing here can tell what else uses it. */
+        OUTSIDE_POOLS(true),
+        /** The value is not a CIDR, not even as Kubernetes reads it. Fails closed. */
+        MALFORMED(true),
+        /** A second value of a family the node already has a value for; only the first is used. Fails closed. */
+        SECOND_OF_FAMILY(true),
         /**
-         * Creates a duplicate entry.
-         *
-         * @param cidr the node's CIDR
-         * @param holder the name of the node holding it
+         * The value overlaps more than {@link NodeIpam#MAX_SUBNETS_HELD_FOR_MISALIGNED} subnets of a pool, which
+         * points at a configuration mistake; nothing is held for it. Fails closed.
          */
-        public Duplicate {
-            Objects.requireNonNull(cidr, "cidr");
-            Objects.requireNonNull(holder, "holder");
+        OVERSIZED(true),
+        /** The value is of a family no pool is configured for; it is left alone. */
+        UNCONFIGURED_FAMILY(false),
+        /**
+         * The value overlaps a pool without being one of its subnets (another size or alignment); the free subnets
+         * it overlaps are held for the node, so that nobody else gets them.
+         */
+        MISALIGNED(false),
+        /** The value lies in a reserved range; the node holds it, but a reserved range is normally not for pods. */
+        IN_RESERVED_RANGE(false),
+        /**
+         * The value is read as Kubernetes reads it but is not written canonically (host bits set, leading zeros,
+         * another IPv6 spelling); the node holds the subnet it denotes.
+         */
+        NON_CANONICAL(false),
+        /** The node has no value of a configured family (e.g. IPv4 only on a dual-stack cluster). */
+        MISSING_FAMILY(false);
+
+        private final boolean failsClosed;
+
+        Kind(boolean failsClosed) {
+            this.failsClosed = failsClosed;
+        }
+
+        /**
+         * Tells whether a finding of this kind means the node's pod CIDRs cannot be vouched for.
+         *
+         * @return true for {@link #DUPLICATE}, {@link #OUTSIDE_POOLS}, {@link #MALFORMED},
+         *     {@link #SECOND_OF_FAMILY} and {@link #OVERSIZED}
+         */
+        public boolean failsClosed() {
+            return failsClosed;
+        }
+
+        /**
+         * Returns the code in lower snake case, e.g. {@code outside_pools}, for metric labels and logs.
+         *
+         * @return the lower-case name
+         */
+        public String token() {
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 
     /**
-     * A pod CIDR text that could not be used.
+     * One thing found about a node's pod CIDRs.
      *
-     * @param value the text as found
-     * @param reason why, a sentence that quotes the value
+     * @param kind what it is about
+     * @param value the pod CIDR text as found on the node, or for {@link Kind#MISSING_FAMILY} the family's name
+     * @param cidr the CIDR the value denotes as Kubernetes reads it; null for {@link Kind#MALFORMED} and
+     *     {@link Kind#MISSING_FAMILY}
+     * @param holder for {@link Kind#DUPLICATE}, the node that holds the subnet; null otherwise
+     * @param message a sentence for operators saying what is wrong and what to do; node-supplied text in it is
+     *     escaped and shortened
      */
-    public record Malformed(String value, String reason) {
+    public record Finding(Kind kind, String value, Cidr cidr, String holder, String message) {
         /**
-         * Creates a malformed entry.
+         * Creates a finding.
          *
+         * @param kind what it is about
          * @param value the text as found
-         * @param reason why it was refused
+         * @param cidr the CIDR it denotes, or null
+         * @param holder the other node for a duplicate, or null
+         * @param message the sentence for operators
          */
-        public Malformed {
-            Objects.requireNonNull(reason, "reason");
+        public Finding {
+            Objects.requireNonNull(kind, "kind");
+            Objects.requireNonNull(value, "value");
+            Objects.requireNonNull(message, "message");
+            if ((kind == Kind.DUPLICATE) != (holder != null)) {
+                throw new IllegalArgumentException("a holder is given exactly for DUPLICATE findings: " + kind);
+            }
         }
     }
 }
