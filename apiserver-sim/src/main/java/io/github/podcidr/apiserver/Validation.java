@@ -419,7 +419,8 @@ final class Validation {
     int prefix = Integer.parseInt(bits);
     if (IPV4.matcher(addr).matches()) {
       for (String octet : addr.split("\\.")) {
-        if (Integer.parseInt(octet) > 255) {
+        // Go 1.17+ (which builds kube-apiserver 1.20 here) refuses leading zeros rather than guess octal or decimal
+        if (Integer.parseInt(octet) > 255 || octet.length() > 1 && octet.charAt(0) == '0') {
           return null;
         }
       }

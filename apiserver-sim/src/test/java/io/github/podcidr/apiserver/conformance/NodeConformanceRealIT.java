@@ -95,6 +95,13 @@ class NodeConformanceRealIT {
                 CIDR_MESSAGE);
         same("IPv4 octet out of range: 422", create("{\"metadata\":{\"name\":\"p-bad2\"},\"spec\":{\"podCIDRs\":"
                 + "[\"10.300.0.0/24\"]}}"), CIDR_MESSAGE);
+        // Go 1.17+ refuses leading zeros (1.20 built here with Debian's Go); newer servers read them as decimal
+        same("IPv4 octet with a leading zero: 422", create("{\"metadata\":{\"name\":\"p-zero\"},\"spec\":"
+                + "{\"podCIDRs\":[\"10.244.05.0/24\"]}}"), CIDR_MESSAGE);
+        same("prefix length with a leading zero", create("{\"metadata\":{\"name\":\"p-zero2\"},\"spec\":"
+                + "{\"podCIDRs\":[\"10.244.6.0/024\"]}}"));
+        delete("p-zero");
+        delete("p-zero2");
         for (String n : new String[] {"p-single", "p-list", "p-host", "p-dual", "p-mismatch"}) {
             delete(n);
         }
