@@ -152,6 +152,9 @@ final class PrometheusMetrics implements ControllerMetrics, AutoCloseable {
                     c == null ? 0 : c.queueDepth()));
             out.add(new GaugeMetricFamily("podcidr_nodes_waiting_for_room",
                     "Nodes that found every pool of some family full.", c == null ? 0 : c.waitingForRoom()));
+            out.add(new GaugeMetricFamily("podcidr_nodes_failing_closed", "Nodes whose pod CIDR is another node's,"
+                    + " outside every cluster CIDR or unreadable: they keep their taints.",
+                    c == null ? 0 : c.failingClosed()));
             out.add(new GaugeMetricFamily("podcidr_leader", "1 while this replica leads, else 0.",
                     r != null && r.isLeader() ? 1 : 0));
             out.add(new GaugeMetricFamily("podcidr_ready", "1 while /readyz answers ok, else 0.",

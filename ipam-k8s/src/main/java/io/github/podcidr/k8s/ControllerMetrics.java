@@ -60,7 +60,9 @@ public interface ControllerMetrics {
     /**
      * A problem was found with a node's existing pod CIDRs.
      *
-     * @param kind a stable token: {@code duplicate}, {@code outside_pools}, {@code misaligned}, {@code malformed},
+     * @param kind a stable token, {@link io.github.podcidr.ipam.NodeReport.Kind#token()}: {@code duplicate},
+     *     {@code outside_pools}, {@code malformed}, {@code second_of_family}, {@code oversized},
+     *     {@code unconfigured_family}, {@code misaligned}, {@code in_reserved_range}, {@code non_canonical},
      *     {@code missing_family}
      */
     default void conflict(String kind) {

@@ -4,12 +4,22 @@ package io.github.podcidr.k8s;
 public final class EventReasons {
     /** No pool of some family has a free subnet for the node (Warning). */
     public static final String CIDR_NOT_AVAILABLE = "CIDRNotAvailable";
-    /** The node's pod CIDR overlaps one held by another node (Warning); the first holder keeps it. */
+    /**
+     * The node's pod CIDR overlaps one held by another node (Warning); the first holder keeps it, and the node keeps
+     * its taints until the conflict is resolved.
+     */
     public static final String CIDR_CONFLICT = "CIDRConflict";
     /** The node's pod CIDR overlaps a pool without being one of its subnets (Warning). */
     public static final String CIDR_MISALIGNED = "CIDRMisaligned";
     /** The node's pod CIDR lies outside every configured range (Warning); it is left alone. */
     public static final String CIDR_OUTSIDE_CLUSTER_CIDR = "CIDROutsideClusterCIDR";
+    /** The node's pod CIDR lies in a reserved range (Warning); it is held for the node. */
+    public static final String CIDR_IN_RESERVED_RANGE = "CIDRInReservedRange";
+    /**
+     * The node's pod CIDR is not written canonically (host bits set, leading zeros); it is read as Kubernetes reads
+     * it and the subnet it denotes is held (Warning).
+     */
+    public static final String CIDR_NOT_CANONICAL = "CIDRNotCanonical";
     /** The node's pod CIDR text is not a CIDR (Warning). */
     public static final String INVALID_POD_CIDR = "InvalidPodCIDR";
     /** The node lacks a pod CIDR of a configured family (Warning), e.g. IPv4 only on a dual-stack cluster. */

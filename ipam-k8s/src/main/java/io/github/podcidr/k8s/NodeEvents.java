@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * Warning events on Nodes, without repeating the same one: an event is recorded when its (node, reason, message) was
@@ -35,16 +36,23 @@ class NodeEvents {
         record(node, uid, reason, message, null);
     }
 
-    /** Records a Warning at most once per {@code minInterval} per node and reason. */
-    void warnAtMostEveryInterval(String node, String uid, String reason, String message) {
+    /**
+     * Records a Warning at most once per {@code minInterval} per node and reason; the message is built only when the
+     * event is recorded.
+     */
+    void warnAtMostEveryInterval(String node, String uid, String reason, Supplier<String> message) {
         record(node, uid, reason, message, minInterval);
     }
 
     private void record(String node, String uid, String reason, String message, Duration interval) {
+        record(node, uid, reason, () -> message, interval);
+    }
+
+    private void record(String node, String uid, String reason, Supplier<String> message, Duration interval) {
         if (recorder == null) {
             return;
         }
-        String key = interval == null ? reason + ": " + message : reason;
+        String key = interval == null ? reason + ": " + message.get() : reason;
         Instant now = clock.instant();
         Map<String, Instant> perNode = recorded.computeIfAbsent(node, n -> new ConcurrentHashMap<>());
         Instant last = perNode.get(key);
@@ -53,7 +61,7 @@ class NodeEvents {
         }
         perNode.put(key, now);
         V1ObjectReference ref = new V1ObjectReference().apiVersion("v1").kind("Node").name(node).uid(uid);
-        recorder.event(ref, EventType.Warning, reason, "%s", message);
+        recorder.event(ref, EventType.Warning, reason, "%s", message.get());
     }
 
     /** Forgets a deleted node. */

@@ -130,7 +130,8 @@ public final class PodCidrController implements AutoCloseable {
                         new SlimNodeCodec(settings.nodeSelector().labelKeys())), V1Node.class, 0);
         informer.setTransform(slimmer);
         addHandler(informer);
-        reconciler = new PodCidrReconciler(ipam, this::cached, NodeWriter.of(writeClient), events, metrics, settings,
+        reconciler = new PodCidrReconciler(ipam, this::cached, NodeWriter.of(writeClient),
+                NodeReader.of(writeClient), events, metrics, settings,
                 fence, queue::add);
 
         informers.startAllRegisteredInformers();
@@ -323,6 +324,16 @@ public final class PodCidrController implements AutoCloseable {
      */
     public int waitingForRoom() {
         return reconciler == null ? 0 : reconciler.waitingForRoom();
+    }
+
+    /**
+     * Returns the number of nodes whose pod CIDRs the controller cannot vouch for (another node's, outside every
+     * cluster CIDR, unreadable): they keep the taints the controller would remove.
+     *
+     * @return the count, 0 before start
+     */
+    public int failingClosed() {
+        return reconciler == null ? 0 : reconciler.failedClosed();
     }
 
     /**

@@ -4,7 +4,6 @@ import io.github.podcidr.ipam.Cidr;
 import io.github.podcidr.ipam.NodeAssignment;
 import io.github.podcidr.ipam.NodeIpam;
 import io.github.podcidr.ipam.NodeReport;
-import io.github.podcidr.ipam.PoolExhaustedException;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.models.V1Node;
 import java.time.Duration;
@@ -22,10 +21,14 @@ import org.slf4j.LoggerFactory;
  * Brings one node to its desired state; idempotent, so it may run any number of times for a name. Reads the node
  * from the informer's cache, never from the API:
  * <ol>
- *   <li>node gone: release its subnets and wake the nodes waiting for room;</li>
- *   <li>node with pod CIDRs: adopt them (conflicts become Warning events, never a rewrite), then remove matching
- *       taints;</li>
- *   <li>node being deleted (finalizers): nothing; it keeps its subnets until it is gone;</li>
+ *   <li>node gone: release its subnets and wake the nodes waiting for room or failing closed;</li>
+ *   <li>node with pod CIDRs: adopt them, replacing what it held per family (conflicts become Warning events, never
+ *       a rewrite); then remove matching taints, but only if its pod CIDRs can be vouched for: a node whose pod CIDR
+ *       is another node's, outside every cluster CIDR or unreadable keeps its taints (fails closed) until the
+ *       conflict is gone;</li>
+ *   <li>node being deleted (finalizers) or outside the selection, without pod CIDRs, but holding a subnet (one
+ *       whose write had no answer): a live read decides; if the API confirms it has none, the subnet is freed;</li>
+ *   <li>node being deleted: nothing more; it keeps its pod CIDRs' subnets until it is gone;</li>
  *   <li>node outside the selection: remove matching taints only;</li>
  *   <li>otherwise: assign one subnet per family and write it with the taint removal in one guarded patch.</li>
  * </ol>
@@ -42,10 +45,13 @@ final class PodCidrReconciler {
     private final NodeIpam ipam;
     private final Function<String, V1Node> cache;
     private final NodeWriter writer;
+    private final NodeReader reader;
     private final NodeEvents events;
     private final ControllerMetrics metrics;
     private final ControllerSettings settings;
     private final WriteFence fence;
+    /** Nodes whose pod CIDRs cannot be vouched for: they keep their taints; woken when a subnet is released. */
+    private final Set<String> failedClosed = ConcurrentHashMap.newKeySet();
     /** Nodes that found no free subnet; woken when a subnet is released. */
     private final Set<String> waitingForRoom = ConcurrentHashMap.newKeySet();
     /** Node name to the resourceVersion it had when we patched it: until the cache moves past it, do not write. */
@@ -55,12 +61,13 @@ final class PodCidrReconciler {
     /** Called with the names of waiting nodes when room frees up. */
     private final java.util.function.Consumer<String> wake;
 
-    PodCidrReconciler(NodeIpam ipam, Function<String, V1Node> cache, NodeWriter writer, NodeEvents events,
-                      ControllerMetrics metrics, ControllerSettings settings, WriteFence fence,
+    PodCidrReconciler(NodeIpam ipam, Function<String, V1Node> cache, NodeWriter writer, NodeReader reader,
+                      NodeEvents events, ControllerMetrics metrics, ControllerSettings settings, WriteFence fence,
                       java.util.function.Consumer<String> wake) {
         this.ipam = ipam;
         this.cache = cache;
         this.writer = writer;
+        this.reader = reader;
         this.events = events;
         this.metrics = metrics;
         this.settings = settings;
@@ -84,29 +91,96 @@ final class PodCidrReconciler {
         }
         List<String> podCidrs = podCidrsOf(node);
         if (!podCidrs.isEmpty()) {
-            adopt(name, uid, podCidrs);
-            return write(node, List.of(), false);
+            return adoptAndUntaint(node, podCidrs);
         }
-        if (node.getMetadata().getDeletionTimestamp() != null) {
+        boolean deleting = node.getMetadata().getDeletionTimestamp() != null;
+        Map<String, String> labels = node.getMetadata().getLabels() == null ? Map.of() : node.getMetadata().getLabels();
+        boolean selected = settings.nodeSelector().matches(labels);
+        if ((deleting || !selected) && ipam.nodeNames().contains(name)) {
+            // It holds a subnet (a write without an answer) but will not get one now: free it once the API confirms
+            // that the node has no pod CIDR (the write may have landed after all).
+            Optional<List<String>> live;
+            try {
+                live = reader.podCidrs(name);
+            } catch (ApiException e) {
+                LOG.info("cannot read node to settle its held subnet, will retry node={} code={}", name, e.getCode());
+                return ReconcileResult.retry();
+            }
+            if (live.isEmpty()) {
+                return released(name);
+            }
+            if (!live.get().isEmpty()) {
+                return adoptAndUntaint(node, live.get());
+            }
+            List<Cidr> held = ipam.assignmentOf(name).map(NodeAssignment::cidrs).orElse(List.of());
+            ipam.release(name);
+            LOG.info("freed node={} cidr={} reason={}", name, join(held), deleting ? "deleting" : "not_selected");
+            metrics.released(name, held);
+            wakeWaiting();
+        }
+        if (deleting) {
             return ReconcileResult.done(); // being deleted: keep whatever it holds until it is gone
         }
-        Map<String, String> labels = node.getMetadata().getLabels() == null ? Map.of() : node.getMetadata().getLabels();
-        if (!settings.nodeSelector().matches(labels)) {
+        if (!selected) {
             return write(node, List.of(), false);
         }
-        NodeAssignment assignment;
-        try {
-            assignment = ipam.assign(name);
-        } catch (PoolExhaustedException e) {
+        Optional<NodeAssignment> assignment = ipam.tryAssign(name);
+        if (assignment.isEmpty()) {
             if (waitingForRoom.add(name)) {
-                LOG.warn("no free subnet node={} reason=\"{}\"", name, e.getMessage());
+                LOG.warn("no free subnet node={} reason=\"{}\"", name, exhaustion(name));
             }
             metrics.exhausted(name);
-            events.warnAtMostEveryInterval(name, uid, EventReasons.CIDR_NOT_AVAILABLE, e.getMessage());
+            events.warnAtMostEveryInterval(name, uid, EventReasons.CIDR_NOT_AVAILABLE, () -> exhaustion(name));
             return ReconcileResult.retry();
         }
         waitingForRoom.remove(name);
-        return write(node, assignment.podCidrs(), true);
+        return write(node, assignment.get().podCidrs(), true);
+    }
+
+    /**
+     * Adopts the node's pod CIDRs and removes its matching taints if the controller can vouch for them; otherwise
+     * the node keeps its taints (fails closed) until a released subnet or a change of the node resolves the problem.
+     */
+    private ReconcileResult adoptAndUntaint(V1Node node, List<String> podCidrs) {
+        String name = node.getMetadata().getName();
+        NodeReport r = adopt(name, node.getMetadata().getUid(), podCidrs);
+        if (!r.vouched()) {
+            if (failedClosed.add(name)) {
+                LOG.warn("pod CIDR not vouched for, taints kept node={} cidr={}", name, String.join(",", podCidrs));
+            }
+            return ReconcileResult.done(); // woken again when a subnet is released
+        }
+        if (failedClosed.remove(name)) {
+            LOG.info("pod CIDR conflict resolved node={} cidr={}", name, join(r.adopted()));
+            reported.remove(name); // report it again should it come back
+        }
+        return write(node, List.of(), false);
+    }
+
+    /**
+     * Why a node found no room, built only when it is logged or recorded: the usage of the pools of each family
+     * that is full, e.g. {@code no free IPV4 subnet for node n: the pool is full (10.244.0.0/24 /25: 2 of 2 in use)}.
+     */
+    private String exhaustion(String name) {
+        List<io.github.podcidr.ipam.PoolStats> stats = ipam.stats();
+        StringBuilder out = new StringBuilder();
+        for (io.github.podcidr.ipam.IpFamily family : ipam.families()) {
+            List<io.github.podcidr.ipam.PoolStats> of = stats.stream().filter(s -> s.family() == family).toList();
+            if (of.stream().anyMatch(s -> s.free() > 0)) {
+                continue;
+            }
+            out.append(out.length() == 0 ? "" : "; ").append("no free ").append(family).append(" subnet for node ")
+                    .append(name).append(": ").append(of.size() == 1 ? "the pool is" : "all " + of.size() + " "
+                            + family + " pools are").append(" full (");
+            for (int i = 0; i < of.size(); i++) {
+                io.github.podcidr.ipam.PoolStats s = of.get(i);
+                out.append(i == 0 ? "" : "; ").append(s.cluster()).append(" /").append(s.nodePrefixLength())
+                        .append(": ").append(s.allocated() + s.reserved()).append(" of ").append(s.capacity())
+                        .append(" in use");
+            }
+            out.append(")");
+        }
+        return out.append("; delete nodes or add a range").toString();
     }
 
     /** The node's pod CIDR texts: spec.podCIDRs, or spec.podCIDR alone on clusters that set only that. */
@@ -128,52 +202,67 @@ final class PodCidrReconciler {
         reported.remove(name);
         events.forget(name);
         Optional<NodeAssignment> held = ipam.assignmentOf(name);
+        failedClosed.remove(name);
         if (ipam.release(name)) {
             List<Cidr> cidrs = held.map(NodeAssignment::cidrs).orElse(List.of());
             LOG.info("released node={} cidr={}", name, join(cidrs));
             metrics.released(name, cidrs);
-            for (String waiting : List.copyOf(waitingForRoom)) {
-                wake.accept(waiting);
-            }
+            wakeWaiting();
         }
         return ReconcileResult.done();
     }
 
-    private void adopt(String name, String uid, List<String> podCidrs) {
-        Optional<NodeAssignment> before = ipam.assignmentOf(name);
-        NodeReport r = ipam.adopt(name, podCidrs);
-        boolean changed = before.isEmpty() || !before.get().cidrs().equals(r.adopted());
-        if (changed && !r.adopted().isEmpty()) {
-            LOG.info("adopted node={} cidr={}", name, join(r.adopted()));
+    /** Queues the nodes that a freed subnet may help: those waiting for room and those failing closed. */
+    private void wakeWaiting() {
+        for (String waiting : List.copyOf(waitingForRoom)) {
+            wake.accept(waiting);
         }
-        report(r, uid);
+        for (String conflicting : List.copyOf(failedClosed)) {
+            wake.accept(conflicting);
+        }
     }
 
-    /** Turns the problems of an adopt or restore into events, metrics and log lines (each once per node). */
+    private NodeReport adopt(String name, String uid, List<String> podCidrs) {
+        Optional<NodeAssignment> before = ipam.assignmentOf(name);
+        NodeReport r = ipam.adopt(name, podCidrs);
+        List<Cidr> had = before.map(NodeAssignment::cidrs).orElse(List.of());
+        if (!had.equals(r.adopted())) {
+            List<Cidr> freed = had.stream().filter(c -> !r.adopted().contains(c)).toList();
+            if (!r.adopted().isEmpty()) {
+                LOG.info("adopted node={} cidr={}", name, join(r.adopted()));
+            }
+            if (!freed.isEmpty()) {
+                // held for the node, but its pod CIDRs (immutable once set) say otherwise: nobody else's, so free
+                LOG.info("freed node={} cidr={} reason=pod_cidr_differs", name, join(freed));
+                metrics.released(name, freed);
+                wakeWaiting();
+            }
+        }
+        report(r, uid);
+        return r;
+    }
+
+    /** Turns the findings of an adopt or restore into events, metrics and log lines (each once per node). */
     void report(NodeReport r, String uid) {
-        String name = r.node();
-        for (NodeReport.Duplicate d : r.duplicates()) {
-            problem(name, uid, "duplicate", EventReasons.CIDR_CONFLICT, "pod CIDR " + d.cidr()
-                    + " overlaps the subnet of node " + d.holder() + ", which keeps it; the CIDR is not recorded for"
-                    + " this node: recreate one of the two nodes to give it a free subnet");
+        for (NodeReport.Finding f : r.findings()) {
+            String message = f.message();
+            if (f.kind().failsClosed() && !settings.removeTaints().isEmpty()) {
+                message += "; until then the node keeps the taints the controller would remove";
+            }
+            problem(r.node(), uid, f.kind().token(), eventReason(f.kind()), message);
         }
-        for (Cidr c : r.misaligned()) {
-            problem(name, uid, "misaligned", EventReasons.CIDR_MISALIGNED, "pod CIDR " + c + " overlaps a cluster"
-                    + " CIDR without being one of its node subnets (other size or alignment); the subnets it overlaps"
-                    + " are held for this node");
-        }
-        for (Cidr c : r.outsidePools()) {
-            problem(name, uid, "outside_pools", EventReasons.CIDR_OUTSIDE_CLUSTER_CIDR, "pod CIDR " + c
-                    + " is outside every cluster CIDR " + settings.clusterCidrs() + "; it is left alone");
-        }
-        for (NodeReport.Malformed m : r.malformed()) {
-            problem(name, uid, "malformed", EventReasons.INVALID_POD_CIDR, m.reason());
-        }
-        if (!r.missingFamilies().isEmpty()) {
-            problem(name, uid, "missing_family", EventReasons.CIDR_FAMILY_MISSING, "node has no "
-                    + r.missingFamilies() + " pod CIDR although the cluster CIDRs have that family; pod CIDRs"
-                    + " cannot be changed once set: recreate the node to give it one of each family");
-        }
+    }
+
+    private static String eventReason(NodeReport.Kind kind) {
+        return switch (kind) {
+            case DUPLICATE -> EventReasons.CIDR_CONFLICT;
+            case OUTSIDE_POOLS, UNCONFIGURED_FAMILY -> EventReasons.CIDR_OUTSIDE_CLUSTER_CIDR;
+            case MISALIGNED, OVERSIZED -> EventReasons.CIDR_MISALIGNED;
+            case IN_RESERVED_RANGE -> EventReasons.CIDR_IN_RESERVED_RANGE;
+            case NON_CANONICAL -> EventReasons.CIDR_NOT_CANONICAL;
+            case MALFORMED, SECOND_OF_FAMILY -> EventReasons.INVALID_POD_CIDR;
+            case MISSING_FAMILY -> EventReasons.CIDR_FAMILY_MISSING;
+        };
     }
 
     private void problem(String name, String uid, String kind, String reason, String message) {
@@ -262,6 +351,11 @@ final class PodCidrReconciler {
 
     private static String join(List<Cidr> cidrs) {
         return cidrs.stream().map(Cidr::toString).collect(Collectors.joining(","));
+    }
+
+    /** Number of nodes whose pod CIDRs cannot be vouched for and that keep their taints. */
+    int failedClosed() {
+        return failedClosed.size();
     }
 
     /** Number of nodes waiting for a free subnet. */

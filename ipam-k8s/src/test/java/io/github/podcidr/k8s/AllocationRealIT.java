@@ -20,7 +20,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -75,16 +74,19 @@ class AllocationRealIT {
     void twoThousandRealisticNodesOneSubnetAndOneWriteEach() throws Exception {
         int n = 2000;
         NodeGenerator gen = new NodeGenerator(11);
-        // Planted indices. Tainted = i % 4 == 1 for every node, planted ones included.
+        // Planted indices. Tainted = i % 4 == 1 for every node, planted ones included, and both of the duplicate
+        // pair, so that the pair shows which one fails closed.
         Map<Integer, String> preset = Map.of(0, "10.244.200.0/27", 1, "10.244.200.32/27", 2, "10.244.200.64/27");
         String duplicated = "10.244.201.0/27";
         Set<Integer> duplicatePair = Set.of(4, 5);
         int outside = 9;
         String outsideCidr = "10.245.0.0/27";
+        int hostBits = 13;
+        String hostBitsCidr = "10.244.202.7/27"; // stored as sent; Kubernetes reads it as 10.244.202.0/27
         int withoutSpec = 6;
         List<ObjectNode> nodes = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            boolean tainted = i % 4 == 1;
+            boolean tainted = i % 4 == 1 || duplicatePair.contains(i);
             ObjectNode node;
             if (preset.containsKey(i)) {
                 node = gen.node(i, tainted, preset.get(i));
@@ -92,6 +94,8 @@ class AllocationRealIT {
                 node = gen.node(i, tainted, duplicated);
             } else if (i == outside) {
                 node = gen.node(i, tainted, outsideCidr);
+            } else if (i == hostBits) {
+                node = gen.node(i, tainted, hostBitsCidr);
             } else {
                 node = gen.node(i, tainted);
             }
@@ -106,6 +110,7 @@ class AllocationRealIT {
         conflicting.add(NodeGenerator.name(outside));
         Set<String> presetNames = new TreeSet<>();
         preset.keySet().forEach(i -> presetNames.add(NodeGenerator.name(i)));
+        presetNames.add(NodeGenerator.name(hostBits));
         Set<String> toAssign = new TreeSet<>();
         for (int i = 0; i < n; i++) {
             toAssign.add(NodeGenerator.name(i));
@@ -143,15 +148,38 @@ class AllocationRealIT {
         duplicatePair.forEach(i -> assertEquals(List.of(duplicated),
                 RealFixture.podCidrs(all.get(NodeGenerator.name(i))), "pod CIDRs are never rewritten"));
         assertEquals(List.of(outsideCidr), RealFixture.podCidrs(all.get(NodeGenerator.name(outside))));
+        assertEquals(List.of(hostBitsCidr), RealFixture.podCidrs(all.get(NodeGenerator.name(hostBits))),
+                "the server stores host bits as sent");
+        assertEquals(Optional.of(NodeGenerator.name(hostBits)),
+                r.controller().ipam().holderOf(Cidr.parse("10.244.202.0/27")), "held as Kubernetes reads it");
         RealFixture.assertNoOverlap(all, List.of(duplicatePairNames(duplicatePair)));
+
+        // Fail closed: of the duplicate pair, the node that does not hold the subnet keeps its taint and has an event
+        // naming the holder; the node outside the cluster CIDR keeps its taint too. Everything else is untainted.
+        String winner = r.controller().ipam().holderOf(Cidr.parse(duplicated)).orElseThrow();
+        String loser = duplicatePairNames(duplicatePair).stream().filter(x -> !x.equals(winner)).findFirst()
+                .orElseThrow();
+        Set<String> keepTaint = Set.of(loser, NodeGenerator.name(outside));
+        RealFixture.await(CONVERGE, () -> f.events("reason=" + EventReasons.CIDR_CONFLICT).stream()
+                .anyMatch(e -> e.at("/involvedObject/name").asText().equals(loser)
+                        && e.path("message").asText().contains("node " + winner)), () -> "conflict event on " + loser);
+        RealFixture.await(CONVERGE, () -> f.events("reason=" + EventReasons.CIDR_OUTSIDE_CLUSTER_CIDR).stream()
+                .anyMatch(e -> e.at("/involvedObject/name").asText().equals(NodeGenerator.name(outside))),
+                () -> "outside event");
+        RealFixture.await(CONVERGE, () -> !RealFixture.taintKeys(f.node(winner)).contains(TKE_TAINT),
+                () -> "taint removed from the holder " + winner);
+        assertEquals(2, r.controller().failingClosed());
         assertTrue(all.get(NodeGenerator.name(withoutSpec)).has("spec"), "1.20 stores spec {} for a node sent"
                 + " without one");
 
-        for (Map.Entry<String, ObjectNode> e : all.entrySet()) {
+        for (Map.Entry<String, ObjectNode> e : f.nodes().entrySet()) {
             List<String> keys = RealFixture.taintKeys(e.getValue());
             assertTrue(keys.contains(RealFixture.NOT_READY_TAINT), () -> e.getKey() + " lost the server's not-ready"
                     + " taint: " + keys);
-            if (!conflicting.contains(e.getKey())) {
+            if (keepTaint.contains(e.getKey())) {
+                assertTrue(keys.contains(TKE_TAINT), () -> e.getKey() + " lost " + TKE_TAINT + " although its pod"
+                        + " CIDR cannot be vouched for");
+            } else {
                 assertFalse(keys.contains(TKE_TAINT), () -> e.getKey() + " still has " + TKE_TAINT);
             }
         }
@@ -159,7 +187,10 @@ class AllocationRealIT {
         Map<String, Integer> patches = f.nodePatchesByNode(mark);
         Set<String> needWrite = new TreeSet<>(toAssign);
         preset.keySet().stream().filter(i -> i % 4 == 1).forEach(i -> needWrite.add(NodeGenerator.name(i)));
+        needWrite.add(NodeGenerator.name(hostBits)); // tainted: its taint goes
+        needWrite.add(winner); // tainted: its taint goes
         Set<String> noWrite = new TreeSet<>(presetNames);
+        noWrite.addAll(keepTaint);
         noWrite.removeAll(needWrite);
         Map<Integer, Integer> histogram = RealFixture.writesPerNode(patches, needWrite);
         assertEquals(Map.of(1, needWrite.size()), histogram, "node patches per node that needed a write");
@@ -196,35 +227,6 @@ class AllocationRealIT {
             }
         }
         return out.size() > 10 ? out.subList(0, 10) : out;
-    }
-
-    /**
-     * A pod CIDR with host bits set ({@code 10.244.0.33/27}) is accepted and stored as sent by kube-apiserver, which
-     * (like kube-controller-manager) reads it as {@code 10.244.0.32/27}. That subnet must not go to another node.
-     */
-    @Test
-    @Disabled("issue 12: kube-apiserver 1.20 stores podCIDR 10.244.0.33/27 as sent; the controller reports"
-            + " InvalidPodCIDR (host bits set) and CIDRFamilyMissing, holds nothing for the node, and assigns"
-            + " 10.244.0.32/27 to node 10.0.0.1: observed overlap [10.0.0.1 10.244.0.32/27 / 10.0.0.100"
-            + " 10.244.0.32/27]")
-    void podCidrWithHostBitsSetIsHeldAsKubernetesReadsIt() throws Exception {
-        NodeGenerator gen = new NodeGenerator(12);
-        String hostBits = NodeGenerator.name(100);
-        ObjectNode stored = f.createNode(gen.node(100, false, "10.244.0.33/27"));
-        assertEquals(List.of("10.244.0.33/27"), RealFixture.podCidrs(stored), "the server stores it as sent");
-        List<ObjectNode> plain = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            plain.add(gen.node(i));
-        }
-        f.createNodes(plain, 2);
-        RealReplicas.Replica r = startController(settings("10.244.0.0/24", 27));
-        RealFixture.await(CONVERGE, () -> r.assigned.get() >= 4, () -> r.assigned.get() + " of 4 assigned");
-        RealFixture.await(CONVERGE, () -> r.controller().queueDepth() == 0, () -> "queue drained");
-        Map<String, ObjectNode> all = f.nodes();
-        assertEquals(List.of("10.244.0.33/27"), RealFixture.podCidrs(all.get(hostBits)));
-        RealFixture.assertNoOverlap(all, List.of());
-        assertEquals(Optional.of(hostBits), r.controller().ipam().holderOf(Cidr.parse("10.244.0.32/27")),
-                "the controller holds 10.244.0.32/27 for the node whose value is 10.244.0.33/27");
     }
 
     /**

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
@@ -87,7 +88,7 @@ class FaultMatrixIT {
         t.start();
     }
 
-    /** 1: cold start with 5,000 realistic nodes, 10% holding pod CIDRs, one duplicate and one malformed value. */
+    /** 1: cold start with 5,000 realistic nodes, 10% holding pod CIDRs, one duplicate and one with host bits set. */
     @Test
     void coldStartWithFiveThousandNodes() throws Exception {
         NodeGenerator gen = new NodeGenerator(1);
@@ -103,20 +104,22 @@ class FaultMatrixIT {
         }
         String duplicated = f.podCidrs(NodeGenerator.name(10)).get(0);
         f.sim.createNode(gen.node(n, false, duplicated));
-        f.sim.createNode(gen.node(n + 1, false, "10.0.7.1/24")); // host bits: accepted by the API, not by us
+        f.sim.createNode(gen.node(n + 1, false, "10.0.7.1/24")); // host bits: stored as sent, read as 10.0.7.0/24
         long patchesBefore = f.patches();
         Replicas rs = replicas(settings("10.0.0.0/8").build());
         rs.start();
         rs.start();
         Replicas.Replica leader = rs.awaitLeader(CONVERGE);
-        assertEquals(500, leader.runner.controller().restoreReport().adoptedSubnets(), "500 restored; the duplicate"
-                + " and the malformed value are reported, not adopted");
+        assertEquals(501, leader.runner.controller().restoreReport().adoptedSubnets(), "500 restored and the value"
+                + " with host bits held as Kubernetes reads it; the duplicate is reported, not adopted");
         assertEquals(2, leader.runner.controller().restoreReport().problems().size());
+        assertEquals(Optional.of(NodeGenerator.name(n + 1)),
+                leader.runner.controller().ipam().holderOf(Cidr.parse("10.0.7.0/24")));
         Set<String> exempt = Set.of(NodeGenerator.name(n), NodeGenerator.name(n + 1), NodeGenerator.name(10));
         converged(leader, NodeSelector.all(), exempt);
         assertEquals(4500, f.patches() - patchesBefore, "one write per node that needed a CIDR (and a taint off)");
         SimFixture.await(CONVERGE, () -> !f.events(EventReasons.CIDR_CONFLICT).isEmpty()
-                && !f.events(EventReasons.INVALID_POD_CIDR).isEmpty(), () -> "conflict events");
+                && !f.events(EventReasons.CIDR_NOT_CANONICAL).isEmpty(), () -> "conflict events");
         for (int i = 1; i < n; i += 10) {
             assertFalse(f.taintKeys(NodeGenerator.name(i)).contains(TKE_TAINT), "taint removed");
         }

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -107,7 +108,7 @@ class PodCidrControllerTest {
         f.createNode("outside", "192.168.5.0/24");
         f.createNode("misaligned", "10.244.4.0/23");
         f.createNodes("n", 5);
-        // malformed values cannot pass the API's validation; put one there the way an old server might have
+        // host bits set: the API server stores it as sent and Kubernetes reads it as 10.244.7.0/24
         f.createNode("bad");
         ObjectNode bad = f.sim.getNode("bad");
         ((ObjectNode) bad.get("spec")).put("podCIDR", "10.244.7.1/24");
@@ -127,7 +128,7 @@ class PodCidrControllerTest {
         SimFixture.await(WAIT, () -> !f.events(EventReasons.CIDR_CONFLICT).isEmpty()
                 && !f.events(EventReasons.CIDR_OUTSIDE_CLUSTER_CIDR).isEmpty()
                 && !f.events(EventReasons.CIDR_MISALIGNED).isEmpty()
-                && !f.events(EventReasons.INVALID_POD_CIDR).isEmpty(), () -> "warning events");
+                && !f.events(EventReasons.CIDR_NOT_CANONICAL).isEmpty(), () -> "warning events");
         ObjectNode conflict = f.events(EventReasons.CIDR_CONFLICT).get(0);
         assertEquals("Warning", conflict.path("type").asText());
         assertEquals("Node", conflict.at("/involvedObject/kind").asText());
@@ -138,14 +139,58 @@ class PodCidrControllerTest {
         f.sim.patch(ResourceType.NODES, null, "dup", "application/merge-patch+json",
                 "{\"metadata\":{\"labels\":{\"touched\":\"yes\"}}}"); // another reconcile of a conflicting node
         Thread.sleep(300);
-        // 5 problems on 4 nodes: "bad" has a malformed CIDR and so also lacks a valid IPv4 one
-        assertEquals(5, conflicts.get(), "each problem is counted once, however often its node is reconciled");
+        assertEquals(4, conflicts.get(), "each problem is counted once, however often its node is reconciled");
+        assertEquals(Optional.of("bad"), c.ipam().holderOf(Cidr.parse("10.244.7.0/24")), "held as Kubernetes reads it");
+        assertEquals(2, c.failingClosed(), "the loser of the duplicate and the node outside the cluster CIDR");
         f.assertInvariants(c, NodeSelector.all(), Set.of("dup", "first", "bad", "misaligned", "outside"));
         for (int i = 0; i < 5; i++) {
             String mine = f.podCidrs("n" + i).get(0);
-            assertFalse(Set.of("10.244.1.0/24", "10.244.9.0/24", "10.244.4.0/24", "10.244.5.0/24").contains(mine),
-                    "n" + i + " got a subnet in use: " + mine);
+            assertFalse(Set.of("10.244.1.0/24", "10.244.9.0/24", "10.244.4.0/24", "10.244.5.0/24", "10.244.7.0/24")
+                    .contains(mine), "n" + i + " got a subnet in use: " + mine);
         }
+    }
+
+    @Test
+    void aNodeWithAnotherNodesSubnetKeepsItsTaintsUntilTheOtherNodeIsGone() throws Exception {
+        List<String> taint = List.of(TKE_TAINT + ":NoSchedule");
+        f.sim.createNode(SimFixture.node("first", Map.of(), taint, "10.244.9.0/24"));
+        Thread.sleep(1100); // creation timestamps have one-second resolution: "first" is the older
+        f.sim.createNode(SimFixture.node("second", Map.of(), taint, "10.244.9.0/24"));
+        f.sim.createNode(SimFixture.node("outside", Map.of(), taint, "192.168.5.0/24"));
+        PodCidrController c = start(settings("10.244.0.0/16").removeTaints(List.of(TaintRule.parse(TKE_TAINT)))
+                .build());
+        SimFixture.await(WAIT, () -> !f.taintKeys("first").contains(TKE_TAINT), () -> "taint of first");
+        SimFixture.await(WAIT, () -> f.events(EventReasons.CIDR_CONFLICT).stream()
+                .anyMatch(e -> e.at("/involvedObject/name").asText().equals("second")), () -> "conflict event");
+        ObjectNode event = f.events(EventReasons.CIDR_CONFLICT).get(0);
+        assertTrue(event.path("message").asText().contains("node first"), event.toString());
+        assertTrue(event.path("message").asText().contains("keeps the taints"), event.toString());
+        Thread.sleep(300);
+        assertTrue(f.taintKeys("second").contains(TKE_TAINT), "fails closed: a duplicate stays unschedulable");
+        assertTrue(f.taintKeys("outside").contains(TKE_TAINT), "nothing vouches for a foreign range");
+        assertEquals(2, c.failingClosed());
+
+        f.sim.deleteNode("first");
+        SimFixture.await(WAIT, () -> !f.taintKeys("second").contains(TKE_TAINT), () -> "taint of second after the"
+                + " holder left: " + f.taintKeys("second"));
+        assertEquals(Optional.of("second"), c.ipam().holderOf(Cidr.parse("10.244.9.0/24")));
+        assertEquals(1, c.failingClosed());
+        assertTrue(f.taintKeys("outside").contains(TKE_TAINT));
+    }
+
+    @Test
+    void aSubnetHeldForAnUnansweredWriteIsFreedWhenTheNodeLeavesTheSelection() throws Exception {
+        NodeSelector selector = NodeSelector.parse("[{\"key\":\"pool\",\"operator\":\"In\",\"values\":[\"a\"]}]");
+        PodCidrController c = start(settings("10.244.0.0/16").nodeSelector(selector).build());
+        f.sim.faults().failNext("patch", "nodes", 1_000, 503); // no write lands; the outcome looks unknown
+        f.sim.createNode(SimFixture.node("n", Map.of("pool", "a"), List.of()));
+        SimFixture.await(WAIT, () -> c.ipam().assignmentOf("n").isPresent(), () -> "held while the write fails");
+        f.sim.patch(ResourceType.NODES, null, "n", "application/merge-patch+json",
+                "{\"metadata\":{\"labels\":{\"pool\":\"b\"}}}");
+        SimFixture.await(WAIT, () -> c.ipam().assignmentOf("n").isEmpty(), () -> "freed after a live read");
+        f.sim.faults().clear();
+        assertEquals(List.of(), f.podCidrs("n"));
+        assertEquals(0, c.ipam().stats().get(0).allocated());
     }
 
     @Test

@@ -203,7 +203,7 @@ final class SimFixture implements AutoCloseable {
         Set<String> leaked = new TreeSet<>(c.ipam().nodeNames());
         leaked.removeAll(names);
         assertTrue(leaked.isEmpty(), () -> "the controller still holds subnets of deleted nodes " + leaked);
-        c.ipam().checkInvariants();
+        io.github.podcidr.ipam.IpamInvariants.check(c.ipam());
     }
 
     @Override
