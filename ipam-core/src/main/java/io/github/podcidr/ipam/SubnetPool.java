@@ -55,7 +55,7 @@ public final class SubnetPool {
     private final TreeMap<Long, Long> reservedIntervals = new TreeMap<>();
     /**
      * Subnets both allocated (occupied) and inside a reserved interval; rare (a node restored there, a range reserved
-     * after allocations), so null until it happens; then as compact as {@link #used}.
+     * after allocations), so null until it happens; then a sparse index whose memory follows what it holds.
      */
     private OccupancyIndex allocatedInReserved;
     /** Changes of the allocated set, so that an iterator of {@link #allocatedSubnets()} can fail fast. */
@@ -239,7 +239,7 @@ public final class SubnetPool {
 
     private OccupancyIndex allocatedInReserved() {
         if (allocatedInReserved == null) {
-            allocatedInReserved = OccupancyIndex.forCapacity(capacity);
+            allocatedInReserved = OccupancyIndex.forFewOf(capacity);
         }
         return allocatedInReserved;
     }
@@ -518,9 +518,9 @@ public final class SubnetPool {
         return cursor;
     }
 
-    /** Estimated heap bytes of the occupancy index; for tests and benchmarks. */
+    /** Estimated heap bytes of the occupancy indexes; for tests and benchmarks. */
     long indexBytes() {
-        return used.retainedBytes();
+        return used.retainedBytes() + (allocatedInReserved == null ? 0 : allocatedInReserved.retainedBytes());
     }
 
     /**
