@@ -40,8 +40,17 @@ public final class BitScanAllocator implements SubnetAllocator {
 
     @Override
     public Cidr allocate() {
-        if (allocatedCidrs == maxCidrs) {
+        Cidr c = tryAllocate();
+        if (c == null) {
             throw BaselineExhaustedException.INSTANCE;
+        }
+        return c;
+    }
+
+    @Override
+    public Cidr tryAllocate() {
+        if (allocatedCidrs == maxCidrs) {
+            return null; // Go: return nil, ErrCIDRRangeNoCIDRsRemaining
         }
         int candidate = nextCandidate;
         for (int i = 0; i < maxCidrs; i++) {

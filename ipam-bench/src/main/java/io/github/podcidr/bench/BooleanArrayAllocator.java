@@ -37,6 +37,15 @@ public final class BooleanArrayAllocator implements SubnetAllocator {
 
     @Override
     public Cidr allocate() {
+        Cidr c = tryAllocate();
+        if (c == null) {
+            throw BaselineExhaustedException.INSTANCE;
+        }
+        return c;
+    }
+
+    @Override
+    public Cidr tryAllocate() {
         for (int i = 0; i < total; i++) {
             int idx = (nextCandidate + i) % total;
             if (!allocated[idx]) {
@@ -45,7 +54,7 @@ public final class BooleanArrayAllocator implements SubnetAllocator {
                 return codec.toCidr(idx);
             }
         }
-        throw BaselineExhaustedException.INSTANCE;
+        return null; // Go: return "", the package's exhaustion error
     }
 
     @Override
