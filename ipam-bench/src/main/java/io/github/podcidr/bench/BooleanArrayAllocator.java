@@ -37,13 +37,18 @@ public final class BooleanArrayAllocator implements SubnetAllocator {
 
     @Override
     public Cidr allocate() {
-        Cidr c = tryAllocate();
-        if (c == null) {
-            throw BaselineExhaustedException.INSTANCE;
+        for (int i = 0; i < total; i++) {
+            int idx = (nextCandidate + i) % total;
+            if (!allocated[idx]) {
+                allocated[idx] = true;
+                nextCandidate = (idx + 1) % total;
+                return codec.toCidr(idx);
+            }
         }
-        return c;
+        throw BaselineExhaustedException.INSTANCE;
     }
 
+    /** {@link #allocate()} with null for the exception, as the Go original returns its error value. */
     @Override
     public Cidr tryAllocate() {
         for (int i = 0; i < total; i++) {
