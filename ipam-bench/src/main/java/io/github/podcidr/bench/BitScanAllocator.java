@@ -57,6 +57,25 @@ public final class BitScanAllocator implements SubnetAllocator {
     }
 
     @Override
+    public Cidr tryAllocate() {
+        if (allocatedCidrs == maxCidrs) {
+            return null; // Go: return nil, ErrCIDRRangeNoCIDRsRemaining
+        }
+        // the same search as allocate(), kept apart so that allocate() stays the port it was (same size for the JIT)
+        int candidate = nextCandidate;
+        for (int i = 0; i < maxCidrs; i++) {
+            if (!used.get(candidate)) {
+                break;
+            }
+            candidate = (candidate + 1) % maxCidrs;
+        }
+        nextCandidate = (candidate + 1) % maxCidrs;
+        used.set(candidate);
+        allocatedCidrs++;
+        return codec.toCidr(candidate);
+    }
+
+    @Override
     public boolean occupy(Cidr subnet) {
         return occupyParsed(subnet, subnet.toString());
     }

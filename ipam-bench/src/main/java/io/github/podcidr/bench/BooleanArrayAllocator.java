@@ -48,6 +48,20 @@ public final class BooleanArrayAllocator implements SubnetAllocator {
         throw BaselineExhaustedException.INSTANCE;
     }
 
+    /** {@link #allocate()} with null for the exception, as the Go original returns its error value. */
+    @Override
+    public Cidr tryAllocate() {
+        for (int i = 0; i < total; i++) {
+            int idx = (nextCandidate + i) % total;
+            if (!allocated[idx]) {
+                allocated[idx] = true;
+                nextCandidate = (idx + 1) % total;
+                return codec.toCidr(idx);
+            }
+        }
+        return null; // Go: return "", the package's exhaustion error
+    }
+
     @Override
     public boolean occupy(Cidr subnet) {
         return occupyParsed(subnet, subnet.toString());

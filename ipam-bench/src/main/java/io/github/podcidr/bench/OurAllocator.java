@@ -23,6 +23,11 @@ public final class OurAllocator implements SubnetAllocator {
     }
 
     @Override
+    public Cidr tryAllocate() {
+        return pool.tryAllocate().orElse(null);
+    }
+
+    @Override
     public boolean occupy(Cidr subnet) {
         return pool.occupy(subnet);
     }

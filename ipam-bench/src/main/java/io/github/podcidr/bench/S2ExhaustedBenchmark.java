@@ -1,5 +1,6 @@
 package io.github.podcidr.bench;
 
+import io.github.podcidr.ipam.Cidr;
 import io.github.podcidr.ipam.PoolExhaustedException;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -16,11 +17,17 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * S2 exhausted: {@code allocate()} on a full 10.0.0.0/8 → /24 pool, which must fail fast. Score: ns per failed
- * allocate, including the construction of whatever each implementation throws (ours: a
- * {@link PoolExhaustedException} with a message; the baselines: a preallocated sentinel, as the Go originals).
+ * S2 exhausted: a failed allocation on a full 10.0.0.0/8 → /24 pool, which must fail fast. Score: ns per failed
+ * call. Two ways to fail, each for every implementation:
+ * <ul>
+ *   <li>{@code allocateOnFullPool}: {@code allocate()} throws, caught here (ours: a reused stackless
+ *       {@link PoolExhaustedException}; the baselines: a preallocated stackless sentinel);</li>
+ *   <li>{@code tryAllocateOnFullPool}: the non-throwing form, {@link SubnetAllocator#tryAllocate()} (ours:
+ *       {@code SubnetPool.tryAllocate()} returning {@code Optional.empty()}; the baselines: null where the Go
+ *       originals return their error value).</li>
+ * </ul>
  *
- * <p>Run: {@code java -jar ipam-bench/target/benchmarks.jar S2ExhaustedBenchmark -prof gc}
+ * <p>Run: {@code java -jar ipam-bench/target/benchmarks.jar S2ExhaustedBenchmark -f 1 -wi 3 -i 5 -prof gc}
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -55,5 +62,14 @@ public class S2ExhaustedBenchmark {
             return e;
         }
         throw new IllegalStateException("allocate succeeded on a full pool");
+    }
+
+    @Benchmark
+    public Cidr tryAllocateOnFullPool() {
+        Cidr c = allocator.tryAllocate();
+        if (c != null) {
+            throw new IllegalStateException("tryAllocate succeeded on a full pool: " + c);
+        }
+        return c;
     }
 }

@@ -22,6 +22,15 @@ public interface SubnetAllocator {
     Cidr allocate();
 
     /**
+     * Same as {@link #allocate()}, but a full pool gives null instead of an exception: ours calls
+     * {@code SubnetPool.tryAllocate()}; the baselines return null where the Go originals return their sentinel error
+     * value, which is how Go code fails (no unwinding), so this is the closer port of their failure path.
+     *
+     * @return the subnet, now allocated, or null if no subnet is free
+     */
+    Cidr tryAllocate();
+
+    /**
      * Marks a subnet allocated (restore). Idempotent.
      *
      * @param subnet one of the pool's subnets

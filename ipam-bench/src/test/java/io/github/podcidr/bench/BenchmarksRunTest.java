@@ -45,6 +45,7 @@ class BenchmarksRunTest {
                 Arguments.of(S6LargePoolBenchmark.class, Map.of("allocations", "1000")),
                 Arguments.of(S6MemoryBenchmark.class, Map.of("pool", "10.0.0.0/24>28")),
                 Arguments.of(S6LargePoolMemoryBenchmark.class, Map.of("allocations", "1000")),
+                Arguments.of(S6ScatteredMemoryBenchmark.class, Map.of("occupies", "100")),
                 Arguments.of(S7WorstCaseBenchmark.class, Map.of("pool", "10.0.0.0/24>28")),
                 Arguments.of(S8NodeChurnBenchmark.class,
                         Map.of("nodes", "10", "ipv4Pool", "10.0.0.0/24>28", "ipv6Pool", "fd00::/56>64")),

@@ -384,7 +384,12 @@ public final class Cidr implements Comparable<Cidr>, Serializable {
         return new SerializedForm(toString());
     }
 
-    /** A {@code Cidr} is never read directly: only through {@link SerializedForm}, which validates. */
+    /**
+     * A {@code Cidr} is never read directly: only through {@link SerializedForm}, which validates.
+     *
+     * @param in the stream
+     * @throws InvalidObjectException always
+     */
     private void readObject(ObjectInputStream in) throws InvalidObjectException {
         throw new InvalidObjectException("a Cidr is deserialized through its serialized form only");
     }

@@ -1,18 +1,32 @@
 package io.github.podcidr.ipam;
 
-import java.util.HashMap;
-import java.util.Map;
+import java.util.Arrays;
 
 /**
- * A bitmap for pools too large for one dense bitmap (up to 2^32 subnets, such as an IPv6 /32 cut into /64s). The
- * index space is cut into blocks of {@link #BLOCK_BITS} bits; a block exists only while it is partly set. A dense
- * {@link HierarchicalBitmap} over the blocks marks the full ones. So an absent block is all clear unless its summary
- * bit says full, and memory grows with what is set, not with the pool: an empty 2^32 pool costs about 8 KiB.
+ * A bitmap for pools too large for one dense bitmap (up to 2^32 subnets, such as an IPv6 /32 cut into /64s), and for
+ * sets that are sparse in any pool. The index space is cut into blocks of {@link #BLOCK_BITS} bits, each kept in the
+ * smallest of three forms, as RoaringBitmap does:
+ * <ul>
+ *   <li>absent: all clear, or all set when its bit in a dense {@link HierarchicalBitmap} of full blocks is set;</li>
+ *   <li>an <em>array container</em> while few bits are set: a {@code char[]} whose element 0 is the count and
+ *       elements 1..count the set offsets in increasing order, at most {@link #ARRAY_MAX} of them (8 KiB, the size of
+ *       a bitmap block); one set bit costs 24 bytes;</li>
+ *   <li>a <em>bitmap container</em> above: a {@link HierarchicalBitmap} of 2^16 bits (8 KiB), turned back into an
+ *       array when it falls to half of {@link #ARRAY_MAX}, so that a block that hovers at the threshold is not
+ *       converted on every change.</li>
+ * </ul>
+ * Containers are found through a two-level directory indexed by block number (256 blocks per leaf, a leaf created on
+ * first use and kept: at most 256 KiB for 2^32 bits), with no hashing and no boxed keys. So 65,536 set bits spread over
+ * all 65,536 blocks of a 2^32 index cost about 1.8 MiB, and an empty 2^32 index about 9 KiB.
  *
  * @implNote {@link #nextClear(long)} asks the summary for the first non-full block (O(log64 blocks)) and searches at
- *     most two blocks; a block that is partly set always has a clear bit at or after offset 0. {@link #set(long)}
- *     and {@link #clear(long)} are one hash look-up plus O(log64) word operations; a block that fills up or empties
- *     is dropped. {@link #setRange(long, long)} marks whole blocks full without creating them.
+ *     most two blocks: in a bitmap container O(log64 2^16) words; in an array container a binary search, then a
+ *     second one for the end of the run of consecutive offsets (offset minus position is non-decreasing in a sorted
+ *     array of distinct values). A block that is partly set always has a clear bit at or after offset 0.
+ *     {@link #set(long)} and {@link #clear(long)} cost O(log64) word operations in a bitmap container and a binary
+ *     search plus a move of at most {@link #ARRAY_MAX} chars in an array container (amortized by doubling when the
+ *     array grows); converting a container costs one pass over it. {@link #setRange(long, long)} marks whole blocks
+ *     full without creating them.
  */
 final class SparseBitmap implements OccupancyIndex {
     /** log2 of the bits per block: 2^16 bits are 8 KiB, small enough to create on demand. */
@@ -20,24 +34,39 @@ final class SparseBitmap implements OccupancyIndex {
     /** Bits per block. */
     static final int BLOCK_BITS = 1 << BLOCK_SHIFT;
     private static final int BLOCK_MASK = BLOCK_BITS - 1;
+    /** Most offsets in an array container: 4,096 chars take the 8 KiB of a bitmap container. */
+    static final int ARRAY_MAX = 4096;
+    /** Blocks per leaf of the directory. */
+    private static final int LEAF_SHIFT = 8;
+    private static final int LEAF_MASK = (1 << LEAF_SHIFT) - 1;
 
     private final long capacity;
-    /** Bit b set: block b is full (and absent from {@link #blocks}). */
+    /** Most offsets in an array container; {@link #ARRAY_MAX} except in tests that exercise the conversions. */
+    private final int arrayMax;
+    /** Bit b set: block b is full (and has no container). */
     private final HierarchicalBitmap fullBlocks;
-    /** Blocks that are partly set; never empty, never full. */
-    private final Map<Integer, HierarchicalBitmap> blocks = new HashMap<>();
+    /** Container of block b at directory[b >>> 8][b & 255]: null, a char[] array container or a bitmap container. */
+    private final Object[][] directory;
     private long cardinality;
-    /** The block used last, to spare the hash look-up while filling one block. */
-    private int lastKey = -1;
-    private HierarchicalBitmap lastBlock;
 
     SparseBitmap(long capacity) {
-        if (capacity <= DENSE_LIMIT || capacity > (1L << 32) || (capacity & BLOCK_MASK) != 0) {
+        this(capacity, ARRAY_MAX);
+    }
+
+    /** For tests: a smaller array threshold makes the conversions happen with few bits. */
+    SparseBitmap(long capacity, int arrayMax) {
+        if (capacity <= 0 || capacity > (1L << 32) || (capacity & BLOCK_MASK) != 0) {
             throw new IllegalArgumentException("sparse bitmap capacity must be a multiple of " + BLOCK_BITS
-                    + " above " + DENSE_LIMIT + " and at most 2^32: " + capacity);
+                    + " from " + BLOCK_BITS + " to 2^32: " + capacity);
+        }
+        if (arrayMax < 2 || arrayMax > ARRAY_MAX) {
+            throw new IllegalArgumentException("array threshold must be 2 to " + ARRAY_MAX + ": " + arrayMax);
         }
         this.capacity = capacity;
-        this.fullBlocks = new HierarchicalBitmap((int) (capacity >>> BLOCK_SHIFT));
+        this.arrayMax = arrayMax;
+        int blocks = (int) (capacity >>> BLOCK_SHIFT);
+        this.fullBlocks = new HierarchicalBitmap(blocks);
+        this.directory = new Object[(blocks + LEAF_MASK) >>> LEAF_SHIFT][];
     }
 
     @Override
@@ -50,52 +79,87 @@ final class SparseBitmap implements OccupancyIndex {
         return cardinality;
     }
 
-    private HierarchicalBitmap block(int key) {
-        if (key == lastKey) {
-            return lastBlock;
-        }
-        HierarchicalBitmap block = blocks.get(key);
-        if (block != null) {
-            lastKey = key;
-            lastBlock = block;
-        }
-        return block;
+    private Object container(int key) {
+        Object[] leaf = directory[key >>> LEAF_SHIFT];
+        return leaf == null ? null : leaf[key & LEAF_MASK];
     }
 
-    private void drop(int key) {
-        blocks.remove(key);
-        if (key == lastKey) {
-            lastKey = -1;
-            lastBlock = null;
+    private void store(int key, Object container) {
+        Object[] leaf = directory[key >>> LEAF_SHIFT];
+        if (leaf == null) {
+            if (container == null) {
+                return;
+            }
+            leaf = new Object[1 << LEAF_SHIFT];
+            directory[key >>> LEAF_SHIFT] = leaf;
         }
+        leaf[key & LEAF_MASK] = container;
     }
 
     @Override
     public boolean get(long index) {
         int key = (int) (index >>> BLOCK_SHIFT);
-        HierarchicalBitmap block = block(key);
-        return block != null ? block.get(index & BLOCK_MASK) : fullBlocks.get(key);
+        int offset = (int) (index & BLOCK_MASK);
+        Object c = container(key);
+        if (c == null) {
+            return fullBlocks.get(key);
+        }
+        if (c instanceof char[] array) {
+            return Arrays.binarySearch(array, 1, array[0] + 1, (char) offset) >= 0;
+        }
+        return ((HierarchicalBitmap) c).get(offset);
     }
 
     @Override
     public boolean set(long index) {
         int key = (int) (index >>> BLOCK_SHIFT);
-        HierarchicalBitmap block = block(key);
-        if (block == null) {
+        int offset = (int) (index & BLOCK_MASK);
+        Object c = container(key);
+        if (c == null) {
             if (fullBlocks.get(key)) {
                 return false;
             }
-            block = new HierarchicalBitmap(BLOCK_BITS);
-            blocks.put(key, block);
-            lastKey = key;
-            lastBlock = block;
+            char[] array = new char[2];
+            array[0] = 1;
+            array[1] = (char) offset;
+            store(key, array);
+            cardinality++;
+            return true;
         }
-        if (!block.set(index & BLOCK_MASK)) {
+        if (c instanceof char[] array) {
+            int count = array[0];
+            int at = Arrays.binarySearch(array, 1, count + 1, (char) offset);
+            if (at >= 0) {
+                return false;
+            }
+            cardinality++;
+            if (count == arrayMax) {
+                HierarchicalBitmap bitmap = toBitmap(array);
+                bitmap.set(offset);
+                store(key, bitmap);
+                return true;
+            }
+            int insert = -at - 1;
+            char[] target = array;
+            if (count + 1 == array.length) {
+                target = new char[Math.min(arrayMax, 2 * count) + 1]; // double, up to the threshold
+                System.arraycopy(array, 0, target, 0, insert);
+            }
+            System.arraycopy(array, insert, target, insert + 1, count + 1 - insert);
+            target[insert] = (char) offset;
+            target[0] = (char) (count + 1);
+            if (target != array) {
+                store(key, target);
+            }
+            return true;
+        }
+        HierarchicalBitmap bitmap = (HierarchicalBitmap) c;
+        if (!bitmap.set(offset)) {
             return false;
         }
         cardinality++;
-        if (block.isFull()) {
-            drop(key);
+        if (bitmap.isFull()) {
+            store(key, null);
             fullBlocks.set(key);
         }
         return true;
@@ -104,24 +168,72 @@ final class SparseBitmap implements OccupancyIndex {
     @Override
     public boolean clear(long index) {
         int key = (int) (index >>> BLOCK_SHIFT);
-        HierarchicalBitmap block = block(key);
-        if (block == null) {
+        int offset = (int) (index & BLOCK_MASK);
+        Object c = container(key);
+        if (c == null) {
             if (!fullBlocks.get(key)) {
                 return false;
             }
-            block = new HierarchicalBitmap(BLOCK_BITS);
-            block.setRange(0, BLOCK_BITS);
+            HierarchicalBitmap bitmap = new HierarchicalBitmap(BLOCK_BITS);
+            bitmap.setRange(0, BLOCK_BITS);
+            bitmap.clear(offset);
             fullBlocks.clear(key);
-            blocks.put(key, block);
+            store(key, bitmap);
+            cardinality--;
+            return true;
         }
-        if (!block.clear(index & BLOCK_MASK)) {
+        if (c instanceof char[] array) {
+            int count = array[0];
+            int at = Arrays.binarySearch(array, 1, count + 1, (char) offset);
+            if (at < 0) {
+                return false;
+            }
+            cardinality--;
+            if (count == 1) {
+                store(key, null);
+                return true;
+            }
+            int capacityNow = array.length - 1;
+            char[] target = array;
+            if (count - 1 <= capacityNow / 4) {
+                target = new char[capacityNow / 2 + 1]; // shrink, so memory follows what is set
+                System.arraycopy(array, 0, target, 0, at);
+            }
+            System.arraycopy(array, at + 1, target, at, count - at);
+            target[0] = (char) (count - 1);
+            if (target != array) {
+                store(key, target);
+            }
+            return true;
+        }
+        HierarchicalBitmap bitmap = (HierarchicalBitmap) c;
+        if (!bitmap.clear(offset)) {
             return false;
         }
         cardinality--;
-        if (block.cardinality() == 0) {
-            drop(key);
+        if (bitmap.cardinality() <= arrayMax / 2) {
+            store(key, toArray(bitmap));
         }
         return true;
+    }
+
+    private static HierarchicalBitmap toBitmap(char[] array) {
+        HierarchicalBitmap bitmap = new HierarchicalBitmap(BLOCK_BITS);
+        for (int i = 1; i <= array[0]; i++) {
+            bitmap.set(array[i]);
+        }
+        return bitmap;
+    }
+
+    private static char[] toArray(HierarchicalBitmap bitmap) {
+        int count = (int) bitmap.cardinality();
+        char[] array = new char[count + 1];
+        array[0] = (char) count;
+        int i = 1;
+        for (long b = bitmap.nextSet(0, BLOCK_BITS); b < BLOCK_BITS; b = bitmap.nextSet(b + 1, BLOCK_BITS)) {
+            array[i++] = (char) b;
+        }
+        return array;
     }
 
     @Override
@@ -136,28 +248,73 @@ final class SparseBitmap implements OccupancyIndex {
                 start = stop;
                 continue;
             }
-            HierarchicalBitmap block = block(key);
+            Object c = container(key);
+            long before = blockCardinality(c);
             if (start == blockStart && stop == blockStart + BLOCK_BITS) {
-                flipped += BLOCK_BITS - (block == null ? 0 : block.cardinality());
-                if (block != null) {
-                    drop(key);
-                }
+                store(key, null);
                 fullBlocks.set(key);
+                flipped += BLOCK_BITS - before;
             } else {
-                if (block == null) {
-                    block = new HierarchicalBitmap(BLOCK_BITS);
-                    blocks.put(key, block);
-                }
-                flipped += block.setRange(start - blockStart, stop - blockStart);
-                if (block.isFull()) {
-                    drop(key);
-                    fullBlocks.set(key);
-                }
+                flipped += setRangeInBlock(key, c, (int) (start - blockStart), (int) (stop - blockStart));
             }
             start = stop;
         }
         cardinality += flipped;
         return flipped;
+    }
+
+    /** Sets offsets [from, to) of a block that is not full; returns how many were clear. */
+    private long setRangeInBlock(int key, Object c, int from, int to) {
+        if (c instanceof char[] array && array[0] + (to - from) <= arrayMax) {
+            // merge two sorted runs into a new array: the old offsets and from..to-1
+            int count = array[0];
+            char[] merged = new char[count + (to - from) + 1];
+            int n = 1;
+            int i = 1;
+            int v = from;
+            while (i <= count || v < to) {
+                if (v >= to || (i <= count && array[i] < v)) {
+                    merged[n++] = array[i++];
+                } else {
+                    if (i <= count && array[i] == v) {
+                        i++;
+                    }
+                    merged[n++] = (char) v++;
+                }
+            }
+            int newCount = n - 1;
+            merged[0] = (char) newCount;
+            store(key, newCount + 1 == merged.length ? merged : Arrays.copyOf(merged, newCount + 1));
+            return newCount - count;
+        }
+        if (c == null && to - from <= arrayMax) {
+            char[] array = new char[to - from + 1];
+            array[0] = (char) (to - from);
+            for (int v = from; v < to; v++) {
+                array[v - from + 1] = (char) v;
+            }
+            store(key, array);
+            return to - from;
+        }
+        HierarchicalBitmap bitmap = c == null ? new HierarchicalBitmap(BLOCK_BITS)
+                : c instanceof char[] array ? toBitmap(array) : (HierarchicalBitmap) c;
+        long flipped = bitmap.setRange(from, to);
+        if (bitmap.isFull()) {
+            store(key, null);
+            fullBlocks.set(key);
+        } else if (bitmap.cardinality() <= arrayMax / 2) {
+            store(key, toArray(bitmap));
+        } else {
+            store(key, bitmap);
+        }
+        return flipped;
+    }
+
+    private static long blockCardinality(Object c) {
+        if (c == null) {
+            return 0;
+        }
+        return c instanceof char[] array ? array[0] : ((HierarchicalBitmap) c).cardinality();
     }
 
     @Override
@@ -166,7 +323,7 @@ final class SparseBitmap implements OccupancyIndex {
             return capacity;
         }
         int key = (int) (from >>> BLOCK_SHIFT);
-        long offset = from & BLOCK_MASK;
+        int offset = (int) (from & BLOCK_MASK);
         while (true) {
             long next = fullBlocks.nextClear(key);
             if (next >= fullBlocks.capacity()) {
@@ -176,18 +333,43 @@ final class SparseBitmap implements OccupancyIndex {
                 key = (int) next;
                 offset = 0;
             }
-            HierarchicalBitmap block = block(key);
             long base = (long) key << BLOCK_SHIFT;
-            if (block == null) {
-                return base + offset;
-            }
-            long found = block.nextClear(offset);
+            long found = nextClearInBlock(container(key), offset);
             if (found < BLOCK_BITS) {
                 return base + found;
             }
             key++;
             offset = 0;
         }
+    }
+
+    /** The first clear offset at or after {@code offset} in a block that is not full, or {@link #BLOCK_BITS}. */
+    private static long nextClearInBlock(Object c, int offset) {
+        if (c == null) {
+            return offset;
+        }
+        if (!(c instanceof char[] array)) {
+            return ((HierarchicalBitmap) c).nextClear(offset);
+        }
+        int count = array[0];
+        int p = Arrays.binarySearch(array, 1, count + 1, (char) offset);
+        if (p < 0) {
+            return offset;
+        }
+        // offset is set: find the end of its run of consecutive offsets. In a sorted array of distinct values,
+        // array[j] - j never decreases, and stays equal exactly along such a run.
+        int runKey = array[p] - p;
+        int lo = p + 1;
+        int hi = count + 1;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (array[mid] - mid > runKey) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        return array[lo - 1] + 1; // BLOCK_BITS when the run reaches the end of the block
     }
 
     @Override
@@ -200,43 +382,98 @@ final class SparseBitmap implements OccupancyIndex {
             if (fullBlocks.get(key)) {
                 return start;
             }
-            HierarchicalBitmap block = block(key);
-            if (block != null) {
-                long found = block.nextSet(start - base, Math.min(BLOCK_BITS, end - base));
-                if (found < Math.min(BLOCK_BITS, end - base)) {
-                    return base + found;
-                }
+            Object[] leaf = directory[key >>> LEAF_SHIFT];
+            if (leaf == null) {
+                // no container in this leaf: skip to its next full block, or past it
+                long leafEnd = (key | LEAF_MASK) + 1L;
+                long full = fullBlocks.nextSet(key, Math.min(leafEnd, fullBlocks.capacity()));
+                start = (full < leafEnd ? full : leafEnd) << BLOCK_SHIFT;
+                continue;
+            }
+            Object c = leaf[key & LEAF_MASK];
+            long limit = Math.min(BLOCK_BITS, end - base);
+            long found = nextSetInBlock(c, (int) (start - base), limit);
+            if (found < limit) {
+                return base + found;
             }
             start = base + BLOCK_BITS;
         }
         return to;
     }
 
+    /** The first set offset in [from, limit) of a block that is not full, or {@code limit}. */
+    private static long nextSetInBlock(Object c, int from, long limit) {
+        if (c == null) {
+            return limit;
+        }
+        if (c instanceof char[] array) {
+            int count = array[0];
+            int p = Arrays.binarySearch(array, 1, count + 1, (char) from);
+            int at = p >= 0 ? p : -p - 1;
+            return at <= count && array[at] < limit ? array[at] : limit;
+        }
+        return ((HierarchicalBitmap) c).nextSet(from, limit);
+    }
+
     @Override
     public long retainedBytes() {
-        // map entry with boxed key (~48 bytes) per block, plus the table
-        long bytes = 64 + fullBlocks.retainedBytes() + 16 + 4L * Math.max(16, blocks.size() * 2);
-        for (HierarchicalBitmap block : blocks.values()) {
-            bytes += 48 + block.retainedBytes();
+        // object, directory array, summary of full blocks; then leaves and containers
+        long bytes = 32 + align(16 + 4L * directory.length) + fullBlocks.retainedBytes();
+        for (Object[] leaf : directory) {
+            if (leaf == null) {
+                continue;
+            }
+            bytes += align(16 + 4L * leaf.length);
+            for (Object c : leaf) {
+                if (c instanceof char[] array) {
+                    bytes += align(16 + 2L * array.length);
+                } else if (c != null) {
+                    bytes += ((HierarchicalBitmap) c).retainedBytes();
+                }
+            }
         }
         return bytes;
+    }
+
+    private static long align(long bytes) {
+        return (bytes + 7) & ~7L;
     }
 
     @Override
     public void checkInvariants() {
         fullBlocks.checkInvariants();
         long count = fullBlocks.cardinality() * BLOCK_BITS;
-        for (Map.Entry<Integer, HierarchicalBitmap> e : blocks.entrySet()) {
-            HierarchicalBitmap block = e.getValue();
-            block.checkInvariants();
-            if (fullBlocks.get(e.getKey())) {
-                throw new IllegalStateException("block " + e.getKey() + " is marked full but present");
+        int blocks = (int) (capacity >>> BLOCK_SHIFT);
+        for (int key = 0; key < blocks; key++) {
+            Object c = container(key);
+            if (c == null) {
+                continue;
             }
-            if (block.cardinality() == 0 || block.isFull()) {
-                throw new IllegalStateException("block " + e.getKey() + " is kept with " + block.cardinality()
-                        + " bits set");
+            if (fullBlocks.get(key)) {
+                throw new IllegalStateException("block " + key + " is marked full but has a container");
             }
-            count += block.cardinality();
+            if (c instanceof char[] array) {
+                int n = array[0];
+                if (n < 1 || n > arrayMax || n >= array.length) {
+                    throw new IllegalStateException("array container of block " + key + " holds " + n
+                            + " offsets in " + (array.length - 1) + " places");
+                }
+                for (int i = 2; i <= n; i++) {
+                    if (array[i] <= array[i - 1]) {
+                        throw new IllegalStateException("array container of block " + key + " is not increasing"
+                                + " at " + i);
+                    }
+                }
+                count += n;
+            } else {
+                HierarchicalBitmap bitmap = (HierarchicalBitmap) c;
+                bitmap.checkInvariants();
+                if (bitmap.cardinality() <= arrayMax / 2 || bitmap.isFull()) {
+                    throw new IllegalStateException("bitmap container of block " + key + " is kept with "
+                            + bitmap.cardinality() + " bits set");
+                }
+                count += bitmap.cardinality();
+            }
         }
         if (count != cardinality) {
             throw new IllegalStateException("cardinality " + cardinality + " but " + count + " bits set");

@@ -1,9 +1,11 @@
 package io.github.podcidr.ipam;
 
-import java.util.HashSet;
+import java.util.ConcurrentModificationException;
+import java.util.Iterator;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Objects;
-import java.util.Set;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -15,10 +17,13 @@ import java.util.TreeMap;
  * pool.occupy(Cidr.parse("10.244.0.0/24"));      // restored from an existing node
  * Cidr next = pool.allocate();                   // 10.244.1.0/24
  * pool.release(next);
+ * Optional<Cidr> maybe = pool.tryAllocate();     // empty instead of an exception when the pool is full
  * }</pre>
  *
- * <p>Four verbs, as in Kubernetes' CIDR set: {@link #allocate()}, {@link #occupy(Cidr)}, {@link #release(Cidr)} and
- * {@link #stats()}, plus {@link #reserve(Cidr)}. {@code occupy} and {@code release} are idempotent and counters change
+ * <p>Four verbs, as in Kubernetes' CIDR set: {@link #allocate()} (or {@link #tryAllocate()}), {@link #occupy(Cidr)},
+ * {@link #release(Cidr)} and {@link #stats()}, plus {@link #reserve(Cidr)}. Subnets are numbered from 0 to
+ * {@link #capacity()} - 1 in address order ({@link #subnet(long)}, {@link #indexOf(Cidr)}), and
+ * {@link #allocatedSubnets()} walks the allocated ones in that order. {@code occupy} and {@code release} are idempotent and counters change
  * only when a subnet changes state. {@code allocate} is next-fit: it returns the first free subnet at or after a
  * cursor that follows the last allocation and wraps round at the end, so a released subnet is handed out again only
  * when the cursor comes round, which leaves time for stale routes to it to disappear.
@@ -28,8 +33,9 @@ import java.util.TreeMap;
  * @implNote Occupancy is a hierarchical bitmap (summary words mark full words below), so {@code allocate} costs
  *     O(log64 n) word operations from the cursor even on a full or fragmented pool: at most 4 levels for 2^24
  *     subnets. Pools up to 2^24 subnets use one dense bitmap (about 1.02 bits per subnet); larger ones (up to 2^32)
- *     keep only 2^16-subnet blocks that are partly used, so memory follows what is allocated. Reserved ranges are a
- *     sorted set of intervals.
+ *     keep only 2^16-subnet blocks that are partly used (a sorted array of up to 4,096 offsets, or a bitmap above),
+ *     so memory follows what is allocated. Reserved ranges are a sorted set of intervals; subnets allocated inside
+ *     them are a second occupancy index, created only when that happens.
  */
 public final class SubnetPool {
     /** Most subnets in one pool: 2^32 (Kubernetes stops at 2^16; IPv6 /32 cut into /64 needs 2^32). */
@@ -47,8 +53,13 @@ public final class SubnetPool {
     private final OccupancyIndex used;
     /** Reserved index intervals, start to end (exclusive), disjoint and not adjacent. */
     private final TreeMap<Long, Long> reservedIntervals = new TreeMap<>();
-    /** Subnets both allocated (occupied) and inside a reserved interval; rare, e.g. a node restored there. */
-    private final Set<Long> allocatedInReserved = new HashSet<>();
+    /**
+     * Subnets both allocated (occupied) and inside a reserved interval; rare (a node restored there, a range reserved
+     * after allocations), so null until it happens; then a sparse index whose memory follows what it holds.
+     */
+    private OccupancyIndex allocatedInReserved;
+    /** Changes of the allocated set, so that an iterator of {@link #allocatedSubnets()} can fail fast. */
+    private int modifications;
     /** Where the next search for a free subnet starts, in 0..capacity-1. */
     private long cursor;
     /** The exception of the last failed allocate, reused while {@link #allocated} stays {@link #exhaustedAt}. */
@@ -69,8 +80,9 @@ public final class SubnetPool {
      * Creates an empty pool.
      *
      * @param cluster the range to cut up, e.g. {@code 10.244.0.0/16}
-     * @param nodePrefixLength the prefix length of each subnet, e.g. 24; longer than the cluster prefix, at most 32
-     *     (IPv4) or 128 (IPv6), and at most {@value #MAX_SUBNET_BITS} bits longer than the cluster prefix
+     * @param nodePrefixLength the prefix length of each subnet, e.g. 24; at least the cluster prefix (equal: the pool
+     *     is one subnet, as kube-controller-manager allows), at most 32 (IPv4) or 128 (IPv6), and at most
+     *     {@value #MAX_SUBNET_BITS} bits longer than the cluster prefix
      * @return the pool, all subnets free
      * @throws InvalidPoolException if the sizes do not fit, with both sizes in the message
      */
@@ -81,10 +93,10 @@ public final class SubnetPool {
         if (nodePrefixLength > bits) {
             throw new InvalidPoolException("node prefix length /" + nodePrefixLength + " is longer than an "
                     + cluster.family() + " address (" + bits + " bits); for pool " + cluster
-                    + " use /" + (clusterPrefix + 1) + " to /" + Math.min(bits, clusterPrefix + MAX_SUBNET_BITS));
+                    + " use /" + clusterPrefix + " to /" + Math.min(bits, clusterPrefix + MAX_SUBNET_BITS));
         }
-        if (nodePrefixLength <= clusterPrefix) {
-            throw new InvalidPoolException("node prefix length /" + nodePrefixLength + " must be longer than the"
+        if (nodePrefixLength < clusterPrefix) {
+            throw new InvalidPoolException("node prefix length /" + nodePrefixLength + " must not be shorter than the"
                     + " cluster prefix of " + cluster + " (/" + clusterPrefix + ") to cut it into subnets; e.g. /"
                     + Math.min(bits, Math.max(clusterPrefix + 1, cluster.family() == IpFamily.IPV4 ? 24 : 64))
                     + " gives " + describeCount(Math.min(bits, Math.max(clusterPrefix + 1,
@@ -132,9 +144,9 @@ public final class SubnetPool {
     }
 
     /**
-     * Returns the number of subnets.
+     * Returns the number of subnets, allocated, reserved or free; they are numbered 0 to {@code capacity() - 1}.
      *
-     * @return 2^(node prefix length - cluster prefix length)
+     * @return 2^(node prefix length - cluster prefix length), from 1 to 2^{@value #MAX_SUBNET_BITS}
      */
     public long capacity() {
         return capacity;
@@ -147,20 +159,41 @@ public final class SubnetPool {
      * @throws PoolExhaustedException if no subnet is free (all allocated or reserved)
      */
     public Cidr allocate() {
+        long index = allocateIndex();
+        if (index == capacity) {
+            throw exhausted();
+        }
+        return subnetAt(index);
+    }
+
+    /**
+     * Same as {@link #allocate()}, but a full pool gives an empty result instead of an exception, at the cost of a
+     * comparison and without allocating anything; for callers that expect exhaustion as a normal outcome.
+     *
+     * @return the subnet, now allocated; empty if no subnet is free (all allocated or reserved)
+     */
+    public Optional<Cidr> tryAllocate() {
+        long index = allocateIndex();
+        return index == capacity ? Optional.empty() : Optional.of(subnetAt(index));
+    }
+
+    /** Allocates the next free index from the cursor; {@link #capacity} (an invalid index) if the pool is full. */
+    private long allocateIndex() {
         if (allocated + reserved == capacity) {
-            throw exhausted(); // full: no search needed
+            return capacity; // full: no search needed
         }
         long index = used.nextClear(cursor);
         if (index >= capacity) {
             index = used.nextClear(0);
             if (index >= capacity) {
-                throw exhausted();
+                return capacity; // the counters say otherwise; checkInvariants reports such a state
             }
         }
         used.set(index);
         allocated++;
+        modifications++;
         cursor = index + 1 == capacity ? 0 : index + 1;
-        return subnet(index);
+        return index;
     }
 
     /** The exception for a full pool, with its figures; the same instance while they do not change. */
@@ -188,18 +221,27 @@ public final class SubnetPool {
     public boolean occupy(Cidr subnet) {
         long index = indexOf(subnet);
         if (isReservedIndex(index)) {
-            if (!allocatedInReserved.add(index)) {
+            if (!allocatedInReserved().set(index)) {
                 return false;
             }
             reserved--;
             allocated++;
+            modifications++;
             return true;
         }
         if (!used.set(index)) {
             return false;
         }
         allocated++;
+        modifications++;
         return true;
+    }
+
+    private OccupancyIndex allocatedInReserved() {
+        if (allocatedInReserved == null) {
+            allocatedInReserved = OccupancyIndex.forFewOf(capacity);
+        }
+        return allocatedInReserved;
     }
 
     /**
@@ -213,17 +255,19 @@ public final class SubnetPool {
     public boolean release(Cidr subnet) {
         long index = indexOf(subnet);
         if (isReservedIndex(index)) {
-            if (!allocatedInReserved.remove(index)) {
+            if (allocatedInReserved == null || !allocatedInReserved.clear(index)) {
                 return false;
             }
             allocated--;
             reserved++;
+            modifications++;
             return true;
         }
         if (!used.clear(index)) {
             return false;
         }
         allocated--;
+        modifications++;
         return true;
     }
 
@@ -237,8 +281,7 @@ public final class SubnetPool {
         if (!hasSubnet(subnet)) {
             return false;
         }
-        long index = indexOf(subnet);
-        return isReservedIndex(index) ? allocatedInReserved.contains(index) : used.get(index);
+        return isAllocatedIndex(indexOf(subnet));
     }
 
     /**
@@ -275,10 +318,21 @@ public final class SubnetPool {
         }
         long from = span[0];
         long to = span[1];
-        for (long i = used.nextSet(from, to); i < to; i = used.nextSet(i + 1, to)) {
-            if (!isReservedIndex(i)) {
-                allocatedInReserved.add(i);
+        // Record the allocated subnets of the range that no earlier range covers (those are recorded already),
+        // one gap between earlier ranges at a time: no boxing per subnet.
+        long i = from;
+        while (i < to) {
+            Map.Entry<Long, Long> covering = reservedIntervals.floorEntry(i);
+            if (covering != null && i < covering.getValue()) {
+                i = covering.getValue();
+                continue;
             }
+            Map.Entry<Long, Long> next = reservedIntervals.higherEntry(i);
+            long gapEnd = next == null ? to : Math.min(to, next.getKey());
+            for (long k = used.nextSet(i, gapEnd); k < gapEnd; k = used.nextSet(k + 1, gapEnd)) {
+                allocatedInReserved().set(k);
+            }
+            i = gapEnd;
         }
         reserved += used.setRange(from, to);
         addReservedInterval(from, to);
@@ -299,8 +353,23 @@ public final class SubnetPool {
                 + " reserved of " + capacity + "]";
     }
 
-    /** The subnet at an index, 0 being the first subnet of the range. */
-    Cidr subnet(long index) {
+    /**
+     * Returns the subnet with a number, 0 being the first subnet of the range, {@code capacity() - 1} the last.
+     *
+     * @param index 0 to {@code capacity() - 1}
+     * @return the subnet, whatever its state
+     * @throws IndexOutOfBoundsException if the index is negative or not below {@link #capacity()}
+     */
+    public Cidr subnet(long index) {
+        if (index < 0 || index >= capacity) {
+            throw new IndexOutOfBoundsException("subnet index " + index + " is outside pool " + cluster + " /"
+                    + nodePrefixLength + ", which has subnets 0 to " + (capacity - 1));
+        }
+        return subnetAt(index);
+    }
+
+    /** The subnet at a valid index. */
+    private Cidr subnetAt(long index) {
         long hi = cluster.hi();
         long lo = cluster.lo();
         if (shift >= 64) {
@@ -314,8 +383,14 @@ public final class SubnetPool {
         return Cidr.ofNetwork(cluster.family(), hi, lo, nodePrefixLength);
     }
 
-    /** The index of one of this pool's subnets. */
-    long indexOf(Cidr subnet) {
+    /**
+     * Returns the number of one of this pool's subnets: the inverse of {@link #subnet(long)}.
+     *
+     * @param subnet one of this pool's subnets (see {@link #hasSubnet(Cidr)})
+     * @return 0 to {@code capacity() - 1}
+     * @throws CidrNotInPoolException if the CIDR is not one of this pool's subnets
+     */
+    public long indexOf(Cidr subnet) {
         if (!hasSubnet(subnet)) {
             throw new CidrNotInPoolException(subnet, cluster, nodePrefixLength);
         }
@@ -352,6 +427,69 @@ public final class SubnetPool {
         return new long[] {first, first + count};
     }
 
+    /**
+     * Returns the allocated subnets (handed out or occupied, inside reserved ranges too) in address order. The view is
+     * lazy: nothing is copied, each step finds the next allocated subnet in the occupancy index.
+     *
+     * @return a view whose iterators fail with {@link ConcurrentModificationException} if the allocated set changes
+     *     while they are used
+     */
+    public Iterable<Cidr> allocatedSubnets() {
+        return AllocatedIterator::new;
+    }
+
+    private boolean isAllocatedIndex(long index) {
+        return isReservedIndex(index)
+                ? allocatedInReserved != null && allocatedInReserved.get(index)
+                : used.get(index);
+    }
+
+    /** The next allocated index at or after {@code from}, or {@link #capacity} if there is none. */
+    private long nextAllocated(long from) {
+        long i = from;
+        while (i < capacity) {
+            i = used.nextSet(i, capacity);
+            if (i >= capacity) {
+                return capacity;
+            }
+            Map.Entry<Long, Long> interval = reservedIntervals.floorEntry(i);
+            if (interval == null || i >= interval.getValue()) {
+                return i; // set and not reserved: allocated
+            }
+            long end = interval.getValue();
+            long inside = allocatedInReserved == null ? end : allocatedInReserved.nextSet(i, end);
+            if (inside < end) {
+                return inside;
+            }
+            i = end;
+        }
+        return capacity;
+    }
+
+    /** Walks {@link #nextAllocated(long)}; fails fast on a change of the pool. */
+    private final class AllocatedIterator implements Iterator<Cidr> {
+        private final int expectedModifications = modifications;
+        private long next = nextAllocated(0);
+
+        @Override
+        public boolean hasNext() {
+            return next < capacity;
+        }
+
+        @Override
+        public Cidr next() {
+            if (modifications != expectedModifications) {
+                throw new ConcurrentModificationException("pool " + cluster + " changed during the iteration");
+            }
+            if (next >= capacity) {
+                throw new NoSuchElementException();
+            }
+            Cidr c = subnetAt(next);
+            next = next + 1 < capacity ? nextAllocated(next + 1) : capacity;
+            return c;
+        }
+    }
+
     private boolean isReservedIndex(long index) {
         if (reservedIntervals.isEmpty()) {
             return false;
@@ -380,9 +518,9 @@ public final class SubnetPool {
         return cursor;
     }
 
-    /** Estimated heap bytes of the occupancy index; for tests and benchmarks. */
+    /** Estimated heap bytes of the occupancy indexes; for tests and benchmarks. */
     long indexBytes() {
-        return used.retainedBytes();
+        return used.retainedBytes() + (allocatedInReserved == null ? 0 : allocatedInReserved.retainedBytes());
     }
 
     /**
@@ -402,14 +540,20 @@ public final class SubnetPool {
                 throw new IllegalStateException("a reserved subnet is free in " + e);
             }
         }
-        for (long index : allocatedInReserved) {
-            if (!isReservedIndex(index)) {
-                throw new IllegalStateException("index " + index + " is marked allocated-in-reserved outside a range");
+        long inReserved = 0;
+        if (allocatedInReserved != null) {
+            allocatedInReserved.checkInvariants();
+            inReserved = allocatedInReserved.cardinality();
+            for (long i = allocatedInReserved.nextSet(0, capacity); i < capacity;
+                    i = allocatedInReserved.nextSet(i + 1, capacity)) {
+                if (!isReservedIndex(i)) {
+                    throw new IllegalStateException("index " + i + " is marked allocated-in-reserved outside a range");
+                }
             }
         }
-        if (reserved != reservedSpan - allocatedInReserved.size()) {
+        if (reserved != reservedSpan - inReserved) {
             throw new IllegalStateException("reserved count " + reserved + " but intervals hold " + reservedSpan
-                    + " of which " + allocatedInReserved.size() + " are allocated");
+                    + " of which " + inReserved + " are allocated");
         }
         if (allocated + reserved != used.cardinality()) {
             throw new IllegalStateException("allocated " + allocated + " + reserved " + reserved + " != "

@@ -1,6 +1,7 @@
 package io.github.podcidr.ipam;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.BitSet;
 import java.util.List;
@@ -108,6 +109,98 @@ class OccupancyIndexPropertiesTest {
     @Property(tries = 40)
     void theSparseBitmapMatchesTheModel(@ForAll("sparseOps") List<Op> ops) {
         run(new SparseBitmap(1L << 25), ops);
+    }
+
+    @Provide
+    Arbitrary<List<Op>> containerOps() {
+        long capacity = 4L * SparseBitmap.BLOCK_BITS;
+        long block = SparseBitmap.BLOCK_BITS;
+        return Combinators.combine(Arbitraries.integers().between(0, 3),
+                        Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(8, Arbitraries.longs().between(0, 40)),
+                                net.jqwik.api.Tuple.of(1, Arbitraries.longs().between(0, block - 1))),
+                        Arbitraries.of(0L, block - 30, block, 2 * block + 1000, capacity - 30),
+                        Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(6, Arbitraries.longs().between(1, 12)),
+                                net.jqwik.api.Tuple.of(1, Arbitraries.longs().between(1, 3 * block))))
+                .as((kind, offset, spot, length) -> new Op(kind == 2 && length > 12 && offset % 3 != 0 ? 0 : kind,
+                        Math.min(capacity - 1, spot + offset), length))
+                .list().ofMaxSize(500);
+    }
+
+    /**
+     * A threshold of 8 offsets makes array containers turn into bitmaps and back after a few operations, so every
+     * conversion path (set past the threshold, clear down to half of it, ranges merged into arrays, a full block
+     * cleared, a run of offsets up to the end of a block) is crossed many times.
+     */
+    @Property(tries = 200)
+    void theSparseBitmapWithATinyArrayThresholdMatchesTheModel(@ForAll("containerOps") List<Op> ops) {
+        run(new SparseBitmap(4L * SparseBitmap.BLOCK_BITS, 8), ops);
+    }
+
+    @Test
+    void anArrayContainerFindsTheEndOfARunAndTheEndOfTheBlock() {
+        SparseBitmap b = new SparseBitmap(2L * SparseBitmap.BLOCK_BITS);
+        for (long i = 10; i < 3000; i++) {
+            b.set(i);
+        }
+        b.set(3001);
+        b.checkInvariants();
+        assertEquals(0, b.nextClear(0));
+        assertEquals(3000, b.nextClear(10));
+        assertEquals(3000, b.nextClear(2999));
+        assertEquals(3002, b.nextClear(3001));
+        for (long i = SparseBitmap.BLOCK_BITS - 5; i < SparseBitmap.BLOCK_BITS; i++) {
+            b.set(i);
+        }
+        assertEquals(SparseBitmap.BLOCK_BITS, b.nextClear(SparseBitmap.BLOCK_BITS - 5), "into the next block");
+        assertEquals(10, b.nextSet(0, 100));
+        assertEquals(SparseBitmap.BLOCK_BITS - 5, b.nextSet(3002, 2L * SparseBitmap.BLOCK_BITS));
+        assertEquals(2L * SparseBitmap.BLOCK_BITS, b.nextSet(SparseBitmap.BLOCK_BITS, 2L * SparseBitmap.BLOCK_BITS));
+    }
+
+    @Test
+    void aBlockFilledOneByOneBecomesABitmapThenFullAndComesBackWhenEmptied() {
+        SparseBitmap b = new SparseBitmap(1L << 32);
+        long base = 5L * SparseBitmap.BLOCK_BITS;
+        long sparse = b.retainedBytes();
+        for (long i = 0; i < SparseBitmap.BLOCK_BITS; i++) {
+            assertEquals(base + i, b.nextClear(base));
+            b.set(base + i);
+            if (i == SparseBitmap.ARRAY_MAX - 1 || i == SparseBitmap.ARRAY_MAX || i == SparseBitmap.BLOCK_BITS - 1) {
+                b.checkInvariants();
+            }
+        }
+        assertEquals(base + SparseBitmap.BLOCK_BITS, b.nextClear(base));
+        long full = b.retainedBytes();
+        assertTrue(full <= sparse + 1100, () -> full + " bytes: a full block is a summary bit (and a directory leaf"
+                + " of 1 KiB), no container");
+        for (long i = SparseBitmap.BLOCK_BITS - 1; i >= 0; i--) {
+            b.clear(base + i);
+            if (i == SparseBitmap.ARRAY_MAX / 2 || i == SparseBitmap.ARRAY_MAX / 2 - 1 || i == 1) {
+                b.checkInvariants();
+            }
+        }
+        assertEquals(0, b.cardinality());
+        b.checkInvariants();
+        assertTrue(b.retainedBytes() <= sparse + 1100, () -> b.retainedBytes() + " bytes after emptying");
+    }
+
+    /** The case of the issue: one subnet in each of the 65,536 blocks of fd00::/32 cut into /64 (529 MiB before). */
+    @Test
+    void sixtyFiveThousandScatteredBitsOfA2To32IndexCostAtMostTwoMebibytes() {
+        SparseBitmap b = new SparseBitmap(1L << 32);
+        for (long block = 0; block < 65_536; block++) {
+            b.set(block << SparseBitmap.BLOCK_SHIFT | ((block * 7919) & 0xFFFF));
+        }
+        b.checkInvariants();
+        long bytes = b.retainedBytes();
+        assertTrue(bytes <= 2L << 20, () -> bytes + " bytes");
+        java.util.Random random = new java.util.Random(20261202);
+        SparseBitmap r = new SparseBitmap(1L << 32);
+        for (int i = 0; i < 65_536; i++) {
+            r.set(random.nextLong() >>> 32);
+        }
+        long randomBytes = r.retainedBytes();
+        assertTrue(randomBytes <= 2L << 20, () -> randomBytes + " bytes for random bits");
     }
 
     @Test

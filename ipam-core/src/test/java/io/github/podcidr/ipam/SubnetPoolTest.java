@@ -18,12 +18,12 @@ class SubnetPoolTest {
 
     @ParameterizedTest(name = "[{index}] {0} /{1}")
     @CsvSource(delimiter = '|', quoteCharacter = '\'', textBlock = """
-            10.244.0.0/16 | 16  | 'node prefix length /16 must be longer than the cluster prefix of 10.244.0.0/16 (/16) to cut it into subnets; e.g. /24 gives 256 subnets'
-            10.244.0.0/16 | 8   | 'node prefix length /8 must be longer than the cluster prefix of 10.244.0.0/16 (/16)'
-            10.244.0.0/16 | 33  | 'node prefix length /33 is longer than an IPV4 address (32 bits); for pool 10.244.0.0/16 use /17 to /32'
-            fd00::/56     | 129 | 'node prefix length /129 is longer than an IPV6 address (128 bits); for pool fd00::/56 use /57 to /88'
+            10.244.0.0/16 | 15  | 'node prefix length /15 must not be shorter than the cluster prefix of 10.244.0.0/16 (/16) to cut it into subnets; e.g. /24 gives 256 subnets'
+            10.244.0.0/16 | 8   | 'node prefix length /8 must not be shorter than the cluster prefix of 10.244.0.0/16 (/16)'
+            10.244.0.0/16 | 33  | 'node prefix length /33 is longer than an IPV4 address (32 bits); for pool 10.244.0.0/16 use /16 to /32'
+            fd00::/56     | 129 | 'node prefix length /129 is longer than an IPV6 address (128 bits); for pool fd00::/56 use /56 to /88'
             fd00::/16     | 64  | 'cutting fd00::/16 into /64 subnets makes 2^48 subnets; at most 2^32 are supported: use a cluster prefix of /32 or longer, or a node prefix of /48 or shorter'
-            fd00::/64     | 64  | 'e.g. /65 gives 2 subnets'
+            fd00::/64     | 63  | 'e.g. /65 gives 2 subnets'
             """)
     void refusesSizesThatDoNotFit(String cluster, int nodePrefix, String message) {
         InvalidPoolException e = assertThrows(InvalidPoolException.class, () -> pool(cluster, nodePrefix));
