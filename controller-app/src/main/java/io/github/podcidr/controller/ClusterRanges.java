@@ -189,9 +189,10 @@ record ClusterRanges(List<Cidr> cluster, int maskIpv4, int maskIpv6, List<Cidr> 
         if (mask > max || mask < 1) {
             v.error(flag, value, dflt + "is outside 1.." + max + " for " + (max == 32 ? "IPv4" : "IPv6")
                     + " range " + range + "; e.g. --" + flag + "=" + example);
-        } else if (mask <= range.prefixLength()) {
-            v.error(flag, value, dflt + "must be longer than the prefix of cluster range " + range + " (/" + range.prefixLength()
-                    + ") so that the range holds several node subnets; e.g. --" + flag + "="
+        } else if (mask < range.prefixLength()) {
+            // equal is allowed, as kube-controller-manager allows it: the whole range is one node's subnet
+            v.error(flag, value, dflt + "must not be shorter than the prefix of cluster range " + range + " (/"
+                    + range.prefixLength() + "): a node subnet lies inside the range; e.g. --" + flag + "="
                     + Math.min(max, Math.max(range.prefixLength() + 8, Integer.parseInt(example))));
         } else if (mask - range.prefixLength() > 32) {
             v.error(flag, value, dflt + "cuts " + range + " into 2^" + (mask - range.prefixLength())

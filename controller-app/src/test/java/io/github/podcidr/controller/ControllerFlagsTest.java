@@ -111,17 +111,17 @@ class ControllerFlagsTest {
                         "has overlapping ranges 10.244.0.0/16 and 10.244.128.0/17", "give disjoint ranges"),
                 Arguments.of("families interleaved", List.of("--cluster-cidr=10.244.0.0/16,fd00::/48,10.245.0.0/16"),
                         "mixes the families", "--cluster-cidr=10.244.0.0/16,10.245.0.0/16,fd00::/48"),
-                Arguments.of("mask not longer than the cluster", List.of("--cluster-cidr=10.244.0.0/16",
-                        "--node-cidr-mask-size=16"), "--node-cidr-mask-size=16: must be longer than the prefix of"
-                        + " cluster range 10.244.0.0/16", "e.g. --node-cidr-mask-size=24"),
-                Arguments.of("default mask not longer", List.of("--cluster-cidr=10.244.0.0/25"),
-                        "--node-cidr-mask-size=24: (the default) must be longer", "10.244.0.0/25"),
+                Arguments.of("mask shorter than the cluster", List.of("--cluster-cidr=10.244.0.0/16",
+                        "--node-cidr-mask-size=12"), "--node-cidr-mask-size=12: must not be shorter than the prefix"
+                        + " of cluster range 10.244.0.0/16", "e.g. --node-cidr-mask-size=24"),
+                Arguments.of("default mask shorter", List.of("--cluster-cidr=10.244.0.0/25"),
+                        "--node-cidr-mask-size=24: (the default) must not be shorter", "10.244.0.0/25"),
                 Arguments.of("mask out of range", List.of("--cluster-cidr=10.244.0.0/16",
                         "--node-cidr-mask-size-ipv4=33"), "--node-cidr-mask-size-ipv4=33: is outside 1..32",
                         "e.g. --node-cidr-mask-size-ipv4=24"),
-                Arguments.of("IPv6 mask", List.of("--cluster-cidr=10.244.0.0/16,fd00::/64"),
-                        "--node-cidr-mask-size-ipv6=64: (the default) must be longer than the prefix of cluster"
-                                + " range fd00::/64", "e.g. --node-cidr-mask-size-ipv6="),
+                Arguments.of("IPv6 mask", List.of("--cluster-cidr=10.244.0.0/16,fd00::/80"),
+                        "--node-cidr-mask-size-ipv6=64: (the default) must not be shorter than the prefix of"
+                                + " cluster range fd00::/80", "e.g. --node-cidr-mask-size-ipv6="),
                 Arguments.of("too many subnets", List.of("--cluster-cidr=fd00::/32", "--node-cidr-mask-size-ipv6=96"),
                         "cuts fd00::/32 into 2^64 subnets", "e.g. --node-cidr-mask-size-ipv6=48"),
                 Arguments.of("contradictory masks", List.of("--cluster-cidr=10.244.0.0/16",

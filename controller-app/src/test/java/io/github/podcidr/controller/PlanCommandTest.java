@@ -26,6 +26,13 @@ class PlanCommandTest {
     }
 
     @Test
+    void aMaskEqualToTheClusterPrefixIsOneSubnetAsInKubeControllerManager() {
+        ControllerFlagsTest.Output o = plan("--cluster-cidr=10.244.0.0/24", "--node-cidr-mask-size=24", "--nodes=1");
+        assertEquals(0, o.code(), o.out() + o.err());
+        assertTrue(o.out().contains("IPv4: 1 usable subnets: fits"), o.out());
+    }
+
+    @Test
     void littleHeadroomIsSaid() {
         ControllerFlagsTest.Output o = plan("--cluster-cidr=10.244.0.0/16", "--nodes=250");
         assertEquals(0, o.code());
@@ -63,7 +70,7 @@ class PlanCommandTest {
         ControllerFlagsTest.Output o = plan("--cluster-cidr=10.244.0.0/16", "--node-cidr-mask-size=8", "--nodes=-3");
         assertEquals(2, o.code());
         assertTrue(o.err().contains("plan: 2 configuration errors"), o.err());
-        assertTrue(o.err().contains("--node-cidr-mask-size=8: must be longer than the prefix"), o.err());
+        assertTrue(o.err().contains("--node-cidr-mask-size=8: must not be shorter than the prefix"), o.err());
         assertTrue(o.err().contains("--nodes=-3: must be 0 or more"), o.err());
     }
 }
