@@ -19,9 +19,14 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
+{{/*
+Selector labels: exactly the Go podcidr-controller chart's Deployment selector (a Deployment's selector cannot change),
+so that `helm upgrade` over a release of the Go chart succeeds and rolls its pods.
+*/}}
 {{- define "podcidr-controller.selectorLabels" -}}
 app.kubernetes.io/name: {{ include "podcidr-controller.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
+name: {{ include "podcidr-controller.name" . }}
 {{- end }}
 
 {{- define "podcidr-controller.serviceAccountName" -}}

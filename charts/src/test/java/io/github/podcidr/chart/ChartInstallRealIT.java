@@ -148,6 +148,47 @@ class ChartInstallRealIT {
         uninstallLeavesNothing(release);
     }
 
+    /**
+     * The TKE guide's command, first with the Go chart (a stand-in with its names, selector, labels and RBAC in the
+     * test resources), then the same {@code helm upgrade} with this chart: the upgrade succeeds (the Deployment's
+     * immutable selector is the same), the ClusterRole becomes ours, and nothing of the old release is left.
+     */
+    @Test
+    void helmUpgradeOverAGoChartRelease() throws Exception {
+        String release = "podcidr-controller";
+        InstallCommand install = new Helm(Path.of("src/test/resources/go-chart-v1.1.0")).install().withName(release)
+                .withNamespace(NAMESPACE).withKubeConfig(kubeconfig);
+        ChartTest.TKE_GUIDE.forEach(install::set);
+        Release goRelease = install.call();
+        assertEquals("deployed", goRelease.getStatus(), goRelease.getOutput());
+        TreeSet<Ref> goRefs = refs(storedManifest(release, 1));
+        System.out.println("[chart-real] Go chart v1.1.0 stand-in installed: " + goRefs);
+
+        UpgradeCommand upgrade = new Helm(CHART).upgrade().withName(release).withNamespace(NAMESPACE)
+                .withKubeConfig(kubeconfig);
+        ControllerRbacRealIT.TKE_GUIDE.forEach(upgrade::set);
+        Release upgraded = upgrade.call();
+        assertEquals("deployed", upgraded.getStatus(), upgraded.getOutput());
+        assertEquals("2", upgraded.getRevision());
+        List<JsonObject> manifest = storedManifest(release, 2);
+        TreeSet<Ref> refs = refs(manifest);
+        System.out.println("[chart-real] helm upgrade with this chart: " + refs);
+        assertEveryObjectStoredAsRendered(manifest);
+        assertEquals(refs, labelledWith(release), "nothing of the Go release is left, nothing is missing");
+        JsonObject deployment = stored(byKind(manifest, "Deployment"));
+        assertEquals(GSON.toJsonTree(Map.of("app.kubernetes.io/name", "podcidr-controller",
+                        "app.kubernetes.io/instance", release, "name", "podcidr-controller")),
+                deployment.getAsJsonObject("spec").getAsJsonObject("selector").getAsJsonObject("matchLabels"),
+                "the Go chart's selector, which a Deployment cannot change");
+        assertTrue(deployment.getAsJsonObject("spec").getAsJsonObject("template").getAsJsonObject("spec")
+                .getAsJsonArray("containers").get(0).getAsJsonObject().get("image").getAsString()
+                .startsWith(ControllerRbacRealIT.TKE_GUIDE.get("image.repository")), "the pods roll to ours");
+        JsonObject role = stored(byKind(manifest, "ClusterRole"));
+        assertTrue(role.toString().contains("\"patch\"") && !role.toString().contains("\"update\""),
+                "our least-privilege ClusterRole replaced the Go chart's: " + role);
+        uninstallLeavesNothing(release);
+    }
+
     @Test
     void metricsServiceAndDisruptionBudget() throws Exception {
         String release = "podcidr-controller-pdb";
