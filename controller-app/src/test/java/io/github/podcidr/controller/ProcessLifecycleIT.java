@@ -110,8 +110,14 @@ class ProcessLifecycleIT {
         assertEquals(0, process.exitValue(), output());
         assertEquals("", leaseHolder(), "the Lease is released, so a standby takes over at once");
         String out = output();
-        assertTrue(out.contains("\"msg\":\"received SIGTERM; stopping gracefully\""), out);
-        assertTrue(out.contains("\"node\":\"10.0.0.0\""), "json logs carry node= as a property\n" + out);
+        assertTrue(out.contains("\"formattedMessage\":\"received SIGTERM; stopping gracefully\""), out);
+        assertTrue(out.contains("{\"node\":\"10.0.0.0\"}"), "json logs carry node as a key-value\n" + out);
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        for (String line : out.split("\n")) {
+            if (!line.isBlank()) {
+                json.readTree(line); // every line of the process is one JSON object
+            }
+        }
         assertTrue(millis < 10_000, "stopped in " + millis + " ms");
     }
 

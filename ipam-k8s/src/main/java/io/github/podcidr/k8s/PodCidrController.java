@@ -151,9 +151,10 @@ public final class PodCidrController implements AutoCloseable {
             workers.submit(this::work);
         }
         ready.set(true);
-        LOG.info("controller ready nodes={} synced_ms={} restored_ms={} workers={}{}",
-                informer.getIndexer().listKeys().size(), (synced - t0) / 1_000_000,
-                (System.nanoTime() - synced) / 1_000_000, settings.workers(), settings.dryRun() ? " dry-run" : "");
+        LOG.atInfo().setMessage("controller ready").addKeyValue("nodes", informer.getIndexer().listKeys().size())
+                .addKeyValue("synced_ms", (synced - t0) / 1_000_000)
+                .addKeyValue("restored_ms", (System.nanoTime() - synced) / 1_000_000)
+                .addKeyValue("workers", settings.workers()).addKeyValue("dry_run", settings.dryRun()).log();
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
@@ -219,8 +220,9 @@ public final class PodCidrController implements AutoCloseable {
             pools.append(pools.length() == 0 ? "" : ", ").append(s.cluster()).append(" /").append(s.nodePrefixLength())
                     .append(' ').append(s.allocated()).append('/').append(s.capacity());
         }
-        LOG.info("restored nodes={} with_cidrs={} subnets={} problems={} pools=[{}]", nodes.size(),
-                report.nodes().size(), report.adoptedSubnets(), report.problems().size(), pools);
+        LOG.atInfo().setMessage("restored").addKeyValue("nodes", nodes.size())
+                .addKeyValue("with_cidrs", report.nodes().size()).addKeyValue("subnets", report.adoptedSubnets())
+                .addKeyValue("problems", report.problems().size()).addKeyValue("pools", pools).log();
     }
 
     private void work() {
@@ -260,7 +262,7 @@ public final class PodCidrController implements AutoCloseable {
                     }
                 } catch (RuntimeException e) {
                     outcome = "error";
-                    LOG.error("reconcile failed node={}", name, e);
+                    LOG.atError().setMessage("reconcile failed").addKeyValue("node", name).setCause(e).log();
                     queue.addRateLimited(name);
                 } finally {
                     queue.done(name);
@@ -352,7 +354,8 @@ public final class PodCidrController implements AutoCloseable {
             workers.shutdown();
             try {
                 if (!workers.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-                    LOG.warn("workers still busy after {} ms; stopping them", grace.toMillis());
+                    LOG.atWarn().setMessage("workers still busy; stopping them")
+                            .addKeyValue("grace_ms", grace.toMillis()).log();
                     workers.shutdownNow();
                 }
             } catch (InterruptedException e) {

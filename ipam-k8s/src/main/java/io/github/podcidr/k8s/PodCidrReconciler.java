@@ -103,7 +103,8 @@ final class PodCidrReconciler {
             try {
                 live = reader.podCidrs(name);
             } catch (ApiException e) {
-                LOG.info("cannot read node to settle its held subnet, will retry node={} code={}", name, e.getCode());
+                LOG.atInfo().setMessage("cannot read node to settle its held subnet, will retry")
+                        .addKeyValue("node", name).addKeyValue("code", e.getCode()).log();
                 return ReconcileResult.retry();
             }
             if (live.isEmpty()) {
@@ -114,7 +115,8 @@ final class PodCidrReconciler {
             }
             List<Cidr> held = ipam.assignmentOf(name).map(NodeAssignment::cidrs).orElse(List.of());
             ipam.release(name);
-            LOG.info("freed node={} cidr={} reason={}", name, join(held), deleting ? "deleting" : "not_selected");
+            LOG.atInfo().setMessage("freed").addKeyValue("node", name).addKeyValue("cidr", join(held))
+                    .addKeyValue("reason", deleting ? "deleting" : "not_selected").log();
             metrics.released(name, held);
             wakeWaiting();
         }
@@ -127,7 +129,8 @@ final class PodCidrReconciler {
         Optional<NodeAssignment> assignment = ipam.tryAssign(name);
         if (assignment.isEmpty()) {
             if (waitingForRoom.add(name)) {
-                LOG.warn("no free subnet node={} reason=\"{}\"", name, exhaustion(name));
+                LOG.atWarn().setMessage("no free subnet").addKeyValue("node", name)
+                        .addKeyValue("reason", exhaustion(name)).log();
             }
             metrics.exhausted(name);
             events.warnAtMostEveryInterval(name, uid, EventReasons.CIDR_NOT_AVAILABLE, () -> exhaustion(name));
@@ -146,12 +149,14 @@ final class PodCidrReconciler {
         NodeReport r = adopt(name, node.getMetadata().getUid(), podCidrs);
         if (!r.vouched()) {
             if (failedClosed.add(name)) {
-                LOG.warn("pod CIDR not vouched for, taints kept node={} cidr={}", name, String.join(",", podCidrs));
+                LOG.atWarn().setMessage("pod CIDR not vouched for, taints kept").addKeyValue("node", name)
+                        .addKeyValue("cidr", String.join(",", podCidrs)).log();
             }
             return ReconcileResult.done(); // woken again when a subnet is released
         }
         if (failedClosed.remove(name)) {
-            LOG.info("pod CIDR conflict resolved node={} cidr={}", name, join(r.adopted()));
+            LOG.atInfo().setMessage("pod CIDR conflict resolved").addKeyValue("node", name)
+                    .addKeyValue("cidr", join(r.adopted())).log();
             reported.remove(name); // report it again should it come back
         }
         return write(node, List.of(), false);
@@ -205,7 +210,7 @@ final class PodCidrReconciler {
         failedClosed.remove(name);
         if (ipam.release(name)) {
             List<Cidr> cidrs = held.map(NodeAssignment::cidrs).orElse(List.of());
-            LOG.info("released node={} cidr={}", name, join(cidrs));
+            LOG.atInfo().setMessage("released").addKeyValue("node", name).addKeyValue("cidr", join(cidrs)).log();
             metrics.released(name, cidrs);
             wakeWaiting();
         }
@@ -229,11 +234,13 @@ final class PodCidrReconciler {
         if (!had.equals(r.adopted())) {
             List<Cidr> freed = had.stream().filter(c -> !r.adopted().contains(c)).toList();
             if (!r.adopted().isEmpty()) {
-                LOG.info("adopted node={} cidr={}", name, join(r.adopted()));
+                LOG.atInfo().setMessage("adopted").addKeyValue("node", name).addKeyValue("cidr", join(r.adopted()))
+                        .log();
             }
             if (!freed.isEmpty()) {
                 // held for the node, but its pod CIDRs (immutable once set) say otherwise: nobody else's, so free
-                LOG.info("freed node={} cidr={} reason=pod_cidr_differs", name, join(freed));
+                LOG.atInfo().setMessage("freed").addKeyValue("node", name).addKeyValue("cidr", join(freed))
+                        .addKeyValue("reason", "pod_cidr_differs").log();
                 metrics.released(name, freed);
                 wakeWaiting();
             }
@@ -270,7 +277,8 @@ final class PodCidrReconciler {
             return; // already reported for this node in this term
         }
         metrics.conflict(kind);
-        LOG.warn("pod CIDR problem node={} reason={} message=\"{}\"", name, reason, message);
+        LOG.atWarn().setMessage("pod CIDR problem").addKeyValue("node", name).addKeyValue("reason", reason)
+                .addKeyValue("message", message).log();
         events.warnOnce(name, uid, reason, message);
     }
 
@@ -282,12 +290,13 @@ final class PodCidrReconciler {
             return ReconcileResult.done();
         }
         if (!fence.mayWrite()) {
-            LOG.info("not leading, write skipped node={}", name);
+            LOG.atInfo().setMessage("not leading, write skipped").addKeyValue("node", name).log();
             return ReconcileResult.requeueAfter(Duration.ofSeconds(1));
         }
         if (settings.dryRun()) {
-            LOG.info("dry-run: would patch node={} cidr={} taintsRemoved={} patch={}", name,
-                    String.join(",", podCidrs), patch.removedTaints(), patch.json());
+            LOG.atInfo().setMessage("dry-run: would patch").addKeyValue("node", name)
+                    .addKeyValue("cidr", String.join(",", podCidrs)).addKeyValue("taintsRemoved", patch.removedTaints())
+                    .addKeyValue("patch", patch.json()).log();
             return ReconcileResult.done();
         }
         try {
@@ -297,11 +306,13 @@ final class PodCidrReconciler {
         }
         writtenAt.put(name, node.getMetadata().getResourceVersion());
         if (assigning) {
-            LOG.info("assigned node={} cidr={}{}", name, String.join(",", podCidrs),
-                    patch.removedTaints() > 0 ? " taintsRemoved=" + patch.removedTaints() : "");
+            LOG.atInfo().setMessage("assigned").addKeyValue("node", name)
+                    .addKeyValue("cidr", String.join(",", podCidrs)).addKeyValue("taintsRemoved", patch.removedTaints())
+                    .log();
             metrics.assigned(name, podCidrs.stream().map(Cidr::parse).collect(Collectors.toList()));
         } else {
-            LOG.info("removed taints node={} count={}", name, patch.removedTaints());
+            LOG.atInfo().setMessage("removed taints").addKeyValue("node", name)
+                    .addKeyValue("count", patch.removedTaints()).log();
         }
         if (patch.removedTaints() > 0) {
             metrics.taintsRemoved(name, patch.removedTaints());
@@ -315,27 +326,30 @@ final class PodCidrReconciler {
         if (code == 404) {
             // The node is gone from the API: its subnets are free (the delete event will confirm it).
             metrics.writeFailed("not_found");
-            LOG.info("node gone while writing node={}", name);
+            LOG.atInfo().setMessage("node gone while writing").addKeyValue("node", name).log();
             return released(name);
         }
         if (code == 409 || code == 422) {
             // Someone else changed the node between our read and our patch (a test op failed): read it again.
             metrics.writeFailed("conflict");
-            LOG.info("node changed under us, will re-read node={} code={}", name, code);
+            LOG.atInfo().setMessage("node changed under us, will re-read").addKeyValue("node", name)
+                    .addKeyValue("code", code).log();
             return ReconcileResult.retry();
         }
         if (code == 0 || code == 429 || code >= 500) {
             // No answer or a server-side failure: the patch may have been applied. Keep the subnets for this node
             // (releasing one that might have been written is worse than holding it until the next read) and retry.
             metrics.writeFailed("unavailable");
-            LOG.warn("write not confirmed, keeping cidr={} and retrying node={} code={} error=\"{}\"",
-                    String.join(",", podCidrs), name, code, firstLine(e));
+            LOG.atWarn().setMessage("write not confirmed, keeping the subnets and retrying").addKeyValue("node", name)
+                    .addKeyValue("cidr", String.join(",", podCidrs)).addKeyValue("code", code)
+                    .addKeyValue("error", firstLine(e)).log();
             return ReconcileResult.retry();
         }
         metrics.writeFailed("rejected");
         String message = "the API server refused the pod CIDR patch (HTTP " + code + "): " + firstLine(e);
-        LOG.error("write refused node={} cidr={} code={} message=\"{}\"", name, String.join(",", podCidrs), code,
-                firstLine(e));
+        LOG.atError().setMessage("write refused").addKeyValue("node", name)
+                .addKeyValue("cidr", String.join(",", podCidrs)).addKeyValue("code", code)
+                .addKeyValue("message", firstLine(e)).log();
         if (assigning) {
             events.warnOnce(name, node.getMetadata().getUid(), EventReasons.CIDR_ASSIGNMENT_FAILED, message);
         }
