@@ -12,6 +12,7 @@ import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
 import io.github.podcidr.controller.ControllerFlags;
 import io.kubernetes.client.custom.IntOrString;
+import io.kubernetes.client.custom.Quantity;
 import io.kubernetes.client.openapi.models.V1ClusterRole;
 import io.kubernetes.client.openapi.models.V1ClusterRoleBinding;
 import io.kubernetes.client.openapi.models.V1Container;
@@ -191,6 +192,9 @@ class ChartTest {
                 "two minutes for the JVM to start");
         assertNull(c.getLivenessProbe().getInitialDelaySeconds(), "the startup probe holds the liveness probe");
         assertFalse(r.yaml().contains("topologySpreadConstraints"), r.yaml());
+        // sized for 50,000 nodes (docs/benchmarks.md, Chart sizing): the request is the limit, the heap 75% of it
+        assertEquals(Quantity.fromString("512Mi"), c.getResources().getLimits().get("memory"));
+        assertEquals(c.getResources().getLimits().get("memory"), c.getResources().getRequests().get("memory"));
         assertEquals("node-role.kubernetes.io/control-plane", pod.getTolerations().get(0).getKey());
         assertEquals("kubernetes.io/hostname", pod.getAffinity().getPodAntiAffinity()
                 .getRequiredDuringSchedulingIgnoredDuringExecution().get(0).getTopologyKey());
