@@ -1,27 +1,60 @@
-{{/* Chart name, cut to 63 characters (the limit of a label value and of many names). */}}
+{{/*
+Chart name, cut to 63 characters (the limit of a label value and of many names). It is used in the selector labels,
+so nameOverride does not change it (see values.yaml, nameOverride).
+*/}}
 {{- define "podcidr-controller.name" -}}
 {{- .Chart.Name | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
-{{/* Full name: the release name, or release-chart when the release name does not contain the chart name. */}}
+{{/*
+Full name of the release's objects: fullnameOverride; else the release name when it contains the base name (the
+chart name, or nameOverride); else release-base.
+*/}}
 {{- define "podcidr-controller.fullname" -}}
-{{- if contains .Chart.Name .Release.Name }}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $base := default .Chart.Name .Values.nameOverride }}
+{{- if contains $base .Release.Name }}
 {{- .Release.Name | trunc 63 | trimSuffix "-" }}
 {{- else }}
-{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" }}
+{{- printf "%s-%s" .Release.Name $base | trunc 63 | trimSuffix "-" }}
+{{- end }}
 {{- end }}
 {{- end }}
 
+{{/* Labels of every object: the selector labels, the chart's, and commonLabels. */}}
 {{- define "podcidr-controller.labels" -}}
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "podcidr-controller.labelsWith" (dict "root" . "extra" dict) }}
+{{- end }}
+
+{{/*
+The labels of every object plus .extra (a dict) for one object; .extra wins over commonLabels on the same key.
+Called with (dict "root" $ "extra" (dict ...)).
+*/}}
+{{- define "podcidr-controller.labelsWith" -}}
+{{- $root := .root -}}
+helm.sh/chart: {{ printf "%s-%s" $root.Chart.Name $root.Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "podcidr-controller.selectorLabels" $root }}
+app.kubernetes.io/version: {{ $root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ $root.Release.Service }}
+{{- with merge (dict) .extra ($root.Values.commonLabels | default dict) }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* Labels of the pods: the selector labels, then podLabels and commonLabels (podLabels wins on the same key). */}}
+{{- define "podcidr-controller.podLabels" -}}
 {{ include "podcidr-controller.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- with merge (dict) (.Values.podLabels | default dict) (.Values.commonLabels | default dict) }}
+{{ toYaml . }}
+{{- end }}
 {{- end }}
 
 {{/*
 Selector labels: exactly the Go podcidr-controller chart's Deployment selector (a Deployment's selector cannot change),
-so that `helm upgrade` over a release of the Go chart succeeds and rolls its pods.
+so that `helm upgrade` over a release of the Go chart succeeds and rolls its pods. Neither nameOverride nor
+commonLabels changes them.
 */}}
 {{- define "podcidr-controller.selectorLabels" -}}
 app.kubernetes.io/name: {{ include "podcidr-controller.name" . }}
@@ -34,5 +67,71 @@ name: {{ include "podcidr-controller.name" . }}
 {{- default (include "podcidr-controller.fullname" .) .Values.serviceAccount.name }}
 {{- else }}
 {{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The image: repository@digest when image.digest is set, else repository:tag (tag defaults to appVersion). */}}
+{{- define "podcidr-controller.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion | toString) }}
+{{- end }}
+{{- end }}
+
+{{/*
+host:port for a bind-address flag: the pod IP from the downward API (bracketed, so that an IPv6 pod IP parses too),
+or the literal address of .Values.bindAddress (an IPv6 literal in brackets).
+*/}}
+{{- define "podcidr-controller.bindAddress" -}}
+{{- $address := .root.Values.bindAddress | toString }}
+{{- if eq $address "podIP" }}
+{{- printf "[$(POD_IP)]:%v" .port }}
+{{- else if contains ":" $address }}
+{{- printf "[%s]:%v" $address .port }}
+{{- else }}
+{{- printf "%s:%v" $address .port }}
+{{- end }}
+{{- end }}
+
+{{/*
+"true" when the PodDisruptionBudget cannot block a node drain: maxUnavailable is set (at least 1 or 1%), or more
+replicas run than minAvailable asks for (a percentage counts as Kubernetes counts it, rounded up).
+*/}}
+{{- define "podcidr-controller.pdbAllowsDrain" -}}
+{{- $pdb := .Values.podDisruptionBudget }}
+{{- $replicas := int .Values.replicaCount }}
+{{- if not (kindIs "invalid" $pdb.maxUnavailable) }}
+{{- "true" }}
+{{- else }}
+{{- $min := 0 }}
+{{- if kindIs "string" $pdb.minAvailable }}
+{{- $min = int (ceil (divf (mulf (atoi (trimSuffix "%" $pdb.minAvailable)) $replicas) 100)) }}
+{{- else }}
+{{- $min = int $pdb.minAvailable }}
+{{- end }}
+{{- if and (gt $replicas 1) (lt $min $replicas) }}
+{{- "true" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* imagePullSecrets and global.imagePullSecrets (as a parent chart passes them), each name once. */}}
+{{- define "podcidr-controller.imagePullSecrets" -}}
+{{- $names := list }}
+{{- $global := (.Values.global | default dict).imagePullSecrets | default list }}
+{{- range concat $global (.Values.imagePullSecrets | default list) }}
+{{- $name := "" }}
+{{- if kindIs "string" . }}
+{{- $name = . }}
+{{- else }}
+{{- $name = .name }}
+{{- end }}
+{{- if not (has $name $names) }}
+{{- $names = append $names $name }}
+{{- end }}
+{{- end }}
+{{- range $names }}
+- name: {{ . | quote }}
 {{- end }}
 {{- end }}

@@ -207,6 +207,29 @@ class ChartInstallRealIT {
     }
 
     @Test
+    void everyOperatorValueIsStoredAsRendered() throws Exception {
+        String release = "podcidr-controller-ops";
+        InstallCommand install = new Helm(CHART).install().withName(release).withNamespace(NAMESPACE)
+                .withKubeConfig(kubeconfig);
+        // the ServiceMonitor needs its CRD, which serviceMonitorOnceItsCrdIsInstalled covers
+        ChartTest.operatorValues().forEach((k, v) -> {
+            if (!k.startsWith("metrics.serviceMonitor.")) {
+                install.set(k, v);
+            }
+        });
+        Release installed = install.call();
+        assertEquals("deployed", installed.getStatus(), installed.getOutput());
+        List<JsonObject> manifest = storedManifest(release, 1);
+        TreeSet<Ref> refs = refs(manifest);
+        System.out.println("[chart-real] helm install " + release + " (every operator value) created: " + refs);
+        assertTrue(refs.contains(new Ref("PodDisruptionBudget", NAMESPACE, release + "-pcc")), refs.toString());
+        // image digest, pull secret, spread constraint, startup probe, strategy: the server keeps every field
+        assertEveryObjectStoredAsRendered(manifest);
+        assertEquals(refs, labelledWith(release));
+        uninstallLeavesNothing(release);
+    }
+
+    @Test
     void serviceMonitorOnceItsCrdIsInstalled() throws Exception {
         // sent as plain JSON: the typed V1CustomResourceDefinition of client-java 25 is refused by 1.20
         // ("spec.validation.openAPIV3Schema.dependencies: Forbidden: dependencies is not supported")

@@ -3,6 +3,7 @@ package io.github.podcidr.chart;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,22 +11,35 @@ import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
 import io.github.podcidr.controller.ControllerFlags;
+import io.kubernetes.client.custom.IntOrString;
+import io.kubernetes.client.custom.Quantity;
 import io.kubernetes.client.openapi.models.V1ClusterRole;
+import io.kubernetes.client.openapi.models.V1ClusterRoleBinding;
 import io.kubernetes.client.openapi.models.V1Container;
 import io.kubernetes.client.openapi.models.V1Deployment;
+import io.kubernetes.client.openapi.models.V1EnvVar;
+import io.kubernetes.client.openapi.models.V1LocalObjectReference;
 import io.kubernetes.client.openapi.models.V1PodSpec;
 import io.kubernetes.client.openapi.models.V1PolicyRule;
 import io.kubernetes.client.openapi.models.V1Role;
 import io.kubernetes.client.openapi.models.V1Service;
+import io.kubernetes.client.openapi.models.V1ServiceAccount;
+import io.kubernetes.client.openapi.models.V1TopologySpreadConstraint;
 import io.kubernetes.client.openapi.models.V1Toleration;
 import io.kubernetes.client.util.Yaml;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Helm chart, rendered offline by helm itself (helm-java bundles it as a native library): lint, the templates
@@ -53,8 +67,8 @@ class ChartTest {
         TKE_GUIDE.put("tolerations[3].operator", "Exists");
     }
 
-    /** The rendered documents, by kind. */
-    record Rendered(String yaml, List<Object> objects) {
+    /** The rendered documents, by kind, and each as a plain map (for what every object has: metadata). */
+    record Rendered(String yaml, List<Object> objects, List<Map<String, Object>> maps) {
         <T> List<T> all(Class<T> type) {
             List<T> out = new ArrayList<>();
             for (Object o : objects) {
@@ -83,27 +97,53 @@ class ChartTest {
     private static Rendered render(Map<String, String> values) throws IOException {
         TemplateCommand t = new Helm(CHART).template().withName("podcidr-controller").withNamespace("kube-system");
         values.forEach(t::set);
-        String yaml = t.call();
+        return parse(t.call());
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Rendered parse(String yaml) throws IOException {
         List<Object> objects = new ArrayList<>();
+        List<Map<String, Object>> maps = new ArrayList<>();
         // ServiceMonitor is not a core kind, and client-java 25 has no model of policy/v1beta1 (the PDB's version on
         // Kubernetes 1.20, which helm-java renders for offline): split them off and check them as maps
         for (String doc : yaml.split("(?m)^---\\s*$")) {
             if (doc.isBlank() || !doc.contains("kind:")) {
                 continue;
             }
+            maps.add(Yaml.getSnakeYaml(Map.class).load(doc));
             if (doc.contains("kind: ServiceMonitor") || doc.contains("apiVersion: policy/v1beta1")) {
                 objects.add(Yaml.getSnakeYaml(Map.class).load(doc));
             } else {
                 objects.add(Yaml.load(doc));
             }
         }
-        return new Rendered(yaml, objects);
+        return new Rendered(yaml, objects, maps);
     }
 
     private static ControllerFlags acceptedByTheController(Rendered r) {
-        List<String> args = r.container().getArgs();
-        ControllerFlags.Result parsed = ControllerFlags.parse(args.toArray(String[]::new),
-                Map.of("POD_NAMESPACE", "kube-system", "POD_NAME", "podcidr-controller-abc"));
+        return acceptedByTheController(r, "10.0.3.7");
+    }
+
+    /**
+     * Parses the container's args as the controller would see them: the kubelet first replaces each $(VAR) by the
+     * container's env var of that name (here POD_IP, the downward API's status.podIP, is {@code podIp}).
+     */
+    private static ControllerFlags acceptedByTheController(Rendered r, String podIp) {
+        Map<String, String> downward = Map.of("status.podIP", podIp, "metadata.namespace", "kube-system",
+                "metadata.name", "podcidr-controller-abc");
+        Map<String, String> env = new LinkedHashMap<>();
+        for (V1EnvVar e : r.container().getEnv()) {
+            env.put(e.getName(), e.getValue() != null ? e.getValue()
+                    : downward.get(e.getValueFrom().getFieldRef().getFieldPath()));
+        }
+        List<String> args = new ArrayList<>();
+        for (String arg : r.container().getArgs()) {
+            for (Map.Entry<String, String> e : env.entrySet()) {
+                arg = arg.replace("$(" + e.getKey() + ")", e.getValue());
+            }
+            args.add(arg);
+        }
+        ControllerFlags.Result parsed = ControllerFlags.parse(args.toArray(String[]::new), env);
         assertTrue(parsed.errors().isEmpty(), () -> "the controller refuses the chart's args " + args + ": "
                 + parsed.errors());
         assertNotNull(parsed.flags());
@@ -137,8 +177,24 @@ class ChartTest {
                 .findFirst().orElseThrow().getValueFrom().getFieldRef().getFieldPath());
         assertEquals("metadata.name", c.getEnv().stream().filter(e -> e.getName().equals("POD_NAME"))
                 .findFirst().orElseThrow().getValueFrom().getFieldRef().getFieldPath());
-        assertTrue(c.getEnv().stream().anyMatch(e -> e.getName().equals("JAVA_TOOL_OPTIONS")
-                && e.getValue().contains("MaxRAMPercentage")));
+        // JVM flags live in the image's entrypoint: JAVA_TOOL_OPTIONS would print a non-JSON line to stderr
+        assertTrue(c.getEnv().stream().noneMatch(e -> e.getName().equals("JAVA_TOOL_OPTIONS")), c.getEnv()
+                .toString());
+        assertEquals("podcidr-controller:0.1.0", c.getImage());
+        assertFalse(r.yaml().contains("imagePullSecrets"), r.yaml());
+        assertEquals(10, d.getSpec().getRevisionHistoryLimit());
+        assertEquals("RollingUpdate", d.getSpec().getStrategy().getType());
+        assertEquals(new IntOrString(0), d.getSpec().getStrategy().getRollingUpdate().getMaxSurge());
+        assertEquals(new IntOrString(1), d.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable());
+        assertEquals("/healthz", c.getStartupProbe().getHttpGet().getPath());
+        assertEquals(new IntOrString("health"), c.getStartupProbe().getHttpGet().getPort());
+        assertEquals(120, c.getStartupProbe().getPeriodSeconds() * c.getStartupProbe().getFailureThreshold(),
+                "two minutes for the JVM to start");
+        assertNull(c.getLivenessProbe().getInitialDelaySeconds(), "the startup probe holds the liveness probe");
+        assertFalse(r.yaml().contains("topologySpreadConstraints"), r.yaml());
+        // sized for 50,000 nodes (docs/benchmarks.md, Chart sizing): the request is the limit, the heap 75% of it
+        assertEquals(Quantity.fromString("512Mi"), c.getResources().getLimits().get("memory"));
+        assertEquals(c.getResources().getLimits().get("memory"), c.getResources().getRequests().get("memory"));
         assertEquals("node-role.kubernetes.io/control-plane", pod.getTolerations().get(0).getKey());
         assertEquals("kubernetes.io/hostname", pod.getAffinity().getPodAntiAffinity()
                 .getRequiredDuringSchedulingIgnoredDuringExecution().get(0).getTopologyKey());
@@ -204,7 +260,8 @@ class ChartTest {
         Map<?, ?> monitor = maps.stream().filter(m -> "ServiceMonitor".equals(m.get("kind"))).findFirst()
                 .orElseThrow(() -> new AssertionError("no ServiceMonitor in\n" + r.yaml()));
         assertEquals("ServiceMonitor", monitor.get("kind"));
-        assertTrue(r.container().getArgs().contains("--metrics-bind-address=:10290"));
+        assertTrue(r.container().getArgs().contains("--metrics-bind-address=[$(POD_IP)]:10290"),
+                r.container().getArgs().toString());
         acceptedByTheController(r);
     }
 
@@ -235,5 +292,300 @@ class ChartTest {
         IllegalStateException cidr = assertThrows(IllegalStateException.class,
                 () -> render(Map.of("clusterCIDR", "10.244.0.0")));
         assertTrue(cidr.getMessage().contains("clusterCIDR"), cidr.getMessage());
+    }
+
+    private static final String DIGEST = "sha256:" + "0123456789abcdef".repeat(4);
+    private static final Map<String, String> SELECTOR = Map.of("app.kubernetes.io/name", "podcidr-controller",
+            "app.kubernetes.io/instance", "podcidr-controller", "name", "podcidr-controller");
+
+    /** Every value operators expect, set at once (as --set pairs). */
+    static Map<String, String> operatorValues() {
+        Map<String, String> v = new LinkedHashMap<>();
+        v.put("nameOverride", "pcc");
+        v.put("commonLabels.team", "platform");
+        v.put("commonLabels.cost-center", "net-42");
+        v.put("image.repository", "registry.example/podcidr-controller");
+        v.put("image.tag", "ignored-when-a-digest-is-set");
+        v.put("image.digest", DIGEST);
+        v.put("imagePullSecrets[0].name", "regcred");
+        v.put("revisionHistoryLimit", "3");
+        v.put("updateStrategy.rollingUpdate.maxUnavailable", "50%");
+        v.put("topologySpreadConstraints[0].maxSkew", "1");
+        v.put("topologySpreadConstraints[0].topologyKey", "topology.kubernetes.io/zone");
+        v.put("topologySpreadConstraints[0].whenUnsatisfiable", "ScheduleAnyway");
+        v.put("startupProbe.periodSeconds", "10");
+        v.put("startupProbe.failureThreshold", "30");
+        v.put("podDisruptionBudget.enabled", "true");
+        v.put("podDisruptionBudget.maxUnavailable", "1");
+        v.put("metrics.enabled", "true");
+        v.put("metrics.serviceMonitor.enabled", "true");
+        v.put("metrics.serviceMonitor.labels.release", "prometheus");
+        v.put("bindAddress", "0.0.0.0");
+        return v;
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void operatorValuesReachEveryObjectButNeverTheSelector() throws IOException {
+        Rendered r = render(operatorValues());
+        // nameOverride renames the objects; the selector and the pods' selector labels stay the Go chart's
+        V1Deployment d = r.one(V1Deployment.class);
+        assertEquals("podcidr-controller-pcc", d.getMetadata().getName());
+        assertEquals(SELECTOR, d.getSpec().getSelector().getMatchLabels());
+        assertEquals("podcidr-controller", d.getMetadata().getLabels().get("app.kubernetes.io/name"));
+        Map<String, String> podLabels = d.getSpec().getTemplate().getMetadata().getLabels();
+        assertTrue(podLabels.entrySet().containsAll(SELECTOR.entrySet()), podLabels.toString());
+        assertEquals("platform", podLabels.get("team"), "commonLabels reach the pods");
+        // commonLabels on every object
+        assertEquals(List.of("ClusterRole", "ClusterRoleBinding", "Deployment", "PodDisruptionBudget", "Role",
+                "RoleBinding", "Service", "ServiceAccount", "ServiceMonitor"), r.maps().stream()
+                .map(m -> (String) m.get("kind")).sorted().toList());
+        for (Map<String, Object> o : r.maps()) {
+            Map<String, Object> labels = (Map<String, Object>) ((Map<String, Object>) o.get("metadata")).get("labels");
+            assertEquals("platform", labels.get("team"), () -> o.get("kind") + " lacks commonLabels: " + labels);
+            assertEquals("net-42", labels.get("cost-center"), () -> o.get("kind") + ": " + labels);
+            assertEquals("podcidr-controller", labels.get("app.kubernetes.io/instance"), () -> o.get("kind") + "");
+        }
+        Map<String, Object> monitor = r.maps().stream().filter(m -> m.get("kind").equals("ServiceMonitor"))
+                .findFirst().orElseThrow();
+        assertEquals("prometheus", ((Map<String, Map<String, Object>>) monitor.get("metadata")).get("labels")
+                .get("release"));
+        assertEquals("metrics", r.one(V1Service.class).getMetadata().getLabels().get("app.kubernetes.io/component"));
+        // the image by digest, from the private registry
+        V1Container c = r.container();
+        assertEquals("registry.example/podcidr-controller@" + DIGEST, c.getImage());
+        assertEquals(List.of(new V1LocalObjectReference().name("regcred")), r.pod().getImagePullSecrets());
+        assertEquals(3, d.getSpec().getRevisionHistoryLimit());
+        assertEquals(new IntOrString("50%"), d.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable());
+        assertEquals(new IntOrString(0), d.getSpec().getStrategy().getRollingUpdate().getMaxSurge(),
+                "a partial updateStrategy keeps the other defaults");
+        // a spread constraint without a selector gets the release's pods
+        V1TopologySpreadConstraint spread = r.pod().getTopologySpreadConstraints().get(0);
+        assertEquals("topology.kubernetes.io/zone", spread.getTopologyKey());
+        assertEquals("ScheduleAnyway", spread.getWhenUnsatisfiable());
+        assertEquals(SELECTOR, spread.getLabelSelector().getMatchLabels());
+        assertEquals(300, c.getStartupProbe().getPeriodSeconds() * c.getStartupProbe().getFailureThreshold());
+        // the explicit all-interfaces address
+        assertTrue(c.getArgs().contains("--metrics-bind-address=0.0.0.0:10290"), c.getArgs().toString());
+        assertEquals("0.0.0.0", acceptedByTheController(r).metricsAddress().host());
+    }
+
+    @Test
+    void fullnameOverrideNamesEveryObjectAndTheBindingFollows() throws IOException {
+        Rendered r = render(Map.of("fullnameOverride", "cidrs", "nameOverride", "ignored"));
+        for (Map<String, Object> o : r.maps()) {
+            assertEquals("cidrs", ((Map<?, ?>) o.get("metadata")).get("name"), () -> o.get("kind") + "");
+        }
+        assertEquals("cidrs", r.one(V1ServiceAccount.class).getMetadata().getName());
+        assertEquals("cidrs", r.one(V1ClusterRoleBinding.class).getSubjects().get(0).getName());
+        assertEquals("cidrs", r.pod().getServiceAccountName());
+        assertEquals(SELECTOR, r.one(V1Deployment.class).getSpec().getSelector().getMatchLabels());
+    }
+
+    @Test
+    void theEndpointsBindThePodIpByDefaultInEitherFamily() throws IOException {
+        Rendered r = render(Map.of());
+        V1EnvVar podIp = r.container().getEnv().stream().filter(e -> e.getName().equals("POD_IP")).findFirst()
+                .orElseThrow(() -> new AssertionError("no POD_IP env var: " + r.container().getEnv()));
+        assertEquals("status.podIP", podIp.getValueFrom().getFieldRef().getFieldPath());
+        assertTrue(r.container().getArgs().containsAll(List.of("--metrics-bind-address=[$(POD_IP)]:10290",
+                "--health-probe-bind-address=[$(POD_IP)]:10291")), r.container().getArgs().toString());
+        ControllerFlags v4 = acceptedByTheController(r, "10.0.3.7");
+        assertEquals("10.0.3.7", v4.metricsAddress().host());
+        assertEquals(10290, v4.metricsAddress().port());
+        assertEquals("10.0.3.7", v4.healthProbeAddress().host());
+        assertEquals(10291, v4.healthProbeAddress().port());
+        assertEquals("/10.0.3.7:10291", v4.healthProbeAddress().socketAddress().toString());
+        ControllerFlags v6 = acceptedByTheController(r, "fd00:10::7");
+        assertEquals("fd00:10::7", v6.healthProbeAddress().host());
+        assertEquals(10291, v6.healthProbeAddress().socketAddress().getPort());
+        // the kubelet probes the pod IP: the probes name the port only, no host
+        assertNull(r.container().getLivenessProbe().getHttpGet().getHost());
+        assertNull(r.container().getReadinessProbe().getHttpGet().getHost());
+        assertNull(r.container().getStartupProbe().getHttpGet().getHost());
+        // every interface, when asked for explicitly, in either family
+        assertEquals("::", acceptedByTheController(render(Map.of("bindAddress", "::"))).metricsAddress().host());
+        assertTrue(render(Map.of("bindAddress", "::")).container().getArgs()
+                .contains("--health-probe-bind-address=[::]:10291"));
+    }
+
+    @Test
+    void updateStrategyRecreateAndNoStartupProbe() throws IOException {
+        Rendered r = render(Map.of("updateStrategy.type", "Recreate", "startupProbe.enabled", "false"));
+        assertEquals("Recreate", r.one(V1Deployment.class).getSpec().getStrategy().getType());
+        assertNull(r.one(V1Deployment.class).getSpec().getStrategy().getRollingUpdate(),
+                "Kubernetes refuses rollingUpdate with Recreate");
+        assertNull(r.container().getStartupProbe());
+        assertEquals(10, r.container().getLivenessProbe().getInitialDelaySeconds());
+    }
+
+    @Test
+    void theDisruptionBudgetNeverBlocksADrain() throws IOException {
+        // one replica, minAvailable 1: a drain of its node would wait forever, so no budget
+        assertNull(budget(Map.of("podDisruptionBudget.enabled", "true", "replicaCount", "1")));
+        assertNull(budget(Map.of("podDisruptionBudget.enabled", "true", "podDisruptionBudget.minAvailable", "2")));
+        assertNull(budget(Map.of("podDisruptionBudget.enabled", "true", "replicaCount", "2",
+                "podDisruptionBudget.minAvailable", "100%")));
+        assertNull(budget(Map.of("podDisruptionBudget.enabled", "true", "replicaCount", "3",
+                "podDisruptionBudget.minAvailable", "70%")), "70% of 3 rounds up to 3");
+        assertNull(budget(Map.of("podDisruptionBudget.enabled", "false", "podDisruptionBudget.maxUnavailable", "1")));
+        // more replicas than minAvailable
+        Map<?, ?> two = budget(Map.of("podDisruptionBudget.enabled", "true"));
+        assertNotNull(two);
+        assertEquals(Map.of("minAvailable", 1), without(two, "selector"));
+        assertEquals(SELECTOR, ((Map<?, ?>) two.get("selector")).get("matchLabels"));
+        assertEquals(Map.of("minAvailable", "50%"), without(budget(Map.of("podDisruptionBudget.enabled", "true",
+                "replicaCount", "3", "podDisruptionBudget.minAvailable", "50%")), "selector"));
+        // maxUnavailable always leaves room, even with one replica, and replaces minAvailable
+        assertEquals(Map.of("maxUnavailable", 1), without(budget(Map.of("podDisruptionBudget.enabled", "true",
+                "replicaCount", "1", "podDisruptionBudget.maxUnavailable", "1")), "selector"));
+        assertEquals(Map.of("maxUnavailable", "25%"), without(budget(Map.of("podDisruptionBudget.enabled", "true",
+                "replicaCount", "1", "podDisruptionBudget.maxUnavailable", "25%")), "selector"));
+    }
+
+    private static Map<?, ?> budget(Map<String, String> values) throws IOException {
+        return render(values).maps().stream().filter(m -> "PodDisruptionBudget".equals(m.get("kind")))
+                .map(m -> (Map<?, ?>) m.get("spec")).findFirst().orElse(null);
+    }
+
+    private static Map<Object, Object> without(Map<?, ?> map, String key) {
+        Map<Object, Object> out = new LinkedHashMap<>(map);
+        out.remove(key);
+        return out;
+    }
+
+    @Test
+    void wrongOperatorValuesFailAgainstTheSchema() {
+        Map<String, String> bad = new LinkedHashMap<>();
+        bad.put("commonLabels.name", "mine");                       // would change the immutable selector
+        bad.put("podLabels.app\\.kubernetes\\.io/instance", "x");
+        bad.put("image.digest", "latest");
+        bad.put("podDisruptionBudget.maxUnavailable", "0");         // would block every drain
+        bad.put("bindAddress", "eth0");
+        bad.put("updateStrategy.type", "Rolling");
+        bad.put("nameOverride", "Not_A_Name");
+        bad.put("imagePullSecrets[0].secret", "regcred");
+        bad.put("topologySpreadConstraints[0].maxSkew", "1");      // no topologyKey
+        for (Map.Entry<String, String> e : bad.entrySet()) {
+            IllegalStateException refused = assertThrows(IllegalStateException.class,
+                    () -> render(Map.of(e.getKey(), e.getValue())), () -> e + " was accepted");
+            String path = e.getKey().replaceAll("\\\\", "").replaceAll("\\[0\\].*", "").split("\\.")[0];
+            assertTrue(refused.getMessage().contains(path), () -> e + ": " + refused.getMessage());
+        }
+    }
+
+    @Test
+    void lintStrictPassesWithEveryOperatorValueSet(@TempDir Path dir) throws IOException {
+        Path chart = copyChart(dir.resolve("podcidr-controller"));
+        Files.writeString(chart.resolve("values.yaml"), Yaml.getSnakeYaml(Map.class)
+                .dump(withSets(Yaml.getSnakeYaml(Map.class).load(Files.readString(CHART.resolve("values.yaml"))),
+                        operatorValues())));
+        LintResult lint = new Helm(chart).lint().strict().call();
+        assertFalse(lint.isFailed(), () -> String.join("\n", lint.getMessages()));
+        // the copy really carries the values: its render has the digest
+        String yaml = new Helm(chart).template().withName("podcidr-controller").withNamespace("kube-system").call();
+        assertTrue(yaml.contains("@" + DIGEST), yaml);
+    }
+
+    @Test
+    void worksAsASubchartWithGlobalValues(@TempDir Path dir) throws IOException {
+        Path parent = dir.resolve("platform");
+        copyChart(parent.resolve("charts").resolve("podcidr-controller"));
+        Files.writeString(parent.resolve("Chart.yaml"), """
+                apiVersion: v2
+                name: platform
+                version: 1.0.0
+                dependencies:
+                  - name: podcidr-controller
+                    version: 2.0.0
+                """);
+        Files.writeString(parent.resolve("values.yaml"), """
+                global:
+                  imagePullSecrets:
+                    - name: shared-registry
+                  storageClass: fast
+                podcidr-controller:
+                  imagePullSecrets:
+                    - shared-registry
+                    - name: own-registry
+                  clusterCIDR: 10.200.0.0/16
+                """);
+        Rendered r = parse(new Helm(parent).template().withName("platform").withNamespace("kube-system").call());
+        assertEquals(List.of(new V1LocalObjectReference().name("shared-registry"),
+                new V1LocalObjectReference().name("own-registry")), r.pod().getImagePullSecrets());
+        assertEquals("platform-podcidr-controller", r.one(V1Deployment.class).getMetadata().getName());
+        assertEquals("10.200.0.0/16", acceptedByTheController(r).settings().clusterCidrs().get(0).toString());
+    }
+
+    private static Path copyChart(Path to) throws IOException {
+        try (Stream<Path> files = Files.walk(CHART)) {
+            files.forEach(f -> {
+                try {
+                    Path target = to.resolve(CHART.relativize(f).toString());
+                    if (Files.isDirectory(f)) {
+                        Files.createDirectories(target);
+                    } else {
+                        Files.copy(f, target);
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        }
+        return to;
+    }
+
+    private static final Pattern INDEXED = Pattern.compile("^(.*)\\[(\\d+)]$");
+
+    /** Applies --set style pairs (a.b, a[0].b, a\\.b for a dot inside a key) to a values tree. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> withSets(Map<String, Object> values, Map<String, String> sets) {
+        for (Map.Entry<String, String> e : sets.entrySet()) {
+            List<String> path = new ArrayList<>();
+            for (String part : e.getKey().split("(?<!\\\\)\\.")) {
+                Matcher m = INDEXED.matcher(part);
+                if (m.matches()) {
+                    path.add(m.group(1).replace("\\", ""));
+                    path.add("#" + m.group(2));
+                } else {
+                    path.add(part.replace("\\", ""));
+                }
+            }
+            Object node = values;
+            for (int i = 0; i < path.size(); i++) {
+                String key = path.get(i);
+                boolean last = i == path.size() - 1;
+                Object value = last ? scalar(e.getValue())
+                        : path.get(i + 1).startsWith("#") ? new ArrayList<>() : new LinkedHashMap<>();
+                if (key.startsWith("#")) {
+                    List<Object> list = (List<Object>) node;
+                    int index = Integer.parseInt(key.substring(1));
+                    while (list.size() <= index) {
+                        list.add(null);
+                    }
+                    if (last || list.get(index) == null) {
+                        list.set(index, value);
+                    }
+                    node = list.get(index);
+                } else {
+                    Map<String, Object> map = (Map<String, Object>) node;
+                    if (last || map.get(key) == null || (value instanceof List && !(map.get(key) instanceof List))) {
+                        map.put(key, value);
+                    }
+                    node = map.get(key);
+                }
+            }
+        }
+        return values;
+    }
+
+    private static Object scalar(String text) {
+        if (text.matches("-?\\d+")) {
+            return Integer.parseInt(text);
+        }
+        if (text.equals("true") || text.equals("false")) {
+            return Boolean.parseBoolean(text);
+        }
+        return text;
     }
 }
