@@ -4,7 +4,8 @@ import java.net.InetSocketAddress;
 
 /**
  * A listen address in the controller-runtime form: {@code :8080} (all interfaces), {@code 127.0.0.1:8080},
- * {@code [::1]:8080}, or {@code 0} to switch the endpoint off.
+ * {@code [::1]:8080}, or {@code 0} to switch the endpoint off. Brackets are accepted around any host, IPv4 too
+ * ({@code [10.0.3.7]:8080}): the chart writes {@code [$(POD_IP)]:port} so that one form serves both families.
  *
  * @param host the host, or "" for all interfaces
  * @param port 0..65535 (0 picks a free port)
