@@ -1,11 +1,16 @@
 # syntax=docker/dockerfile:1
-# podcidr-controller image: built from source with Maven, run on a JRE 17 as a non-root user.
+# podcidr-controller image, for those who build with Docker. Without Docker, "mvn -B package" builds the same image
+# as an OCI tarball with Jib (controller-app/target/podcidr-controller-image.tar); keep the two in step:
+#   - the root below the application comes from scripts/image/runtime-root.sh in both (a jlink runtime at
+#     /opt/java/openjdk, the shared libraries it needs, /etc/passwd with user 65532, an empty /tmp);
+#   - the application is laid out as Jib lays it out: /app/libs (dependencies), /app/classes (classes, resources);
+#   - user, ports and entrypoint are controller-app/pom.xml's <container> settings.
 #
 #   docker build -t podcidr-controller .
 #   docker run --rm podcidr-controller --help
 #
-# The runtime stage needs no writable path: no shell scripts, no temp files (-XX:-UsePerfData stops the JVM's
-# hsperfdata file), logs on standard error, so readOnlyRootFilesystem: true works as is.
+# Nothing is written to the root file system (no shell, no temp files; -XX:-UsePerfData stops the JVM's hsperfdata
+# file; logs go to standard error), so readOnlyRootFilesystem: true works as is.
 
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
@@ -17,14 +22,21 @@ COPY apiserver-sim apiserver-sim
 COPY ipam-bench/pom.xml ipam-bench/pom.xml
 COPY charts/pom.xml charts/pom.xml
 COPY controller-app controller-app
+COPY scripts/image scripts/image
+# package also writes controller-app/target/image-root (the runtime root); Jib's tarball is not needed here
 RUN --mount=type=cache,target=/root/.m2 \
-    mvn -B -q package -DskipTests -pl controller-app -am
+    mvn -B -q package dependency:copy-dependencies -DskipTests -Djib.skip -DincludeScope=runtime \
+        -pl controller-app -am
 
-FROM eclipse-temurin:17-jre
-COPY --from=build /src/controller-app/target/podcidr-controller.jar /app/podcidr-controller.jar
+FROM scratch
+COPY --from=build /src/controller-app/target/image-root/ /
+COPY --from=build /src/controller-app/target/dependency/ /app/libs/
+COPY --from=build /src/controller-app/target/classes/ /app/classes/
+ENV JAVA_HOME=/opt/java/openjdk
 # a numeric user, so that Kubernetes can check runAsNonRoot
 USER 65532:65532
 EXPOSE 8080 8081
-# container-aware heap: 75% of the memory limit; exit (and be restarted) rather than limp on after an OOM
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-XX:-UsePerfData", \
-            "-jar", "/app/podcidr-controller.jar"]
+# JVM flags here, not in JAVA_TOOL_OPTIONS (which makes the JVM print a line to standard error): heap at 75% of the
+# memory limit; exit, and be restarted, after an OutOfMemoryError; no hsperfdata file (read-only root)
+ENTRYPOINT ["/opt/java/openjdk/bin/java", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", \
+            "-XX:-UsePerfData", "-cp", "/app/resources:/app/classes:/app/libs/*", "io.github.podcidr.controller.Main"]

@@ -46,7 +46,26 @@ final class DemoCommand {
     static final int LONGEST_AUTO_MASK = 28;
     static final Duration DEMO_RETRY_PERIOD = Duration.ofSeconds(1);
 
+    /** Where the build puts the simulator, relative to the runnable jar (the jar's manifest Class-Path). */
+    static final String SIMULATOR_JAR = "demo-lib/apiserver-sim.jar";
+    /** The README's demo command. */
+    static final String DEMO_COMMAND = "mvn -B -q package -DskipTests && java -jar"
+            + " controller-app/target/podcidr-controller.jar demo";
+
     private DemoCommand() {
+    }
+
+    /**
+     * Whether the simulator's classes can be loaded. Only this class's {@code Run} touches them, so the check comes
+     * before any of them is resolved.
+     */
+    static boolean simulatorPresent() {
+        try {
+            Class.forName("io.github.podcidr.apiserver.ApiServerSim", false, DemoCommand.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
     }
 
     static FlagSet flagSet() {
@@ -77,6 +96,12 @@ final class DemoCommand {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
+        if (!simulatorPresent()) {
+            err.println("demo: the embedded API server (apiserver-sim) is not on the class path: the deployable jar"
+                    + " and the image leave it out. Run the demo from a build of the sources, where it sits beside"
+                    + " the jar (target/" + SIMULATOR_JAR + "): " + DEMO_COMMAND);
+            return 1;
+        }
         FlagSet flags = flagSet();
         FlagSet.Values v = flags.parse(args);
         if (v.help()) {

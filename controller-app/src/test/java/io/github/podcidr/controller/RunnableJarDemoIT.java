@@ -1,0 +1,71 @@
+package io.github.podcidr.controller;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The runnable jar holds no simulator: {@code demo} finds it beside the jar, in target/demo-lib (the README's
+ * command), and a jar on its own runs the controller but says in one line that the demo is not there.
+ */
+class RunnableJarDemoIT {
+    private static final Path JAR = Path.of("target", "podcidr-controller.jar");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theJarHasNoSimulatorAndNamesItInItsClassPath() throws Exception {
+        try (JarFile jar = new JarFile(JAR.toFile())) {
+            List<String> sim = Collections.list(jar.entries()).stream().map(e -> e.getName())
+                    .filter(n -> n.startsWith("io/github/podcidr/apiserver/")).toList();
+            assertEquals(List.of(), sim);
+            assertEquals(DemoCommand.SIMULATOR_JAR, jar.getManifest().getMainAttributes().getValue("Class-Path"));
+        }
+        assertTrue(Files.isRegularFile(JAR.resolveSibling(DemoCommand.SIMULATOR_JAR)), "the build puts the simulator"
+                + " at " + JAR.resolveSibling(DemoCommand.SIMULATOR_JAR));
+    }
+
+    @Test
+    void demoRunsFromTheBuildTree() throws Exception {
+        Result r = java(JAR, "demo", "--nodes", "40", "--tainted", "10");
+        assertEquals(0, r.code(), r.output());
+        assertTrue(r.output().contains("OK: every selected node has one pod CIDR per family"), r.output());
+    }
+
+    @Test
+    void aJarOnItsOwnRunsTheControllerButNotTheDemo() throws Exception {
+        Path alone = Files.copy(JAR, dir.resolve("podcidr-controller.jar"));
+        Result demo = java(alone, "demo");
+        assertEquals(1, demo.code(), demo.output());
+        assertEquals("demo: the embedded API server (apiserver-sim) is not on the class path: the deployable jar and"
+                + " the image leave it out. Run the demo from a build of the sources, where it sits beside the jar"
+                + " (target/demo-lib/apiserver-sim.jar): " + DemoCommand.DEMO_COMMAND + "\n", demo.output());
+
+        Result plan = java(alone, "plan", "--cluster-cidr", "10.244.0.0/16", "--nodes", "10");
+        assertEquals(0, plan.code(), plan.output());
+    }
+
+    private record Result(int code, String output) {
+    }
+
+    private Result java(Path jar, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-jar", jar.toString()));
+        cmd.addAll(List.of(args));
+        Path out = Files.createTempFile(dir, "out", ".txt");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "still running: " + cmd);
+        return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
+    }
+}
