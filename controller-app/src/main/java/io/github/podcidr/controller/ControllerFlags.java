@@ -123,7 +123,7 @@ public record ControllerFlags(String kubeconfig, ControllerSettings settings, Le
      * @param out where to print
      */
     public static void printHelp(PrintStream out) {
-        flagSet().printHelp(out, "java -jar podcidr-controller.jar [flags] | demo [flags] | plan [flags]");
+        flagSet().printHelp(out, "java -jar podcidr-controller.jar [flags] | demo [flags] | plan [flags] | --version");
         out.println();
         out.println("Commands: without one, run the controller; demo runs it on an embedded cluster; plan checks a");
         out.println("configuration before installing (each takes --help).");

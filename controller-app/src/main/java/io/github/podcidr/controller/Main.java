@@ -54,6 +54,10 @@ public final class Main {
      * @return the exit code
      */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 1 && args[0].equals("--version")) {
+            out.println("podcidr-controller " + Version.current());
+            return 0;
+        }
         if (args.length > 0 && args[0].equals("demo")) {
             return DemoCommand.run(Arrays.copyOfRange(args, 1, args.length), out, err);
         }

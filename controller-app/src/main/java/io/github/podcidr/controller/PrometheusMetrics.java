@@ -157,6 +157,10 @@ final class PrometheusMetrics implements ControllerMetrics, AutoCloseable {
                     c == null ? 0 : c.failingClosed()));
             out.add(new GaugeMetricFamily("podcidr_leader", "1 while this replica leads, else 0.",
                     r != null && r.isLeader() ? 1 : 0));
+            GaugeMetricFamily build = new GaugeMetricFamily("podcidr_build_info",
+                    "Always 1; the version label says which build runs.", List.of("version"));
+            build.addMetric(List.of(Version.current()), 1);
+            out.add(build);
             out.add(new GaugeMetricFamily("podcidr_ready", "1 while /readyz answers ok, else 0.",
                     r != null && r.isReady() ? 1 : 0));
             return out;

@@ -243,6 +243,13 @@ class ControllerFlagsTest {
         assertTrue(o.out.contains("(default 15s)"), o.out);
     }
 
+    @Test
+    void versionPrintsTheBuildsVersion() {
+        Output o = Main_run(new String[] {"--version"});
+        assertEquals(0, o.code, o.err);
+        assertEquals("podcidr-controller 0.1.0-SNAPSHOT\n", o.out, "the project version the build wrote");
+    }
+
     record Output(int code, String out, String err) {
     }
 

@@ -151,6 +151,15 @@ class ImageSmokeIT {
     }
 
     @Test
+    void versionIsTheImageVersion() throws Exception {
+        Run version = run("--version");
+        assertEquals(0, version.exitCode(), version.both());
+        String label = image.config().path("Labels").path("org.opencontainers.image.version").asText();
+        assertEquals("podcidr-controller " + label + "\n", version.stdout(), version.both());
+        assertEquals("", version.stderr());
+    }
+
+    @Test
     void badFlagsExit2() throws Exception {
         Run bad = run("--cluster-cidr=10.244.0.1/16");
         assertEquals(Main.EXIT_CONFIG, bad.exitCode(), bad.both());
