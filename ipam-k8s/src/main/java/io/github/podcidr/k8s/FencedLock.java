@@ -142,6 +142,16 @@ final class FencedLock implements Lock, WriteFence {
         return holding && nanoTime.getAsLong() - renewedAt < validNanos;
     }
 
+    /** Until {@code renewDeadline} after the start of the last successful renewal; zero when not holding. */
+    @Override
+    public Duration remaining() {
+        if (!holding) {
+            return Duration.ZERO;
+        }
+        long left = validNanos - (nanoTime.getAsLong() - renewedAt);
+        return left > 0 ? Duration.ofNanos(left) : Duration.ZERO;
+    }
+
     @Override
     public String identity() {
         return delegate.identity();
