@@ -96,15 +96,17 @@ public final class ControllerRunner implements AutoCloseable {
     }
 
     /**
-     * The elector's own client: outside the rate limit shared with node writes and events, and with a whole-call
-     * deadline of half the renew deadline (as controller-runtime sets it), so that one slow answer leaves time for
-     * another try before the leader gives up.
+     * The elector's own client: outside the rate limit shared with node writes and events, and with connect, read and
+     * write timeouts of half the renew deadline (controller-runtime's choice), so that one unanswered request leaves
+     * time for another try before the leader gives up. No whole-call timeout: a fresh JVM's first request (TLS
+     * handshake, class loading) took longer than that on a busy 2-core machine, and the elector already bounds each
+     * try by the renew deadline.
      */
     static ApiClient leaseClient(ApiClientFactory clients, LeaderElectionSettings election) throws IOException {
         ApiClient client = clients.createForElection();
         Duration half = election.renewDeadline().dividedBy(2);
-        client.setHttpClient(client.getHttpClient().newBuilder().callTimeout(half).connectTimeout(half)
-                .readTimeout(half).writeTimeout(half).build());
+        client.setHttpClient(client.getHttpClient().newBuilder().connectTimeout(half).readTimeout(half)
+                .writeTimeout(half).build());
         return client;
     }
 
