@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * sim.faults().failRate("*", "*", 0.05, 503);             // 5% of all requests answer 503
  * sim.faults().failNext("list", "nodes", 1, 429);         // 429 with Retry-After: 1
  * sim.faults().latency("*", "leases", Duration.ofMillis(200));
+ * sim.faults().latencyForClient("replica-a", "*", "*", Duration.ofSeconds(4)); // one slow client among several
  * sim.faults().applyButNeverAnswer("patch", "nodes", 1);  // the patch is stored; the client times out
  * sim.faults().dropWatchesNow();                          // every open watch ends cleanly
  * sim.faults().dropWatchesAfter(10);                      // every watch ends after 10 more events
@@ -36,8 +37,16 @@ public final class Faults {
     final double probability;
     final int code;
     final Duration latency;
+    /** For latency rules: the User-Agent prefix of the requests they slow down, or null for every request. */
+    final String userAgent;
 
     Rule(Kind kind, String verb, String resource, int count, double probability, int code, Duration latency) {
+      this(kind, verb, resource, count, probability, code, latency, null);
+    }
+
+    Rule(Kind kind, String verb, String resource, int count, double probability, int code, Duration latency,
+        String userAgent) {
+      this.userAgent = userAgent;
       this.kind = kind;
       this.verb = verb;
       this.resource = resource;
@@ -99,9 +108,27 @@ public final class Faults {
     return this;
   }
 
-  /** Matching requests wait this long before being served (latencies of several rules add up). */
+  /**
+   * Matching requests wait this long before being served (latencies of several rules add up). A request that
+   * carries kube-apiserver's {@code timeout} parameter shorter than its wait is abandoned at that timeout, as the
+   * real server abandons it (the request's context is cancelled, nothing is stored): it is answered 504 and not
+   * carried out.
+   */
   public Faults latency(String verb, String resource, Duration latency) {
     rules.add(new Rule(Kind.LATENCY, verb, resource, Integer.MAX_VALUE, 0, 0, latency));
+    return this;
+  }
+
+  /**
+   * Like {@link #latency}, for the requests of one client only: those whose {@code User-Agent} header starts with
+   * {@code userAgent}. A server slow for one replica (a congested link, a slow path through a load balancer) while
+   * the others are served at once.
+   */
+  public Faults latencyForClient(String userAgent, String verb, String resource, Duration latency) {
+    if (userAgent == null || userAgent.isEmpty()) {
+      throw new IllegalArgumentException("a client's User-Agent prefix is needed, e.g. \"replica-a\"");
+    }
+    rules.add(new Rule(Kind.LATENCY, verb, resource, Integer.MAX_VALUE, 0, 0, latency, userAgent));
     return this;
   }
 
@@ -149,10 +176,11 @@ public final class Faults {
 
   // ------------------------------------------------------------------ used by the HTTP layer
 
-  Duration latencyFor(String verb, String resource) {
+  Duration latencyFor(String verb, String resource, String userAgent) {
     Duration total = Duration.ZERO;
     for (Rule r : rules) {
-      if (r.kind == Kind.LATENCY && r.matches(verb, resource)) {
+      if (r.kind == Kind.LATENCY && r.matches(verb, resource)
+          && (r.userAgent == null || userAgent != null && userAgent.startsWith(r.userAgent))) {
         total = total.plus(r.latency);
       }
     }

@@ -72,8 +72,13 @@ final class HttpApi implements HttpHandler {
       ApiPath target = ApiPath.parse(seg);
       String verb = target.verb(ex.getRequestMethod(), q);
       counters.increment(verb, target.resourceLabel());
-      Duration delay = faults.latencyFor(verb, target.resourceLabel());
+      Duration delay = faults.latencyFor(verb, target.resourceLabel(), ex.getRequestHeaders().getFirst("User-Agent"));
       if (!delay.isZero()) {
+        Duration limit = verb.equals("watch") ? null : RequestTimeout.parse(q.get("timeout"));
+        if (limit != null && limit.compareTo(delay) < 0) {
+          Thread.sleep(limit.toMillis());
+          throw RequestTimeout.exceeded(limit); // abandoned at its deadline: nothing is carried out
+        }
         Thread.sleep(delay.toMillis());
       }
       StatusException injected = faults.errorFor(verb, target.resourceLabel());

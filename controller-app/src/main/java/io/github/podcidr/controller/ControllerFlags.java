@@ -113,7 +113,9 @@ public record ControllerFlags(String kubeconfig, ControllerSettings settings, Le
                 .add("log-format", FlagSet.Kind.STRING, "text", "text or json (one object per line)")
                 .add("log-level", FlagSet.Kind.STRING, "info", "error, warn, info, debug or trace")
                 .add("dry-run", FlagSet.Kind.BOOL, "false", "log every write instead of making it (no Lease,"
-                        + " no events)");
+                        + " no events)")
+                .add("cache-sync-timeout", FlagSet.Kind.DURATION, "2m", "how long a new leader may wait for its"
+                        + " node cache to fill; past it the process exits 1 so that another replica takes over");
         return f;
     }
 
@@ -189,12 +191,18 @@ public record ControllerFlags(String kubeconfig, ControllerSettings settings, Le
         }
         BindAddress metrics = address(v, "metrics-bind-address", ":8080");
         BindAddress health = address(v, "health-probe-bind-address", ":8081");
+        Duration cacheSync = v.duration("cache-sync-timeout", ControllerSettings.DEFAULT_CACHE_SYNC_TIMEOUT, "2m");
+        if (cacheSync != null && (cacheSync.isNegative() || cacheSync.isZero())) {
+            v.error("cache-sync-timeout", GoDuration.format(cacheSync), "must be positive; e.g."
+                    + " --cache-sync-timeout=2m");
+        }
 
         if (!v.errors().isEmpty() || ranges == null || common == null) {
             return new Result(null, v.errors(), false);
         }
         try {
-            ControllerSettings settings = common.settings(ranges, v.bool("dry-run", false));
+            ControllerSettings settings = common.settings(ranges, v.bool("dry-run", false))
+                    .withCacheSyncTimeout(cacheSync);
             LeaderElectionSettings election = new LeaderElectionSettings(elect, namespace, leaseName,
                     identity(env), lease, renew, retry);
             return new Result(new ControllerFlags(kubeconfig.isEmpty() ? null : kubeconfig, settings, election, qps,

@@ -14,7 +14,7 @@ import java.nio.file.Path;
 /**
  * Makes the controller's API clients: a fresh {@link ApiClient} per call (the controller needs several with
  * different timeouts), from the in-cluster service account or a kubeconfig, each with the shared client-side rate
- * limit and, optionally, request metrics with bounded labels ({@link ApiRequestMetrics}, in the default registry).
+ * limit (except the leader election's client, which has its own budget) and, optionally, request metrics with bounded labels ({@link ApiRequestMetrics}, in the default registry).
  */
 final class KubeClients implements ApiClientFactory {
     /** Where a kubeconfig comes from: a file read at each call (so a rotated token is picked up), or text. */
@@ -68,6 +68,16 @@ final class KubeClients implements ApiClientFactory {
 
     @Override
     public ApiClient create() throws IOException {
+        return create(bucket);
+    }
+
+    /** A client outside the shared rate limit: the Lease's renewals must never queue behind node writes. */
+    @Override
+    public ApiClient createForElection() throws IOException {
+        return create(null);
+    }
+
+    private ApiClient create(TokenBucket limit) throws IOException {
         ApiClient client;
         if (kubeconfigText != null) {
             client = fromKubeconfig(new StringReader(kubeconfigText), null);
@@ -78,8 +88,8 @@ final class KubeClients implements ApiClientFactory {
         } else {
             client = ClientBuilder.cluster().build();
         }
-        if (bucket != null) {
-            client.setHttpClient(client.getHttpClient().newBuilder().addInterceptor(bucket).build());
+        if (limit != null) {
+            client.setHttpClient(client.getHttpClient().newBuilder().addInterceptor(limit).build());
         }
         if (requestMetrics) {
             client.setHttpClient(client.getHttpClient().newBuilder().addInterceptor(ApiRequestMetrics.DEFAULT)

@@ -2,7 +2,6 @@ package io.github.podcidr.k8s;
 
 import io.kubernetes.client.extended.leaderelection.LeaderElectionConfig;
 import io.kubernetes.client.extended.leaderelection.LeaderElector;
-import io.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
 import io.kubernetes.client.openapi.ApiClient;
 import java.io.IOException;
 import java.time.Duration;
@@ -31,6 +30,9 @@ public final class ControllerRunner implements AutoCloseable {
     private final Runnable onLeadershipLost;
     private final AtomicBoolean closing = new AtomicBoolean();
     private final AtomicBoolean leading = new AtomicBoolean();
+    private final AtomicBoolean lost = new AtomicBoolean();
+    /** System.nanoTime() when this term started. */
+    private volatile long leadingSince;
     private volatile PodCidrController controller;
     private volatile boolean electionFailed;
     private LeaderElector elector;
@@ -44,7 +46,9 @@ public final class ControllerRunner implements AutoCloseable {
      * @param settings the controller's settings
      * @param election the leader election settings ({@code enabled=false} runs the controller at once)
      * @param metrics where counters go
-     * @param onLeadershipLost called once if the lease is lost other than by {@link #close()}
+     * @param onLeadershipLost called once if the lease is lost other than by {@link #close()}, or the leading path
+     *     fails (the node cache does not sync within {@link ControllerSettings#cacheSyncTimeout()}, or any other
+     *     error): the process should exit non-zero
      */
     public ControllerRunner(ApiClientFactory clients, ControllerSettings settings, LeaderElectionSettings election,
                             ControllerMetrics metrics, Runnable onLeadershipLost) {
@@ -63,16 +67,16 @@ public final class ControllerRunner implements AutoCloseable {
      */
     public void start() throws IOException {
         if (!election.enabled() || settings.dryRun()) {
+            leadingSince = System.nanoTime();
             leading.set(true);
             electionThread = new Thread(() -> lead(WriteFence.OPEN), "podcidr-controller");
             electionThread.setDaemon(true);
             electionThread.start();
             return;
         }
-        ApiClient leaseClient = clients.create();
-        leaseClient.setReadTimeout((int) election.renewDeadline().toMillis());
-        lock = new FencedLock(new LeaseLock(election.namespace(), election.leaseName(), election.identity(),
-                leaseClient), election.leaseDuration(), election.renewDeadline(), System::nanoTime);
+        lock = new FencedLock(new LeaseRecordLock(election.namespace(), election.leaseName(), election.identity(),
+                leaseClient(clients, election)), election.leaseDuration(), election.renewDeadline(),
+                System::nanoTime);
         LeaderElectionConfig config = new LeaderElectionConfig(lock, election.leaseDuration(),
                 election.renewDeadline(), election.retryPeriod());
         elector = new LeaderElector(config, e -> LOG.warn("leader election error: {}", e.toString()));
@@ -91,21 +95,55 @@ public final class ControllerRunner implements AutoCloseable {
                 election.identity());
     }
 
+    /**
+     * The elector's own client: outside the rate limit shared with node writes and events, and with connect, read and
+     * write timeouts of half the renew deadline (controller-runtime's choice), so that one unanswered request leaves
+     * time for another try before the leader gives up. No whole-call timeout: a fresh JVM's first request (TLS
+     * handshake, class loading) took longer than that on a busy 2-core machine, and the elector already bounds each
+     * try by the renew deadline.
+     */
+    static ApiClient leaseClient(ApiClientFactory clients, LeaderElectionSettings election) throws IOException {
+        ApiClient client = clients.createForElection();
+        Duration half = election.renewDeadline().dividedBy(2);
+        client.setHttpClient(client.getHttpClient().newBuilder().connectTimeout(half).readTimeout(half)
+                .writeTimeout(half).build());
+        return client;
+    }
+
     private void lead(WriteFence fence) {
         if (closing.get()) {
             return;
         }
+        leadingSince = System.nanoTime();
         leading.set(true);
         LOG.info("became leader identity={}", election.identity());
         PodCidrController c = new PodCidrController(clients, settings, metrics, fence);
         controller = c;
         try {
             c.start();
-        } catch (IOException e) {
-            LOG.error("controller could not start", e);
-            electionFailed = true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (Throwable e) { // anything else ends the term: a leader that cannot work must not keep the Lease
+            fail(e);
+        }
+    }
+
+    /**
+     * Ends the term after a failure of the leading path: logs the cause, stops writing and calls
+     * {@code onLeadershipLost} (the process exits 1, and its graceful stop releases the Lease so that another replica
+     * takes over in about one retry period).
+     */
+    private void fail(Throwable cause) {
+        electionFailed = true;
+        if (lock != null) {
+            lock.revoke();
+        }
+        if (closing.get()) {
+            return;
+        }
+        LOG.error("leader failed identity={}; giving up the term: {}", election.identity(), cause.toString(), cause);
+        if (lost.compareAndSet(false, true)) {
+            onLeadershipLost.run();
         }
     }
 
@@ -118,7 +156,7 @@ public final class ControllerRunner implements AutoCloseable {
         if (c != null) {
             c.stop(Duration.ofSeconds(5));
         }
-        if (!closing.get()) {
+        if (!closing.get() && lost.compareAndSet(false, true)) {
             LOG.error("lost the lease identity={}; stopped writing, exiting so that a new term can start",
                     election.identity());
             onLeadershipLost.run();
@@ -148,7 +186,8 @@ public final class ControllerRunner implements AutoCloseable {
     }
 
     /**
-     * Healthy: the election thread lives and, when leading and started, so do the workers.
+     * Healthy: the election thread lives; when leading and started, so do the workers; and a leader that is not
+     * ready has been leading for less than the cache sync timeout.
      *
      * @return false if the process should be restarted
      */
@@ -158,6 +197,9 @@ public final class ControllerRunner implements AutoCloseable {
             return false;
         }
         PodCidrController c = controller;
+        if (leading.get() && (c == null || !c.isReady())) {
+            return System.nanoTime() - leadingSince < settings.cacheSyncTimeout().toNanos();
+        }
         return c == null || !c.isReady() || c.isHealthy();
     }
 

@@ -24,16 +24,20 @@ import java.util.Objects;
  * @param listPageSize nodes per page of the informer's initial LIST
  * @param exhaustedEventInterval least time between two CIDRNotAvailable events for one node
  * @param requestTimeout how long a write may go unanswered before it counts as failed (its outcome unknown)
+ * @param cacheSyncTimeout how long a new leader may wait for its node cache to fill before it gives up (and the
+ *     process exits so that another replica, or the restarted pod, takes over)
  */
 public record ControllerSettings(List<Cidr> clusterCidrs, int nodeMaskIpv4, int nodeMaskIpv6,
                                  List<Cidr> reservedCidrs, NodeSelector nodeSelector, List<TaintRule> removeTaints,
                                  int workers, boolean dryRun, int listPageSize, Duration exhaustedEventInterval,
-                                 Duration requestTimeout) {
+                                 Duration requestTimeout, Duration cacheSyncTimeout) {
 
     /** Default worker count: writes dominate, and the client's own rate limit is the real bound. */
     public static final int DEFAULT_WORKERS = 4;
     /** Default page size of the initial LIST: 500 nodes, as client-go's reflector pages. */
     public static final int DEFAULT_LIST_PAGE_SIZE = 500;
+    /** Default cache sync timeout: 2 minutes, as controller-runtime's {@code CacheSyncTimeout}. */
+    public static final Duration DEFAULT_CACHE_SYNC_TIMEOUT = Duration.ofMinutes(2);
 
     /**
      * Creates settings; the lists are copied.
@@ -49,6 +53,7 @@ public record ControllerSettings(List<Cidr> clusterCidrs, int nodeMaskIpv4, int 
      * @param listPageSize LIST page size, at least 1
      * @param exhaustedEventInterval least time between exhaustion events per node
      * @param requestTimeout timeout of one write
+     * @param cacheSyncTimeout longest wait for the node cache to sync, positive
      */
     public ControllerSettings {
         clusterCidrs = List.copyOf(clusterCidrs);
@@ -58,6 +63,9 @@ public record ControllerSettings(List<Cidr> clusterCidrs, int nodeMaskIpv4, int 
         Objects.requireNonNull(exhaustedEventInterval, "exhaustedEventInterval");
         if (requestTimeout.isNegative() || requestTimeout.isZero()) {
             throw new InvalidSettingException("request timeout must be positive, e.g. 10s");
+        }
+        if (cacheSyncTimeout.isNegative() || cacheSyncTimeout.isZero()) {
+            throw new InvalidSettingException("cache sync timeout must be positive, e.g. 2m");
         }
         if (clusterCidrs.isEmpty()) {
             throw new InvalidSettingException("no cluster CIDR given; expected one or more ranges, e.g. 10.244.0.0/16");
@@ -78,6 +86,17 @@ public record ControllerSettings(List<Cidr> clusterCidrs, int nodeMaskIpv4, int 
      */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * Returns a copy with another cache sync timeout.
+     *
+     * @param timeout how long a new leader may wait for its node cache, positive
+     * @return the copy
+     */
+    public ControllerSettings withCacheSyncTimeout(Duration timeout) {
+        return new ControllerSettings(clusterCidrs, nodeMaskIpv4, nodeMaskIpv6, reservedCidrs, nodeSelector,
+                removeTaints, workers, dryRun, listPageSize, exhaustedEventInterval, requestTimeout, timeout);
     }
 
     /**
@@ -107,6 +126,7 @@ public record ControllerSettings(List<Cidr> clusterCidrs, int nodeMaskIpv4, int 
         private int listPageSize = DEFAULT_LIST_PAGE_SIZE;
         private Duration exhaustedEventInterval = Duration.ofMinutes(1);
         private Duration requestTimeout = Duration.ofSeconds(10);
+        private Duration cacheSyncTimeout = DEFAULT_CACHE_SYNC_TIMEOUT;
 
         private Builder() {
         }
@@ -222,6 +242,17 @@ public record ControllerSettings(List<Cidr> clusterCidrs, int nodeMaskIpv4, int 
         }
 
         /**
+         * Sets how long a new leader may wait for its node cache to sync.
+         *
+         * @param timeout e.g. 2 minutes
+         * @return this builder
+         */
+        public Builder cacheSyncTimeout(Duration timeout) {
+            this.cacheSyncTimeout = timeout;
+            return this;
+        }
+
+        /**
          * Sets how long a write may go unanswered.
          *
          * @param timeout e.g. 10 seconds
@@ -240,7 +271,8 @@ public record ControllerSettings(List<Cidr> clusterCidrs, int nodeMaskIpv4, int 
          */
         public ControllerSettings build() {
             return new ControllerSettings(clusterCidrs, nodeMaskIpv4, nodeMaskIpv6, reservedCidrs, nodeSelector,
-                    removeTaints, workers, dryRun, listPageSize, exhaustedEventInterval, requestTimeout);
+                    removeTaints, workers, dryRun, listPageSize, exhaustedEventInterval, requestTimeout,
+                    cacheSyncTimeout);
         }
     }
 }

@@ -90,10 +90,15 @@ final class FencedLock implements Lock, WriteFence {
                 && a.getLeaderTransitions() == b.getLeaderTransitions();
     }
 
-    /** A copy the elector reads as just renewed, so that its wall-clock expiry never runs ahead of ours. */
+    /**
+     * A copy the elector reads as just renewed, so that its wall-clock expiry never runs ahead of ours. A Lease
+     * written without {@code acquireTime} (by hand, or by another tool) gets one here: client-java's elector takes a
+     * record without it at once, as if nobody held it, which would take a live holder's Lease.
+     */
     private static LeaderElectionRecord live(LeaderElectionRecord r) {
-        return new LeaderElectionRecord(r.getHolderIdentity(), r.getLeaseDurationSeconds(), r.getAcquireTime(),
-                new Date(), r.getLeaderTransitions());
+        Date now = new Date();
+        return new LeaderElectionRecord(r.getHolderIdentity(), r.getLeaseDurationSeconds(),
+                r.getAcquireTime() == null ? now : r.getAcquireTime(), now, r.getLeaderTransitions());
     }
 
     /** The record as the elector reads a Lease that names nobody: it takes it with an update at once. */
@@ -140,6 +145,16 @@ final class FencedLock implements Lock, WriteFence {
     @Override
     public boolean mayWrite() {
         return holding && nanoTime.getAsLong() - renewedAt < validNanos;
+    }
+
+    /** Until {@code renewDeadline} after the start of the last successful renewal; zero when not holding. */
+    @Override
+    public Duration remaining() {
+        if (!holding) {
+            return Duration.ZERO;
+        }
+        long left = validNanos - (nanoTime.getAsLong() - renewedAt);
+        return left > 0 ? Duration.ofNanos(left) : Duration.ZERO;
     }
 
     @Override

@@ -5,7 +5,12 @@ import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import okhttp3.Call;
+import okhttp3.Interceptor;
 import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
@@ -19,7 +24,8 @@ interface NodeWriter {
     /**
      * Applies a JSON patch to a node.
      *
-     * @throws ApiException with the HTTP code (0 for no answer: timeout, connection lost)
+     * @throws ApiException with the HTTP code (0 for no answer: timeout, connection lost, or not sent because the
+     *     write fence closed while the write waited; the outcome of a write is then unknown to the caller)
      */
     void patch(String node, String jsonPatch) throws ApiException;
 
@@ -27,22 +33,98 @@ interface NodeWriter {
      * The writer that talks to the API server. It builds the request with the generated API (path, query,
      * authentication) but sends it itself: the answer, a whole Node of 10 to 20 KB, is not needed, and parsing it
      * into the client's models would cost more than the rest of the write (the change arrives through the watch).
+     *
+     * <p>The fence bounds when a write lands, not only when it starts. Each write gets a deadline of
+     * {@code min(requestTimeout, fence.remaining())} from when it is called, which covers the wait for the
+     * client-side rate limit (an interceptor the client factory added before this one) and the whole exchange. Once
+     * the rate limit lets it go, the fence is asked again: a closed fence sends nothing, an open one sends the write
+     * with the time then left as its connect, read and write timeouts and as the API server's {@code timeout}
+     * parameter, so that the server abandons a write it has not stored by then (kube-apiserver cancels the request's
+     * context at that timeout and answers 504; the storage write is not made). The fence closes
+     * {@code leaseDuration - renewDeadline} before a standby may take over, which leaves that margin for the request
+     * to travel.
+     *
+     * @param client the client for writes (its own interceptors, e.g. a rate limit, run first)
+     * @param fence asked before the rate limit wait and after it, and the bound of every write's deadline
+     * @param requestTimeout the longest a write may take when the fence allows longer
+     * @return the writer
      */
-    static NodeWriter of(ApiClient client) {
+    static NodeWriter of(ApiClient client, WriteFence fence, Duration requestTimeout) {
         CoreV1Api api = new CoreV1Api(client);
+        OkHttpClient http = client.getHttpClient().newBuilder()
+                .addInterceptor(new FenceDeadline(fence, requestTimeout)).build();
         return (node, json) -> {
+            Duration budget = FenceDeadline.budget(fence, requestTimeout);
+            if (budget.isZero()) {
+                throw FenceDeadline.closed(node);
+            }
             Request built = api.patchNode(node, new V1Patch(json)).fieldManager("podcidr-controller")
                     .buildCall(null).request();
             Request request = built.newBuilder().patch(RequestBody.create(json, JSON_PATCH)).build();
-            try (Response response = client.getHttpClient().newCall(request).execute()) {
+            Call call = http.newCall(request);
+            call.timeout().timeout(budget.toNanos(), TimeUnit.NANOSECONDS);
+            try (Response response = call.execute()) {
                 if (!response.isSuccessful()) {
                     ResponseBody body = response.body();
                     throw new ApiException(response.message(), response.code(), response.headers().toMultimap(),
                             body == null ? null : body.string());
                 }
+            } catch (FenceDeadline.ClosedException e) {
+                throw FenceDeadline.closed(node);
             } catch (IOException e) {
                 throw new ApiException(e); // code 0: no answer, the write may or may not have happened
             }
         };
+    }
+
+    /** Checks the fence again after the rate limit and gives the request the time then left. */
+    final class FenceDeadline implements Interceptor {
+        /** Below this there is no point in sending: the request could not even reach the server. */
+        private static final Duration MIN_SEND = Duration.ofMillis(1);
+
+        private final WriteFence fence;
+        private final Duration requestTimeout;
+
+        FenceDeadline(WriteFence fence, Duration requestTimeout) {
+            this.fence = fence;
+            this.requestTimeout = requestTimeout;
+        }
+
+        /** {@code min(requestTimeout, fence.remaining())}, or zero when too little is left to send. */
+        static Duration budget(WriteFence fence, Duration requestTimeout) {
+            Duration left = fence.remaining();
+            Duration budget = left.compareTo(requestTimeout) < 0 ? left : requestTimeout;
+            return budget.compareTo(MIN_SEND) < 0 ? Duration.ZERO : budget;
+        }
+
+        static ApiException closed(String node) {
+            return new ApiException("write to node " + node + " not sent: this replica's write fence closed (it no"
+                    + " longer holds a fresh Lease)");
+        }
+
+        @Override
+        public Response intercept(Chain chain) throws IOException {
+            Duration budget = budget(fence, requestTimeout);
+            if (budget.isZero()) {
+                throw new ClosedException();
+            }
+            int millis = (int) Math.max(1, budget.toMillis());
+            Request r = chain.request();
+            Request bounded = r.newBuilder()
+                    .url(r.url().newBuilder().setQueryParameter("timeout", millis + "ms").build()).build();
+            return chain.withConnectTimeout(millis, TimeUnit.MILLISECONDS)
+                    .withReadTimeout(millis, TimeUnit.MILLISECONDS)
+                    .withWriteTimeout(millis, TimeUnit.MILLISECONDS)
+                    .proceed(bounded);
+        }
+
+        /** The fence closed while the write waited for the rate limit: nothing was sent. */
+        static final class ClosedException extends IOException {
+            private static final long serialVersionUID = 1L;
+
+            ClosedException() {
+                super("write fence closed before the request was sent");
+            }
+        }
     }
 }

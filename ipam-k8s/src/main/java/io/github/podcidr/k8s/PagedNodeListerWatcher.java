@@ -18,22 +18,42 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Lists Nodes in pages ({@code limit} and {@code continue}) and watches them. The client's own lister does one
- * unpaged LIST, which at 100,000 nodes means one response of gigabytes. Pages and watch events are decoded by
+ * Lists Nodes and watches them, as client-go's reflector does at scale. The client's own lister does one unpaged
+ * LIST, which at 100,000 nodes means one response of gigabytes read from etcd. Pages and watch events are decoded by
  * {@link SlimNodeCodec} straight from the stream, so the full objects never exist in memory.
  *
- * <p>The reflector asks for resourceVersion "0" on its first list (any version, served from the watch cache in
- * kube-apiserver); a paged list must read a consistent snapshot instead, so "0" is sent as "" (most recent), as
- * client-go's pager does. Kubernetes: "Resource versions" and "Retrieving large results sets in chunks" in the API
- * concepts documentation.
+ * <p>Which LIST, by the resourceVersion the reflector asks for (Kubernetes: "Resource versions" and "Retrieving
+ * large results sets in chunks" in the API concepts documentation):
+ * <ul>
+ *   <li>the first list ({@code "0"}) and a list after the last version was reported gone ({@code ""}) read a
+ *       consistent snapshot from etcd in pages of {@code pageSize} ({@code limit}, {@code continue}), as client-go's
+ *       pager does;</li>
+ *   <li>a relist after a watch error carries the last resourceVersion seen, and is sent without a limit: kube-apiserver
+ *       then answers from its watch cache (any state not older than that version) in one response, without reading
+ *       etcd. With a limit it would page that exact past revision out of etcd, which is what made every relist of a
+ *       large cluster cost hundreds of etcd reads. If the server answers 410 Gone, or 504 "Too large resource
+ *       version" (a cache behind that version), the list falls back to a consistent paged list at once, as the
+ *       reflector would on its next try.</li>
+ * </ul>
+ *
+ * <p>A page that fails for a passing reason (no answer, 429, 5xx) is asked again with the same continue token after
+ * a backoff (100 ms doubling, {@value #PAGE_ATTEMPTS} tries), instead of failing the whole list: the reflector would
+ * start again from page 1 a second later, and a large cluster under load might then never finish a list. An expired
+ * token (410) restarts from page 1 once.
+ *
+ * <p>The last LIST failure is kept ({@link #lastError()}), so that a leader whose cache never syncs can say why.
  */
 final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> {
     private static final Logger LOG = LoggerFactory.getLogger(PagedNodeListerWatcher.class);
+    /** Tries of one page before the list fails. */
+    static final int PAGE_ATTEMPTS = 6;
+    private static final long FIRST_BACKOFF_MILLIS = 100;
 
     private final ApiClient client;
     private final CoreV1Api api;
     private final int pageSize;
     private final SlimNodeCodec codec;
+    private volatile ApiException lastError;
 
     PagedNodeListerWatcher(ApiClient client, int pageSize, SlimNodeCodec codec) {
         this.client = client;
@@ -42,14 +62,54 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
         this.codec = codec;
     }
 
+    /** The last failure of a LIST (after its retries), or null if none failed. */
+    ApiException lastError() {
+        return lastError;
+    }
+
     @Override
     public V1NodeList list(CallGeneratorParams params) throws ApiException {
-        String resourceVersion = params.resourceVersion == null || "0".equals(params.resourceVersion)
-                ? null : params.resourceVersion;
+        String rv = params.resourceVersion;
+        try {
+            if (rv == null || rv.isEmpty() || "0".equals(rv)) {
+                return consistentList(null);
+            }
+            return cachedList(rv);
+        } catch (ApiException e) {
+            lastError = e;
+            throw e;
+        }
+    }
+
+    /** A relist from the watch cache, not older than {@code resourceVersion}; a consistent list if it is gone. */
+    private V1NodeList cachedList(String resourceVersion) throws ApiException {
+        try {
+            SlimNodeCodec.Page page = fetchWithRetries(api.listNode().resourceVersion(resourceVersion));
+            LOG.debug("relisted {} nodes from the watch cache at resourceVersion {} (asked {})", page.items().size(),
+                    page.resourceVersion(), resourceVersion);
+            return nodeList(page.items(), page.resourceVersion());
+        } catch (ApiException e) {
+            if (e.getCode() == 410 || e.getCode() == 504 && String.valueOf(e.getResponseBody())
+                    .contains("ResourceVersionTooLarge")) {
+                LOG.info("resourceVersion {} unavailable for a relist (HTTP {}); listing a consistent snapshot",
+                        resourceVersion, e.getCode());
+                return consistentList(null);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * A list in pages. With {@code resourceVersion} null, a consistent snapshot of now; otherwise the snapshot at
+     * that exact revision, read from etcd (only the before/after figures of relists in {@code docs/reliability.md}
+     * use that form: it is how relists were made before).
+     */
+    V1NodeList consistentList(String resourceVersion) throws ApiException {
         List<V1Node> items = new ArrayList<>();
         String token = null;
-        SlimNodeCodec.Page page;
+        SlimNodeCodec.Page page = null;
         int pages = 0;
+        boolean restarted = false;
         do {
             CoreV1Api.APIlistNodeRequest request = api.listNode().limit(pageSize);
             if (token != null) {
@@ -57,14 +117,63 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
             } else if (resourceVersion != null) {
                 request = request.resourceVersion(resourceVersion);
             }
-            page = fetch(request.buildCall(null));
+            try {
+                page = fetchWithRetries(request);
+            } catch (ApiException e) {
+                if (e.getCode() != 410 || token == null || restarted) {
+                    throw e;
+                }
+                LOG.info("continue token expired after {} pages; listing again from the first page", pages);
+                restarted = true;
+                items.clear();
+                token = null;
+                pages = 0;
+                continue;
+            }
             items.addAll(page.items());
             token = page.continueToken();
             pages++;
         } while (token != null && !token.isEmpty());
         LOG.debug("listed {} nodes in {} pages at resourceVersion {}", items.size(), pages, page.resourceVersion());
+        return nodeList(items, page.resourceVersion());
+    }
+
+    private static V1NodeList nodeList(List<V1Node> items, String resourceVersion) {
         return new V1NodeList().apiVersion("v1").kind("NodeList").items(items)
-                .metadata(new V1ListMeta().resourceVersion(page.resourceVersion()));
+                .metadata(new V1ListMeta().resourceVersion(resourceVersion));
+    }
+
+    /** One request, asked again after a backoff when it fails for a passing reason. */
+    private SlimNodeCodec.Page fetchWithRetries(CoreV1Api.APIlistNodeRequest request) throws ApiException {
+        long backoff = FIRST_BACKOFF_MILLIS;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return fetch(request.buildCall(null));
+            } catch (ApiException e) {
+                if (!passing(e) || attempt == PAGE_ATTEMPTS) {
+                    throw e;
+                }
+                lastError = e;
+                LOG.info("node LIST page failed (HTTP {}), asking again in {} ms, try {} of {}", e.getCode(),
+                        backoff, attempt + 1, PAGE_ATTEMPTS);
+                try {
+                    Thread.sleep(backoff);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                backoff = Math.min(backoff * 2, 5_000);
+            }
+        }
+    }
+
+    /** No answer, 429 or a 5xx other than "too large resource version": worth asking again. */
+    private static boolean passing(ApiException e) {
+        int code = e.getCode();
+        if (code == 504 && String.valueOf(e.getResponseBody()).contains("ResourceVersionTooLarge")) {
+            return false;
+        }
+        return code == 0 || code == 429 || code >= 500;
     }
 
     private SlimNodeCodec.Page fetch(okhttp3.Call call) throws ApiException {

@@ -106,6 +106,8 @@ public final class PodCidrController implements AutoCloseable {
      *
      * @throws IOException if an API client cannot be made
      * @throws InterruptedException if interrupted while waiting for the informer
+     * @throws CacheSyncTimeoutException if the informer has not synced within the settings' cache sync timeout
+     *     (the informer keeps running until {@link #stop})
      */
     public void start() throws IOException, InterruptedException {
         long t0 = System.nanoTime();
@@ -125,19 +127,23 @@ public final class PodCidrController implements AutoCloseable {
 
         NodeSlimmer slimmer = new NodeSlimmer(settings.nodeSelector().labelKeys());
         informers = new SharedInformerFactory(watchClient);
-        informer = informers.sharedIndexInformerFor(
-                new PagedNodeListerWatcher(watchClient, settings.listPageSize(),
-                        new SlimNodeCodec(settings.nodeSelector().labelKeys())), V1Node.class, 0);
+        PagedNodeListerWatcher lister = new PagedNodeListerWatcher(watchClient, settings.listPageSize(),
+                new SlimNodeCodec(settings.nodeSelector().labelKeys()));
+        informer = informers.sharedIndexInformerFor(lister, V1Node.class, 0);
         informer.setTransform(slimmer);
         addHandler(informer);
-        reconciler = new PodCidrReconciler(ipam, this::cached, NodeWriter.of(writeClient),
-                NodeReader.of(writeClient), events, metrics, settings,
-                fence, queue::add);
+        NodeWriter writer = NodeWriter.of(writeClient, fence, settings.requestTimeout());
+        reconciler = new PodCidrReconciler(ipam, this::cached, writer, NodeReader.of(writeClient), events, metrics,
+                settings, fence, queue::add);
 
         informers.startAllRegisteredInformers();
+        long syncDeadline = t0 + settings.cacheSyncTimeout().toNanos();
         while (!informer.hasSynced()) {
             if (stopping.get()) {
                 return;
+            }
+            if (System.nanoTime() - syncDeadline >= 0) {
+                throw new CacheSyncTimeoutException(settings.cacheSyncTimeout(), lister.lastError());
             }
             Thread.sleep(50);
         }

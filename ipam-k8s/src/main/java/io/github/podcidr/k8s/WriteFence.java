@@ -1,13 +1,20 @@
 package io.github.podcidr.k8s;
 
+import java.time.Duration;
+
 /**
- * Whether this replica may write now. Only the leader writes (invariant 2); a leader that could not renew its lease
- * in time must stop before a standby can take over, so the check is made right before every write.
+ * Whether this replica may write now, and for how long. Only the leader writes (invariant 2); a leader that could
+ * not renew its lease in time must stop before a standby can take over, so the check is made right before every
+ * write, again once the write has waited for the client-side rate limit, and every write must land (or be abandoned
+ * by the API server) before the fence's expiry: see {@link #remaining()}.
  */
 @FunctionalInterface
 public interface WriteFence {
     /** Always open: for a single replica without leader election. */
     WriteFence OPEN = () -> true;
+
+    /** What {@link #remaining()} answers for a fence without an expiry. */
+    Duration UNBOUNDED = Duration.ofNanos(Long.MAX_VALUE);
 
     /**
      * Tells whether a write may be sent now.
@@ -15,4 +22,14 @@ public interface WriteFence {
      * @return true while this replica holds a fresh lease
      */
     boolean mayWrite();
+
+    /**
+     * Tells how long from now a write may still land: a write sent now gets at most this long to be answered. The
+     * default, for fences without an expiry, is {@link #UNBOUNDED} while open and zero when closed.
+     *
+     * @return the time left, zero (never negative) once closed
+     */
+    default Duration remaining() {
+        return mayWrite() ? UNBOUNDED : Duration.ZERO;
+    }
 }
