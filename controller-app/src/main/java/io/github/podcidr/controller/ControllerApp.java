@@ -59,12 +59,17 @@ final class ControllerApp implements AutoCloseable {
             app.close();
             throw e;
         }
-        LOG.info("started cluster_cidrs={} node_mask_ipv4={} node_mask_ipv6={} reserved={} workers={} dry_run={}"
-                        + " leader_elect={} lease={}/{} identity={} metrics={} probes={}",
-                flags.settings().clusterCidrs(), flags.settings().nodeMaskIpv4(), flags.settings().nodeMaskIpv6(),
-                flags.settings().reservedCidrs(), flags.settings().workers(), flags.settings().dryRun(),
-                flags.election().enabled(), flags.election().namespace(), flags.election().leaseName(),
-                flags.election().identity(), endpoints.metricsAddress(), endpoints.probeAddress());
+        LOG.atInfo().setMessage("started").addKeyValue("version", Version.current())
+                .addKeyValue("cluster_cidrs", flags.settings().clusterCidrs())
+                .addKeyValue("node_mask_ipv4", flags.settings().nodeMaskIpv4())
+                .addKeyValue("node_mask_ipv6", flags.settings().nodeMaskIpv6())
+                .addKeyValue("reserved", flags.settings().reservedCidrs())
+                .addKeyValue("workers", flags.settings().workers()).addKeyValue("dry_run", flags.settings().dryRun())
+                .addKeyValue("leader_elect", flags.election().enabled())
+                .addKeyValue("lease", flags.election().namespace() + "/" + flags.election().leaseName())
+                .addKeyValue("identity", flags.election().identity())
+                .addKeyValue("metrics", endpoints.metricsAddress()).addKeyValue("probes", endpoints.probeAddress())
+                .log();
         return app;
     }
 

@@ -115,7 +115,7 @@ public final class Main {
             Thread.currentThread().interrupt();
         }
         int code = exitCode.get();
-        LOG.info("stopping exit_code={}", code);
+        LOG.atInfo().setMessage("stopping").addKeyValue("exit_code", code).log();
         haltAfter(SHUTDOWN_LIMIT_MILLIS, code);
         app.close();
         return code;

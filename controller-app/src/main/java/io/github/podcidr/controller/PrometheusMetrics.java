@@ -155,6 +155,15 @@ final class PrometheusMetrics implements ControllerMetrics, AutoCloseable {
             out.add(new GaugeMetricFamily("podcidr_nodes_failing_closed", "Nodes whose pod CIDR is another node's,"
                     + " outside every cluster CIDR or unreadable: they keep their taints.",
                     c == null ? 0 : c.failingClosed()));
+            GaugeMetricFamily byFinding = new GaugeMetricFamily("podcidr_nodes_with_pod_cidr_problem",
+                    "Nodes by kind of problem found on their pod CIDRs (bounded: one series per kind).",
+                    List.of("kind"));
+            java.util.Map<io.github.podcidr.ipam.NodeReport.Kind, Integer> found =
+                    c == null ? java.util.Map.of() : c.nodesByFinding();
+            for (io.github.podcidr.ipam.NodeReport.Kind kind : io.github.podcidr.ipam.NodeReport.Kind.values()) {
+                byFinding.addMetric(List.of(kind.token()), found.getOrDefault(kind, 0));
+            }
+            out.add(byFinding);
             out.add(new GaugeMetricFamily("podcidr_leader", "1 while this replica leads, else 0.",
                     r != null && r.isLeader() ? 1 : 0));
             GaugeMetricFamily build = new GaugeMetricFamily("podcidr_build_info",

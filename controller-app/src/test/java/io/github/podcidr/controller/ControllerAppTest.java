@@ -94,6 +94,7 @@ class ControllerAppTest {
             assertMetric(m, "podcidr_taints_removed_total 5.0");
             assertMetric(m, "podcidr_leader 1.0");
             assertMetric(m, "podcidr_build_info{version=\"" + Version.current() + "\",} 1.0");
+            assertMetric(m, "podcidr_nodes_with_pod_cidr_problem{kind=\"duplicate\",} 0.0");
             assertMetric(m, "podcidr_ready 1.0");
             assertMetric(m, "podcidr_queue_depth ");
             assertMetric(m, "podcidr_nodes_waiting_for_room 0.0");

@@ -83,7 +83,7 @@ public final class ControllerRunner implements AutoCloseable {
         electionThread = new Thread(() -> {
             try {
                 elector.run(() -> lead(lock), this::stoppedLeading,
-                        leader -> LOG.info("leader is identity={}", leader));
+                        leader -> LOG.atInfo().setMessage("leader is").addKeyValue("identity", leader).log());
             } catch (RuntimeException e) {
                 electionFailed = true;
                 LOG.error("leader election stopped", e);
@@ -91,8 +91,8 @@ public final class ControllerRunner implements AutoCloseable {
         }, "podcidr-leader-election");
         electionThread.setDaemon(true);
         electionThread.start();
-        LOG.info("campaigning for lease={}/{} identity={}", election.namespace(), election.leaseName(),
-                election.identity());
+        LOG.atInfo().setMessage("campaigning").addKeyValue("lease", election.namespace() + "/" + election.leaseName())
+                .addKeyValue("identity", election.identity()).log();
     }
 
     /**
@@ -116,7 +116,7 @@ public final class ControllerRunner implements AutoCloseable {
         }
         leadingSince = System.nanoTime();
         leading.set(true);
-        LOG.info("became leader identity={}", election.identity());
+        LOG.atInfo().setMessage("became leader").addKeyValue("identity", election.identity()).log();
         PodCidrController c = new PodCidrController(clients, settings, metrics, fence);
         controller = c;
         try {
@@ -141,7 +141,8 @@ public final class ControllerRunner implements AutoCloseable {
         if (closing.get()) {
             return;
         }
-        LOG.error("leader failed identity={}; giving up the term: {}", election.identity(), cause.toString(), cause);
+        LOG.atError().setMessage("leader failed; giving up the term").addKeyValue("identity", election.identity())
+                .addKeyValue("cause", cause.toString()).setCause(cause).log();
         if (lost.compareAndSet(false, true)) {
             onLeadershipLost.run();
         }
@@ -157,8 +158,8 @@ public final class ControllerRunner implements AutoCloseable {
             c.stop(Duration.ofSeconds(5));
         }
         if (!closing.get() && lost.compareAndSet(false, true)) {
-            LOG.error("lost the lease identity={}; stopped writing, exiting so that a new term can start",
-                    election.identity());
+            LOG.atError().setMessage("lost the lease; stopped writing, exiting so that a new term can start")
+                    .addKeyValue("identity", election.identity()).log();
             onLeadershipLost.run();
         }
     }
@@ -231,6 +232,6 @@ public final class ControllerRunner implements AutoCloseable {
             elector.close(); // releases the lease if held
         }
         leading.set(false);
-        LOG.info("stopped identity={}", election.identity());
+        LOG.atInfo().setMessage("stopped").addKeyValue("identity", election.identity()).log();
     }
 }

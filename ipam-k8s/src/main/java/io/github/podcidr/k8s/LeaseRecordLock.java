@@ -83,7 +83,8 @@ final class LeaseRecordLock implements Lock {
             last.set(api.createNamespacedLease(namespace, lease).execute());
             return true;
         } catch (ApiException e) {
-            LOG.debug("lease create failed lease={}/{} code={}", namespace, name, e.getCode());
+            LOG.atDebug().setMessage("lease create failed").addKeyValue("lease", namespace + "/" + name)
+                    .addKeyValue("code", e.getCode()).log();
             return false;
         }
     }
@@ -103,7 +104,8 @@ final class LeaseRecordLock implements Lock {
             last.set(api.replaceNamespacedLease(name, namespace, lease).execute());
             return true;
         } catch (ApiException e) {
-            LOG.debug("lease update failed lease={}/{} code={}", namespace, name, e.getCode());
+            LOG.atDebug().setMessage("lease update failed").addKeyValue("lease", namespace + "/" + name)
+                    .addKeyValue("code", e.getCode()).log();
             return false;
         }
     }

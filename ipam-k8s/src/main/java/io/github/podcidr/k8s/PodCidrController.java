@@ -345,6 +345,16 @@ public final class PodCidrController implements AutoCloseable {
     }
 
     /**
+     * Returns how many nodes have a finding of each kind on their pod CIDRs (duplicate, outside the pools,
+     * non-canonical, ...), from the latest look at each node in this leader term.
+     *
+     * @return kind to number of nodes; kinds without a node are absent
+     */
+    public java.util.Map<io.github.podcidr.ipam.NodeReport.Kind, Integer> nodesByFinding() {
+        return reconciler == null ? java.util.Map.of() : reconciler.nodesByFinding();
+    }
+
+    /**
      * Stops taking work, waits up to {@code grace} for reconciles in flight (and their writes) to finish, then stops
      * the informer and the event recorder.
      *

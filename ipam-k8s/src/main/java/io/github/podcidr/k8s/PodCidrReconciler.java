@@ -52,6 +52,8 @@ final class PodCidrReconciler {
     private final WriteFence fence;
     /** Nodes whose pod CIDRs cannot be vouched for: they keep their taints; woken when a subnet is released. */
     private final Set<String> failedClosed = ConcurrentHashMap.newKeySet();
+    /** Node name to the kinds of the findings of its latest adopt, for the problem gauge; absent when none. */
+    private final Map<String, Set<NodeReport.Kind>> findings = new ConcurrentHashMap<>();
     /** Nodes that found no free subnet; woken when a subnet is released. */
     private final Set<String> waitingForRoom = ConcurrentHashMap.newKeySet();
     /** Node name to the resourceVersion it had when we patched it: until the cache moves past it, do not write. */
@@ -208,6 +210,7 @@ final class PodCidrReconciler {
         events.forget(name);
         Optional<NodeAssignment> held = ipam.assignmentOf(name);
         failedClosed.remove(name);
+        findings.remove(name);
         if (ipam.release(name)) {
             List<Cidr> cidrs = held.map(NodeAssignment::cidrs).orElse(List.of());
             LOG.atInfo().setMessage("released").addKeyValue("node", name).addKeyValue("cidr", join(cidrs)).log();
@@ -246,6 +249,13 @@ final class PodCidrReconciler {
             }
         }
         report(r, uid);
+        if (r.findings().isEmpty()) {
+            findings.remove(name);
+        } else {
+            Set<NodeReport.Kind> kinds = java.util.EnumSet.noneOf(NodeReport.Kind.class);
+            r.findings().forEach(f -> kinds.add(f.kind()));
+            findings.put(name, kinds);
+        }
         return r;
     }
 
@@ -370,6 +380,15 @@ final class PodCidrReconciler {
     /** Number of nodes whose pod CIDRs cannot be vouched for and that keep their taints. */
     int failedClosed() {
         return failedClosed.size();
+    }
+
+    /** Number of nodes per kind of finding on their pod CIDRs (a node with two kinds counts in both). */
+    Map<NodeReport.Kind, Integer> nodesByFinding() {
+        Map<NodeReport.Kind, Integer> counts = new java.util.EnumMap<>(NodeReport.Kind.class);
+        for (Set<NodeReport.Kind> kinds : findings.values()) {
+            kinds.forEach(k -> counts.merge(k, 1, Integer::sum));
+        }
+        return counts;
     }
 
     /** Number of nodes waiting for a free subnet. */

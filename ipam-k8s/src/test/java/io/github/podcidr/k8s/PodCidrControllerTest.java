@@ -169,6 +169,8 @@ class PodCidrControllerTest {
         assertTrue(f.taintKeys("second").contains(TKE_TAINT), "fails closed: a duplicate stays unschedulable");
         assertTrue(f.taintKeys("outside").contains(TKE_TAINT), "nothing vouches for a foreign range");
         assertEquals(2, c.failingClosed());
+        assertEquals(Map.of(io.github.podcidr.ipam.NodeReport.Kind.DUPLICATE, 1,
+                io.github.podcidr.ipam.NodeReport.Kind.OUTSIDE_POOLS, 1), c.nodesByFinding());
 
         f.sim.deleteNode("first");
         SimFixture.await(WAIT, () -> !f.taintKeys("second").contains(TKE_TAINT), () -> "taint of second after the"
@@ -176,6 +178,7 @@ class PodCidrControllerTest {
         assertEquals(Optional.of("second"), c.ipam().holderOf(Cidr.parse("10.244.9.0/24")));
         assertEquals(1, c.failingClosed());
         assertTrue(f.taintKeys("outside").contains(TKE_TAINT));
+        assertEquals(Map.of(io.github.podcidr.ipam.NodeReport.Kind.OUTSIDE_POOLS, 1), c.nodesByFinding());
     }
 
     @Test
