@@ -27,10 +27,15 @@ import java.util.function.Supplier;
  * podcidr_pool_exhausted_total              podcidr_cidr_conflicts_total{kind}
  * podcidr_reconcile_duration_seconds{outcome} (histogram)
  * podcidr_pool_capacity_subnets{cidr,family,node_mask} and _allocated_, _reserved_, _free_ likewise
- * podcidr_queue_depth  podcidr_nodes_waiting_for_room  podcidr_leader  podcidr_ready
+ * podcidr_queue_depth  podcidr_nodes_waiting_for_room  podcidr_nodes_failing_closed  podcidr_leader  podcidr_ready
+ * podcidr_nodes_with_pod_cidr_problem{kind}  podcidr_build_info{version}
+ * workqueue_depth{name}  workqueue_adds_total{name}  workqueue_retries_total{name}   (client-go's names,
+ * workqueue_queue_duration_seconds{name}  workqueue_work_duration_seconds{name}       name="podcidr")
  * </pre>
  */
 final class PrometheusMetrics implements ControllerMetrics, AutoCloseable {
+    /** The {@code name} label of the work-queue metrics. */
+    static final String QUEUE = "podcidr";
     private final CollectorRegistry registry;
     private final List<Collector> registered = new ArrayList<>();
     private final Counter assigned;
@@ -40,6 +45,10 @@ final class PrometheusMetrics implements ControllerMetrics, AutoCloseable {
     private final Counter exhausted;
     private final Counter conflicts;
     private final Histogram reconcile;
+    private final Counter queueAdds;
+    private final Counter queueRetries;
+    private final Histogram queueDuration;
+    private final Histogram workDuration;
 
     PrometheusMetrics(CollectorRegistry registry, Supplier<ControllerRunner> runner) {
         this.registry = registry;
@@ -60,6 +69,18 @@ final class PrometheusMetrics implements ControllerMetrics, AutoCloseable {
                         "Time of one reconcile of one node, by outcome (done, requeue, error).")
                 .labelNames("outcome")
                 .buckets(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+                .create());
+        // client-go's work-queue metrics, same names, label and buckets (1e-8 s to 10 s, factor 10)
+        double[] buckets = {1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10};
+        queueAdds = add(Counter.build("workqueue_adds_total", "Total number of adds handled by workqueue")
+                .labelNames("name").create());
+        queueRetries = add(Counter.build("workqueue_retries_total", "Total number of retries handled by workqueue")
+                .labelNames("name").create());
+        queueDuration = add(Histogram.build("workqueue_queue_duration_seconds",
+                "How long in seconds an item stays in workqueue before being requested (items added without"
+                        + " delay).").labelNames("name").buckets(buckets).create());
+        workDuration = add(Histogram.build("workqueue_work_duration_seconds",
+                "How long in seconds processing an item from workqueue takes.").labelNames("name").buckets(buckets)
                 .create());
         add(new Gauges(runner));
     }
@@ -107,6 +128,22 @@ final class PrometheusMetrics implements ControllerMetrics, AutoCloseable {
     @Override
     public void reconciled(String outcome, long nanos) {
         reconcile.labels(outcome).observe(nanos / 1e9);
+        workDuration.labels(QUEUE).observe(nanos / 1e9);
+    }
+
+    @Override
+    public void queueAdded() {
+        queueAdds.labels(QUEUE).inc();
+    }
+
+    @Override
+    public void queueRetried() {
+        queueRetries.labels(QUEUE).inc();
+    }
+
+    @Override
+    public void queueWaited(long nanos) {
+        queueDuration.labels(QUEUE).observe(nanos / 1e9);
     }
 
     /** Unregisters everything this object registered. */
@@ -150,6 +187,10 @@ final class PrometheusMetrics implements ControllerMetrics, AutoCloseable {
             List<MetricFamilySamples> out = new ArrayList<>(List.of(capacity, allocated, reserved, free));
             out.add(new GaugeMetricFamily("podcidr_queue_depth", "Node names waiting in the work queue.",
                     c == null ? 0 : c.queueDepth()));
+            GaugeMetricFamily depth = new GaugeMetricFamily("workqueue_depth", "Current depth of workqueue",
+                    List.of("name"));
+            depth.addMetric(List.of(QUEUE), c == null ? 0 : c.queueDepth());
+            out.add(depth);
             out.add(new GaugeMetricFamily("podcidr_nodes_waiting_for_room",
                     "Nodes that found every pool of some family full.", c == null ? 0 : c.waitingForRoom()));
             out.add(new GaugeMetricFamily("podcidr_nodes_failing_closed", "Nodes whose pod CIDR is another node's,"

@@ -95,6 +95,12 @@ class ControllerAppTest {
             assertMetric(m, "podcidr_leader 1.0");
             assertMetric(m, "podcidr_build_info{version=\"" + Version.current() + "\",} 1.0");
             assertMetric(m, "podcidr_nodes_with_pod_cidr_problem{kind=\"duplicate\",} 0.0");
+            assertMetric(m, "workqueue_depth{name=\"podcidr\",} 0.0");
+            assertMetric(m, "workqueue_work_duration_seconds_count{name=\"podcidr\",}");
+            assertMetric(m, "workqueue_queue_duration_seconds_count{name=\"podcidr\",}");
+            java.util.regex.Matcher adds = java.util.regex.Pattern
+                    .compile("workqueue_adds_total\\{name=\"podcidr\",} ([0-9.E]+)").matcher(m);
+            assertTrue(adds.find() && Double.parseDouble(adds.group(1)) >= NODES, "every node queued at least once");
             assertMetric(m, "podcidr_ready 1.0");
             assertMetric(m, "podcidr_queue_depth ");
             assertMetric(m, "podcidr_nodes_waiting_for_room 0.0");

@@ -69,6 +69,26 @@ public interface ControllerMetrics {
     }
 
     /**
+     * A node name was put into the work queue without delay while it was not already waiting there.
+     */
+    default void queueAdded() {
+    }
+
+    /**
+     * A node name was put back into the work queue with the rate limiter's backoff (a retry).
+     */
+    default void queueRetried() {
+    }
+
+    /**
+     * A worker took a node name that had been added without delay.
+     *
+     * @param nanos how long the name waited in the queue since it was added
+     */
+    default void queueWaited(long nanos) {
+    }
+
+    /**
      * A reconcile finished.
      *
      * @param outcome a stable token: {@code done}, {@code requeue}, {@code error}

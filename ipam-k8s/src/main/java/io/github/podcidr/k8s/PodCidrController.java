@@ -62,6 +62,8 @@ public final class PodCidrController implements AutoCloseable {
     private final WriteFence fence;
     private final NodeIpam ipam;
     private final RateLimitingQueue<String> queue;
+    /** Node name to when it was added without delay and not yet taken, for the queue-latency metric. */
+    private final java.util.Map<String, Long> addedAt = new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicBoolean ready = new AtomicBoolean();
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final AtomicInteger workersAlive = new AtomicInteger();
@@ -134,7 +136,7 @@ public final class PodCidrController implements AutoCloseable {
         addHandler(informer);
         NodeWriter writer = NodeWriter.of(writeClient, fence, settings.requestTimeout());
         reconciler = new PodCidrReconciler(ipam, this::cached, writer, NodeReader.of(writeClient), events, metrics,
-                settings, fence, queue::add);
+                settings, fence, this::add);
 
         informers.startAllRegisteredInformers();
         long syncDeadline = t0 + settings.cacheSyncTimeout().toNanos();
@@ -150,7 +152,7 @@ public final class PodCidrController implements AutoCloseable {
         long synced = System.nanoTime();
         restore();
         for (String name : informer.getIndexer().listKeys()) {
-            queue.add(name);
+            add(name);
         }
         workers = Executors.newFixedThreadPool(settings.workers(), daemon("podcidr-worker"));
         for (int i = 0; i < settings.workers(); i++) {
@@ -198,7 +200,7 @@ public final class PodCidrController implements AutoCloseable {
 
     private void enqueue(KubernetesObject obj) {
         if (obj != null && obj.getMetadata() != null && obj.getMetadata().getName() != null) {
-            queue.add(obj.getMetadata().getName());
+            add(obj.getMetadata().getName());
         }
     }
 
@@ -238,6 +240,10 @@ public final class PodCidrController implements AutoCloseable {
                 String name;
                 try {
                     name = queue.get();
+                    Long added = addedAt.remove(name);
+                    if (added != null) {
+                        metrics.queueWaited(System.nanoTime() - added);
+                    }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return;
@@ -258,6 +264,7 @@ public final class PodCidrController implements AutoCloseable {
                         case RETRY -> {
                             outcome = "requeue";
                             queue.addRateLimited(name);
+                            metrics.queueRetried();
                         }
                         case REQUEUE_AFTER -> {
                             outcome = "requeue";
@@ -270,6 +277,7 @@ public final class PodCidrController implements AutoCloseable {
                     outcome = "error";
                     LOG.atError().setMessage("reconcile failed").addKeyValue("node", name).setCause(e).log();
                     queue.addRateLimited(name);
+                    metrics.queueRetried();
                 } finally {
                     queue.done(name);
                     metrics.reconciled(outcome, System.nanoTime() - t0);
@@ -278,6 +286,14 @@ public final class PodCidrController implements AutoCloseable {
         } finally {
             workersAlive.decrementAndGet();
         }
+    }
+
+    /** Queues a node name now, counting it for the work-queue metrics when it was not already waiting. */
+    private void add(String name) {
+        if (addedAt.putIfAbsent(name, System.nanoTime()) == null) {
+            metrics.queueAdded();
+        }
+        queue.add(name);
     }
 
     /**
