@@ -296,6 +296,13 @@ public final class Cidr implements Comparable<Cidr>, Serializable {
         return 31 * h + prefixLength + (family == IpFamily.IPV6 ? 129 : 0);
     }
 
+    /** Uses a text already known to be this CIDR's canonical form as the cached {@link #toString()}. */
+    void shareText(String canonical) {
+        if (text == null) {
+            text = canonical;
+        }
+    }
+
     /**
      * Returns the canonical text: dotted quad for IPv4, RFC 5952 for IPv6, then {@code /} and the prefix length.
      *
@@ -337,28 +344,9 @@ public final class Cidr implements Comparable<Cidr>, Serializable {
     }
 
     static String formatIpv6(long hi, long lo) {
-        int[] groups = new int[8];
-        for (int i = 0; i < 4; i++) {
-            groups[i] = (int) (hi >>> (48 - 16 * i)) & 0xFFFF;
-            groups[i + 4] = (int) (lo >>> (48 - 16 * i)) & 0xFFFF;
-        }
-        // RFC 5952 section 4.2: compress the longest run of two or more zero groups, the first one on a tie.
-        int bestStart = -1;
-        int bestLength = 1;
-        for (int i = 0; i < 8; ) {
-            if (groups[i] != 0) {
-                i++;
-                continue;
-            }
-            int start = i;
-            while (i < 8 && groups[i] == 0) {
-                i++;
-            }
-            if (i - start > bestLength) {
-                bestStart = start;
-                bestLength = i - start;
-            }
-        }
+        int run = longestZeroRun(hi, lo);
+        int bestStart = run >> 4;
+        int bestLength = run & 0xF;
         StringBuilder sb = new StringBuilder(39);
         for (int i = 0; i < 8; ) {
             if (i == bestStart) {
@@ -369,10 +357,85 @@ public final class Cidr implements Comparable<Cidr>, Serializable {
             if (i > 0 && i != bestStart + bestLength) {
                 sb.append(':');
             }
-            sb.append(Integer.toHexString(groups[i]));
+            sb.append(Integer.toHexString(group(hi, lo, i)));
             i++;
         }
         return sb.toString();
+    }
+
+    /** The 16-bit group i (0..7) of an IPv6 address. */
+    private static int group(long hi, long lo, int i) {
+        return (int) ((i < 4 ? hi : lo) >>> (48 - 16 * (i & 3))) & 0xFFFF;
+    }
+
+    /**
+     * RFC 5952 section 4.2: the longest run of two or more zero groups, the first one on a tie, as
+     * {@code start << 4 | length}; start -1 (and length 1) when there is none.
+     */
+    private static int longestZeroRun(long hi, long lo) {
+        int bestStart = -1;
+        int bestLength = 1;
+        for (int i = 0; i < 8; ) {
+            if (group(hi, lo, i) != 0) {
+                i++;
+                continue;
+            }
+            int start = i;
+            while (i < 8 && group(hi, lo, i) == 0) {
+                i++;
+            }
+            if (i - start > bestLength) {
+                bestStart = start;
+                bestLength = i - start;
+            }
+        }
+        return bestStart << 4 | bestLength;
+    }
+
+    /**
+     * Tells, without building a string, whether a text is exactly the canonical form of an IPv6 CIDR, i.e. what
+     * {@link #toString()} would return for it (the restore path checks 130,000 of these).
+     */
+    static boolean isCanonicalIpv6(String text, long hi, long lo, int prefixLength) {
+        int run = longestZeroRun(hi, lo);
+        int bestStart = run >> 4;
+        int bestLength = run & 0xF;
+        int pos = 0;
+        int n = text.length();
+        for (int i = 0; i < 8; ) {
+            if (i == bestStart) {
+                if (pos + 2 > n || text.charAt(pos) != ':' || text.charAt(pos + 1) != ':') {
+                    return false;
+                }
+                pos += 2;
+                i += bestLength;
+                continue;
+            }
+            if (i > 0 && i != bestStart + bestLength) {
+                if (pos >= n || text.charAt(pos++) != ':') {
+                    return false;
+                }
+            }
+            int g = group(hi, lo, i);
+            int digits = g == 0 ? 1 : (35 - Integer.numberOfLeadingZeros(g)) / 4;
+            for (int d = digits - 1; d >= 0; d--) {
+                if (pos >= n || text.charAt(pos++) != Character.forDigit((g >>> (4 * d)) & 0xF, 16)) {
+                    return false;
+                }
+            }
+            i++;
+        }
+        if (pos >= n || text.charAt(pos++) != '/') {
+            return false;
+        }
+        int digits = prefixLength >= 100 ? 3 : prefixLength >= 10 ? 2 : 1;
+        for (int d = digits - 1; d >= 0; d--) {
+            int digit = prefixLength / (d == 2 ? 100 : d == 1 ? 10 : 1) % 10;
+            if (pos >= n || text.charAt(pos++) != (char) ('0' + digit)) {
+                return false;
+            }
+        }
+        return pos == n;
     }
 
     /**

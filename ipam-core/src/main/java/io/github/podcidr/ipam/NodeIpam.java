@@ -480,7 +480,7 @@ public final class NodeIpam {
         Holding holding = nodes.get(node);
         for (IpFamily family : families) {
             Cidr claim = claims[family.ordinal()];
-            List<Cidr> keep = new ArrayList<>(1);
+            List<Cidr> keep = List.of();
             Cidr exact = null;
             if (claim == null) {
                 findings.add(new NodeReport.Finding(NodeReport.Kind.MISSING_FAMILY, family.toString(), null, null,
@@ -493,7 +493,7 @@ public final class NodeIpam {
                     String holder = holders.get(claim);
                     if (holder == null || holder.equals(node)) {
                         exact = claim;
-                        keep.add(claim);
+                        keep = List.of(claim);
                         if (pool.isReserved(claim)) {
                             findings.add(new NodeReport.Finding(NodeReport.Kind.IN_RESERVED_RANGE, claim.toString(),
                                     claim, null, "pod CIDR " + claim + " lies in a reserved range of " + pool.cluster()
@@ -504,6 +504,7 @@ public final class NodeIpam {
                         findings.add(duplicate(claim, holder));
                     }
                 } else {
+                    keep = new ArrayList<>();
                     overlapped(node, claim, keep, findings);
                 }
             }
