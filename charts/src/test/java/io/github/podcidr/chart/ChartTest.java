@@ -104,14 +104,15 @@ class ChartTest {
     private static Rendered parse(String yaml) throws IOException {
         List<Object> objects = new ArrayList<>();
         List<Map<String, Object>> maps = new ArrayList<>();
-        // ServiceMonitor is not a core kind, and client-java 25 has no model of policy/v1beta1 (the PDB's version on
-        // Kubernetes 1.20, which helm-java renders for offline): split them off and check them as maps
+        // ServiceMonitor and PrometheusRule are not core kinds, and client-java 25 has no model of policy/v1beta1 (the
+        // PDB's version on Kubernetes 1.20, which helm-java renders for offline): split them off and check them as maps
         for (String doc : yaml.split("(?m)^---\\s*$")) {
             if (doc.isBlank() || !doc.contains("kind:")) {
                 continue;
             }
             maps.add(Yaml.getSnakeYaml(Map.class).load(doc));
-            if (doc.contains("kind: ServiceMonitor") || doc.contains("apiVersion: policy/v1beta1")) {
+            if (doc.contains("kind: ServiceMonitor") || doc.contains("kind: PrometheusRule")
+                    || doc.contains("apiVersion: policy/v1beta1")) {
                 objects.add(Yaml.getSnakeYaml(Map.class).load(doc));
             } else {
                 objects.add(Yaml.load(doc));
@@ -320,6 +321,9 @@ class ChartTest {
         v.put("metrics.enabled", "true");
         v.put("metrics.serviceMonitor.enabled", "true");
         v.put("metrics.serviceMonitor.labels.release", "prometheus");
+        v.put("metrics.prometheusRule.enabled", "true");
+        v.put("metrics.prometheusRule.additionalLabels.release", "prometheus");
+        v.put("grafana.dashboard.enabled", "true");
         v.put("bindAddress", "0.0.0.0");
         return v;
     }
@@ -337,8 +341,8 @@ class ChartTest {
         assertTrue(podLabels.entrySet().containsAll(SELECTOR.entrySet()), podLabels.toString());
         assertEquals("platform", podLabels.get("team"), "commonLabels reach the pods");
         // commonLabels on every object
-        assertEquals(List.of("ClusterRole", "ClusterRoleBinding", "Deployment", "PodDisruptionBudget", "Role",
-                "RoleBinding", "Service", "ServiceAccount", "ServiceMonitor"), r.maps().stream()
+        assertEquals(List.of("ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "PodDisruptionBudget",
+                "PrometheusRule", "Role", "RoleBinding", "Service", "ServiceAccount", "ServiceMonitor"), r.maps().stream()
                 .map(m -> (String) m.get("kind")).sorted().toList());
         for (Map<String, Object> o : r.maps()) {
             Map<String, Object> labels = (Map<String, Object>) ((Map<String, Object>) o.get("metadata")).get("labels");
