@@ -17,39 +17,15 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * Allocation on a real kube-apiserver 1.20: {@link ControllerRunner} in process, authenticated as the chart's
  * ServiceAccount with the chart's RBAC, every check made on what the server stores and on its audit log.
  */
-class AllocationRealIT {
+class AllocationRealIT extends RealTier {
     private static final String TKE_TAINT = NodeGenerator.TKE_ENI_TAINT_KEY;
     private static final Duration CONVERGE = Duration.ofSeconds(150);
-    private static RealFixture f;
-    private RealReplicas replicas;
-
-    @BeforeAll
-    static void startControlPlane() {
-        f = RealFixture.start();
-    }
-
-    @AfterAll
-    static void stopControlPlane() {
-        if (f != null) {
-            f.close();
-        }
-    }
-
-    @AfterEach
-    void tearDown() {
-        RealReplicas r = replicas;
-        replicas = null;
-        f.afterTest(r);
-    }
 
     private static ControllerSettings settings(String cluster, int mask) {
         return ControllerSettings.builder().clusterCidrs(List.of(Cidr.parse(cluster))).nodeMaskIpv4(mask)

@@ -17,16 +17,13 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * Leadership, exhaustion and node deletion on a real kube-apiserver 1.20: {@link ControllerRunner} replicas in
  * process, each with its own clients and identity, authenticated as the chart's ServiceAccount with the chart's RBAC.
  */
-class LifecycleRealIT {
+class LifecycleRealIT extends RealTier {
     private static final String TKE_TAINT = NodeGenerator.TKE_ENI_TAINT_KEY;
     private static final Duration CONVERGE = Duration.ofSeconds(120);
     /** Short election timings so that a takeover after a kill takes seconds; the Lease counts whole seconds. */
@@ -34,27 +31,6 @@ class LifecycleRealIT {
     private static final Duration RENEW = Duration.ofSeconds(3);
     private static final Duration RETRY = Duration.ofSeconds(1);
     private static final String FINALIZER = "podcidr.test/hold";
-    private static RealFixture f;
-    private RealReplicas replicas;
-
-    @BeforeAll
-    static void startControlPlane() {
-        f = RealFixture.start();
-    }
-
-    @AfterAll
-    static void stopControlPlane() {
-        if (f != null) {
-            f.close();
-        }
-    }
-
-    @AfterEach
-    void tearDown() {
-        RealReplicas r = replicas;
-        replicas = null;
-        f.afterTest(r);
-    }
 
     private RealReplicas replicas(String cluster, int mask) {
         ControllerSettings s = ControllerSettings.builder().clusterCidrs(List.of(Cidr.parse(cluster)))

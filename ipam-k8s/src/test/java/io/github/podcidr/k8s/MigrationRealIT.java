@@ -14,9 +14,6 @@ import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,7 +24,7 @@ import org.junit.jupiter.api.Test;
  * removable taint already gone) are adopted with no write at all, as the audit log shows. The third case of the
  * migration, a Lease released by client-go ({@code holderIdentity: ""}), is {@link LeaseHandoverRealIT}'s first test.
  */
-class MigrationRealIT {
+class MigrationRealIT extends RealTier {
     private static final Duration LEASE = Duration.ofSeconds(4);
     private static final Duration RENEW = Duration.ofSeconds(3);
     private static final Duration RETRY = Duration.ofMillis(500);
@@ -36,25 +33,6 @@ class MigrationRealIT {
     private static final ControllerSettings SETTINGS = ControllerSettings.builder()
             .clusterCidrs(List.of(Cidr.parse("10.244.0.0/16"))).nodeMaskIpv4(24)
             .removeTaints(List.of(TaintRule.parse("tke.cloud.tencent.com/eni-ip-unavailable"))).build();
-    private static RealFixture f;
-    private RealReplicas replicas;
-
-    @BeforeAll
-    static void startControlPlane() {
-        f = RealFixture.start();
-    }
-
-    @AfterAll
-    static void stopControlPlane() {
-        if (f != null) {
-            f.close();
-        }
-    }
-
-    @AfterEach
-    void after() {
-        f.afterTest(replicas);
-    }
 
     private static String now() {
         return ZonedDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.MICROS).format(MICRO_TIME);
