@@ -359,6 +359,19 @@ public final class NodeIpam {
     }
 
     /**
+     * Tells whether a node holds any subnet, including subnets held for a misaligned pod CIDR. O(1), unlike a look
+     * into {@link #nodeNames()}, which copies every name.
+     *
+     * @param node the node name
+     * @return true if the node holds at least one subnet
+     */
+    public boolean holdsAny(String node) {
+        synchronized (lock) {
+            return nodes.containsKey(node);
+        }
+    }
+
+    /**
      * Returns the names of the nodes that hold at least one subnet (including subnets held for misaligned CIDRs).
      *
      * @return a sorted snapshot

@@ -318,6 +318,8 @@ class NodeIpamTest {
         ipam.assign("b");
         ipam.assign("a");
         assertEquals(List.of("a", "b"), List.copyOf(ipam.snapshot().keySet()));
+        assertTrue(ipam.holdsAny("c"), "holds subnets for its misaligned CIDR");
+        assertFalse(ipam.holdsAny("d"));
         assertEquals(ipam.assignmentOf("a").orElseThrow(), ipam.snapshot().get("a"));
     }
 

@@ -98,7 +98,7 @@ final class PodCidrReconciler {
         boolean deleting = node.getMetadata().getDeletionTimestamp() != null;
         Map<String, String> labels = node.getMetadata().getLabels() == null ? Map.of() : node.getMetadata().getLabels();
         boolean selected = settings.nodeSelector().matches(labels);
-        if ((deleting || !selected) && ipam.nodeNames().contains(name)) {
+        if ((deleting || !selected) && ipam.holdsAny(name)) {
             // It holds a subnet (a write without an answer) but will not get one now: free it once the API confirms
             // that the node has no pod CIDR (the write may have landed after all).
             Optional<List<String>> live;
