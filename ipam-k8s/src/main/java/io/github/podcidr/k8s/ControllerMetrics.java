@@ -63,7 +63,7 @@ public interface ControllerMetrics {
      * @param kind a stable token, {@link io.github.podcidr.ipam.NodeReport.Kind#token()}: {@code duplicate},
      *     {@code outside_pools}, {@code malformed}, {@code second_of_family}, {@code oversized},
      *     {@code unconfigured_family}, {@code misaligned}, {@code in_reserved_range}, {@code non_canonical},
-     *     {@code missing_family}
+     *     {@code missing_family}, {@code in_other_group}
      */
     default void conflict(String kind) {
     }

@@ -279,6 +279,7 @@ final class PodCidrReconciler {
             case NON_CANONICAL -> EventReasons.CIDR_NOT_CANONICAL;
             case MALFORMED, SECOND_OF_FAMILY -> EventReasons.INVALID_POD_CIDR;
             case MISSING_FAMILY -> EventReasons.CIDR_FAMILY_MISSING;
+            case IN_OTHER_GROUP -> EventReasons.CIDR_IN_OTHER_GROUP;
         };
     }
 
