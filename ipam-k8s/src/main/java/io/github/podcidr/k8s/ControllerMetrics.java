@@ -58,6 +58,18 @@ public interface ControllerMetrics {
     }
 
     /**
+     * A node of a group found some family of its group's pools full. Called instead of {@link #exhausted(String)};
+     * by default it calls that.
+     *
+     * @param node the node name
+     * @param group the name of the node's group, {@link io.github.podcidr.ipam.NodeIpam#DEFAULT_GROUP} for the
+     *     cluster CIDRs' group; bounded by the configuration
+     */
+    default void exhausted(String node, String group) {
+        exhausted(node);
+    }
+
+    /**
      * A problem was found with a node's existing pod CIDRs.
      *
      * @param kind a stable token, {@link io.github.podcidr.ipam.NodeReport.Kind#token()}: {@code duplicate},
