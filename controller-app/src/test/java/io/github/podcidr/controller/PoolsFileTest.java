@@ -249,4 +249,19 @@ class PoolsFileTest {
         assertTrue(err.toString().contains("range 10.244.0.0/20 of group idc (line 2) overlaps range 10.244.0.0/16"
                 + " of the default group"), err.toString());
     }
+
+    @Test
+    void theReadmeExampleIsAcceptedAndDoesWhatItSays() throws IOException {
+        String readme = Files.readString(Path.of("..", "README.md"));
+        int start = readme.indexOf("```yaml\n# pools.yaml\n");
+        assertTrue(start >= 0, "README has the pools.yaml example");
+        String yaml = readme.substring(start + "```yaml\n".length(), readme.indexOf("```", start + 7));
+        ControllerFlags.Result r = parse(yaml, "--cluster-cidr=10.244.0.0/16");
+        assertTrue(r.ok(), () -> r.errors().toString());
+        ControllerSettings s = r.flags().settings();
+        assertEquals("idc", s.groupOf(Map.of("podcidr.example.com/site", "idc")));
+        assertEquals(NodeIpam.DEFAULT_GROUP, s.groupOf(Map.of()));
+        assertEquals(new NodeGroup.Pool(Cidr.parse("10.250.0.0/16"), 26), s.nodeGroups().get(0).group().pools().get(0));
+        assertEquals(1024 - 4, s.newIpam().stats("idc").get(0).free(), "/26s of a /16, its last /24 reserved");
+    }
 }
