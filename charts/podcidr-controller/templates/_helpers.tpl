@@ -135,3 +135,14 @@ replicas run than minAvailable asks for (a percentage counts as Kubernetes count
 - name: {{ . | quote }}
 {{- end }}
 {{- end }}
+
+{{/* Name of the ConfigMap that holds the pools file. */}}
+{{- define "podcidr-controller.poolsConfigMap" -}}
+{{- printf "%s-pools" (include "podcidr-controller.fullname" . | trunc 57 | trimSuffix "-") }}
+{{- end }}
+
+{{/* The pools file: .Values.pools under "groups:", as --pools-file reads it. */}}
+{{- define "podcidr-controller.poolsFile" -}}
+groups:
+{{- toYaml .Values.pools | nindent 2 }}
+{{- end }}

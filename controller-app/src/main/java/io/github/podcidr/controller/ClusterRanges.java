@@ -47,10 +47,26 @@ record ClusterRanges(List<Cidr> cluster, int maskIpv4, int maskIpv6, List<Cidr> 
      * @return the ranges, or null if the cluster ranges are unusable
      */
     static ClusterRanges read(FlagSet.Values v, List<String> defaultCluster, boolean reservedMustLeaveRoom) {
+        return read(v, defaultCluster, reservedMustLeaveRoom, true);
+    }
+
+    /**
+     * Reads and checks the ranges; every problem goes to {@code v}'s errors.
+     *
+     * @param v the parsed flags
+     * @param defaultCluster cluster ranges when the flag is absent
+     * @param reservedMustLeaveRoom true to make a pool left without a free subnet by the reserved ranges an error
+     * @param clusterRequired false when named node groups ({@code --pools-file}) are given: then no cluster range
+     *     means no default group, and the result has an empty {@link #cluster()}
+     * @return the ranges, or null if they are unusable
+     */
+    static ClusterRanges read(FlagSet.Values v, List<String> defaultCluster, boolean reservedMustLeaveRoom,
+                              boolean clusterRequired) {
         int errorsBefore = v.errors().size();
         List<String> clusterText = v.has("cluster-cidr") ? v.list("cluster-cidr") : defaultCluster;
-        if (clusterText.isEmpty()) {
-            v.error("cluster-cidr", v.raw("cluster-cidr"), "is required: one or more ranges; " + CLUSTER_EXAMPLE);
+        if (clusterText.isEmpty() && clusterRequired) {
+            v.error("cluster-cidr", v.raw("cluster-cidr"), "is required: one or more ranges (or node groups in"
+                    + " --pools-file); " + CLUSTER_EXAMPLE);
         }
         List<Cidr> cluster = parseAll(v, "cluster-cidr", clusterText, CLUSTER_EXAMPLE);
         List<Cidr> reserved = parseAll(v, "reserved-cidrs", v.list("reserved-cidrs"),
@@ -83,10 +99,13 @@ record ClusterRanges(List<Cidr> cluster, int maskIpv4, int maskIpv6, List<Cidr> 
             checkMask(v, v4 ? flag4 : flag6, v4 ? mask4 : mask6, c, v4 ? m4 >= 0 || generic >= 0
                     : m6 >= 0 || generic >= 0 && !genericIsV4);
         }
-        if (v.errors().size() > errorsBefore || cluster.isEmpty()) {
+        if (v.errors().size() > errorsBefore || cluster.isEmpty() && clusterRequired) {
             return null;
         }
         ClusterRanges ranges = new ClusterRanges(cluster, mask4, mask6, reserved);
+        if (cluster.isEmpty()) {
+            return ranges; // no default group: the node groups are checked with the pools file
+        }
         NodeIpam ipam;
         try {
             ipam = ranges.newIpam();

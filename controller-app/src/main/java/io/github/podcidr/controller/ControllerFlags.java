@@ -3,6 +3,7 @@ package io.github.podcidr.controller;
 import io.github.podcidr.k8s.ControllerSettings;
 import io.github.podcidr.k8s.InvalidSettingException;
 import io.github.podcidr.k8s.LeaderElectionSettings;
+import io.github.podcidr.k8s.NodeGroupSettings;
 import io.github.podcidr.k8s.NodeSelector;
 import io.github.podcidr.k8s.TaintRule;
 import java.io.PrintStream;
@@ -88,8 +89,11 @@ public record ControllerFlags(String kubeconfig, ControllerSettings settings, Le
         FlagSet f = new FlagSet("podcidr-controller");
         f.add("kubeconfig", FlagSet.Kind.STRING, "", "kubeconfig file; empty: the in-cluster service account");
         ClusterRanges.addFlags(f, "");
-        f.add("node-selector", FlagSet.Kind.STRING, "", "JSON matchExpressions of the nodes that get pod CIDRs;"
-                        + " empty: every node")
+        f.add(PoolsFile.FLAG, FlagSet.Kind.STRING, "", "YAML file of named node groups, each with its own"
+                        + " ranges, masks and node selector; --cluster-cidr, if given, is the default group for nodes"
+                        + " no group takes. Read at start: a change takes a restart")
+                .add("node-selector", FlagSet.Kind.STRING, "", "JSON matchExpressions of the nodes that get pod"
+                        + " CIDRs (with --pools-file: of the default group's nodes); empty: every node")
                 .add("remove-taints", FlagSet.Kind.LIST, "", "taints removed once a node has its pod CIDRs: key,"
                         + " key:Effect, key=value or key=value:Effect, comma list")
                 .add("leader-elect", FlagSet.Kind.BOOL, "true", "elect a leader on a Lease; only it writes")
@@ -155,7 +159,9 @@ public record ControllerFlags(String kubeconfig, ControllerSettings settings, Le
         if (v.help()) {
             return new Result(null, v.errors(), true);
         }
-        ClusterRanges ranges = ClusterRanges.read(v, List.of(), true);
+        boolean pools = v.has(PoolsFile.FLAG) && !v.raw(PoolsFile.FLAG).isBlank();
+        ClusterRanges ranges = ClusterRanges.read(v, List.of(), true, !pools);
+        List<NodeGroupSettings> groups = pools && ranges != null ? PoolsFile.read(v, ranges) : List.of();
         CommonFlags common = CommonFlags.read(v);
 
         String kubeconfig = v.string("kubeconfig", "");
@@ -197,11 +203,11 @@ public record ControllerFlags(String kubeconfig, ControllerSettings settings, Le
                     + " --cache-sync-timeout=2m");
         }
 
-        if (!v.errors().isEmpty() || ranges == null || common == null) {
+        if (!v.errors().isEmpty() || ranges == null || common == null || groups == null) {
             return new Result(null, v.errors(), false);
         }
         try {
-            ControllerSettings settings = common.settings(ranges, v.bool("dry-run", false))
+            ControllerSettings settings = common.settings(ranges, groups, v.bool("dry-run", false))
                     .withCacheSyncTimeout(cacheSync);
             LeaderElectionSettings election = new LeaderElectionSettings(elect, namespace, leaseName,
                     identity(env), lease, renew, retry);
@@ -313,7 +319,12 @@ public record ControllerFlags(String kubeconfig, ControllerSettings settings, Le
         }
 
         ControllerSettings settings(ClusterRanges ranges, boolean dryRun) {
+            return settings(ranges, List.of(), dryRun);
+        }
+
+        ControllerSettings settings(ClusterRanges ranges, List<NodeGroupSettings> groups, boolean dryRun) {
             return ControllerSettings.builder()
+                    .nodeGroups(groups)
                     .clusterCidrs(ranges.cluster())
                     .nodeMaskIpv4(ranges.maskIpv4())
                     .nodeMaskIpv6(ranges.maskIpv6())

@@ -2,7 +2,9 @@ package io.github.podcidr.controller;
 
 import io.github.podcidr.ipam.Cidr;
 import io.github.podcidr.ipam.IpFamily;
+import io.github.podcidr.ipam.NodeIpam;
 import io.github.podcidr.ipam.PoolStats;
+import io.github.podcidr.k8s.NodeGroupSettings;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -19,6 +21,9 @@ import java.util.Map;
  *     --reserved-cidrs 10.96.0.0/12,172.16.0.0/16 --nodes 300
  * </pre>
  *
+ * <p>With {@code --pools-file}, each node group's ranges and capacity follow (the file is checked as the controller
+ * checks it); {@code --nodes} is then checked against the default group ({@code --cluster-cidr}) only.
+ *
  * <p>Exit 0: the plan works. Exit 1: a reserved range covers a whole cluster range (nothing could be allocated
  * from it), or the nodes do not fit. Exit 2: bad flags.
  */
@@ -32,6 +37,8 @@ final class PlanCommand {
     static FlagSet flagSet() {
         FlagSet f = new FlagSet("plan");
         ClusterRanges.addFlags(f, "");
+        f.add(PoolsFile.FLAG, FlagSet.Kind.STRING, "", "YAML file of named node groups, as for the controller: shows"
+                + " each group's capacity");
         f.add("nodes", FlagSet.Kind.INT, "", "nodes the cluster should hold; checked against the capacity");
         return f;
     }
@@ -43,19 +50,61 @@ final class PlanCommand {
             flags.printHelp(out, "java -jar podcidr-controller.jar plan --cluster-cidr=RANGES [flags]");
             return 0;
         }
-        ClusterRanges ranges = ClusterRanges.read(v, List.of(), false);
+        boolean pools = v.has(PoolsFile.FLAG) && !v.raw(PoolsFile.FLAG).isBlank();
+        ClusterRanges ranges = ClusterRanges.read(v, List.of(), false, !pools);
+        List<NodeGroupSettings> groups = pools && ranges != null ? PoolsFile.read(v, ranges) : List.of();
         int nodes = v.integer("nodes", -1, "300");
         if (v.has("nodes") && nodes < 0) {
             v.error("nodes", v.raw("nodes"), "must be 0 or more; e.g. --nodes=300");
         }
-        if (!v.errors().isEmpty() || ranges == null) {
+        if (!v.errors().isEmpty() || ranges == null || groups == null) {
             Main.printErrors(err, "plan", v.errors());
             return Main.EXIT_CONFIG;
         }
-        return print(ranges, nodes, out);
+        if (ranges.cluster().isEmpty()) {
+            printGroups(ranges, groups, out);
+            out.println();
+            out.println("No default group (no --cluster-cidr): nodes that no group's selector matches get no pod CIDR.");
+            out.println();
+            out.println("OK: this plan works.");
+            return 0;
+        }
+        return print(ranges, nodes, groups, out);
     }
 
-    private static int print(ClusterRanges ranges, int nodes, PrintStream out) {
+    private static void printGroups(ClusterRanges ranges, List<NodeGroupSettings> groups, PrintStream out) {
+        if (groups.isEmpty()) {
+            return;
+        }
+        NodeIpam.Builder b = NodeIpam.builder();
+        ranges.cluster().forEach(c -> b.addPool(c, ranges.maskOf(c)));
+        groups.forEach(g -> b.addGroup(g.group()));
+        ranges.reserved().forEach(b::reserve);
+        NodeIpam ipam = b.build();
+        out.println("Node groups (--pools-file, in the order their selectors are tried; read at start)");
+        String header = "  %-16s %-24s %-6s %-6s %14s %14s %14s %13s%n";
+        out.printf(header, "group", "range", "family", "mask", "node subnets", "reserved", "usable", "pod IPs/node");
+        for (NodeGroupSettings g : groups) {
+            Map<IpFamily, Long> usable = new EnumMap<>(IpFamily.class);
+            for (PoolStats s : ipam.stats(g.name())) {
+                long free = s.capacity() - s.reserved();
+                usable.merge(s.family(), free, Long::sum);
+                int hostBits = (s.family() == IpFamily.IPV4 ? 32 : 128) - s.nodePrefixLength();
+                out.printf(header, g.name(), s.cluster(), s.family() == IpFamily.IPV4 ? "IPv4" : "IPv6",
+                        "/" + s.nodePrefixLength(), String.format("%,d", s.capacity()),
+                        String.format("%,d", s.reserved()), String.format("%,d", free), podIps(s.family(), hostBits));
+            }
+            List<String> parts = new ArrayList<>();
+            usable.forEach((f, n) -> parts.add(String.format("%,d %s", n, f == IpFamily.IPV4 ? "IPv4" : "IPv6")));
+            out.printf("  %-16s holds %s nodes (one subnet per family each); selector: %s%n", g.name(),
+                    usable.values().stream().min(Long::compare).map(n -> String.format("%,d", n)).orElse("0"),
+                    g.selector().requirements().isEmpty() ? "every node left" : String.join(" and ",
+                            g.selector().requirements().stream().map(r -> r.key() + " " + r.operator()
+                                    + (r.values().isEmpty() ? "" : " " + r.values())).toList()));
+        }
+    }
+
+    private static int print(ClusterRanges ranges, int nodes, List<NodeGroupSettings> groups, PrintStream out) {
         List<PoolStats> stats = ranges.newIpam().stats();
         List<String> problems = new ArrayList<>();
         List<String> notes = new ArrayList<>();
@@ -118,6 +167,10 @@ final class PlanCommand {
             }
         }
 
+        if (!groups.isEmpty()) {
+            out.println();
+            printGroups(ranges, groups, out);
+        }
         notes.forEach(n -> out.println("Note: " + n));
         if (!problems.isEmpty()) {
             out.println();

@@ -25,8 +25,10 @@ import java.util.function.Supplier;
  * podcidr_subnets_assigned_total{family}    podcidr_subnets_released_total{family}
  * podcidr_taints_removed_total              podcidr_write_failures_total{reason}
  * podcidr_pool_exhausted_total              podcidr_cidr_conflicts_total{kind}
+ * podcidr_group_exhausted_total{group}      (with node groups, --pools-file; one series per configured group)
  * podcidr_reconcile_duration_seconds{outcome} (histogram)
- * podcidr_pool_capacity_subnets{cidr,family,node_mask} and _allocated_, _reserved_, _free_ likewise
+ * podcidr_pool_capacity_subnets{cidr,family,node_mask} and _allocated_, _reserved_, _free_ likewise; with node
+ *     groups they carry a group label too ({group="default"} for --cluster-cidr's ranges)
  * podcidr_queue_depth  podcidr_nodes_waiting_for_room  podcidr_nodes_failing_closed  podcidr_leader  podcidr_ready
  * podcidr_nodes_with_pod_cidr_problem{kind}  podcidr_build_info{version}
  * workqueue_depth{name}  workqueue_adds_total{name}  workqueue_retries_total{name}   (client-go's names,
@@ -43,6 +45,7 @@ final class PrometheusMetrics implements ControllerMetrics, AutoCloseable {
     private final Counter taintsRemoved;
     private final Counter writeFailures;
     private final Counter exhausted;
+    private final Counter groupExhausted;
     private final Counter conflicts;
     private final Histogram reconcile;
     private final Counter queueAdds;
@@ -62,9 +65,12 @@ final class PrometheusMetrics implements ControllerMetrics, AutoCloseable {
                 .labelNames("reason").create());
         exhausted = add(Counter.build("podcidr_pool_exhausted_total",
                 "Times a node found every pool of a family full.").create());
+        groupExhausted = add(Counter.build("podcidr_group_exhausted_total",
+                "Times a node of a node group found every pool of a family of its group full.").labelNames("group")
+                .create());
         conflicts = add(Counter.build("podcidr_cidr_conflicts_total",
                 "Problems found with nodes' existing pod CIDRs (duplicate, outside_pools, misaligned, malformed,"
-                        + " missing_family).").labelNames("kind").create());
+                        + " missing_family, in_other_group, ...).").labelNames("kind").create());
         reconcile = add(Histogram.build("podcidr_reconcile_duration_seconds",
                         "Time of one reconcile of one node, by outcome (done, requeue, error).")
                 .labelNames("outcome")
@@ -121,6 +127,12 @@ final class PrometheusMetrics implements ControllerMetrics, AutoCloseable {
     }
 
     @Override
+    public void exhausted(String node, String group) {
+        exhausted.inc();
+        groupExhausted.labels(group).inc();
+    }
+
+    @Override
     public void conflict(String kind) {
         conflicts.labels(kind).inc();
     }
@@ -165,7 +177,12 @@ final class PrometheusMetrics implements ControllerMetrics, AutoCloseable {
         public List<MetricFamilySamples> collect() {
             ControllerRunner r = runner.get();
             PodCidrController c = r == null ? null : r.controller();
-            List<String> labels = List.of("cidr", "family", "node_mask");
+            List<io.github.podcidr.ipam.NodeGroup> groups = c != null && c.isReady() ? c.ipam().groups() : List.of();
+            // With node groups, every pool series says its group; without, the label set stays as it always was.
+            boolean grouped = groups.size() > 1
+                    || groups.size() == 1 && !groups.get(0).name().equals(io.github.podcidr.ipam.NodeIpam.DEFAULT_GROUP);
+            List<String> labels = grouped ? List.of("cidr", "family", "node_mask", "group")
+                    : List.of("cidr", "family", "node_mask");
             GaugeMetricFamily capacity = new GaugeMetricFamily("podcidr_pool_capacity_subnets",
                     "Node subnets in the cluster range.", labels);
             GaugeMetricFamily allocated = new GaugeMetricFamily("podcidr_pool_allocated_subnets",
@@ -174,10 +191,13 @@ final class PrometheusMetrics implements ControllerMetrics, AutoCloseable {
                     "Node subnets of the cluster range never handed out (reserved ranges).", labels);
             GaugeMetricFamily free = new GaugeMetricFamily("podcidr_pool_free_subnets",
                     "Node subnets of the cluster range left to hand out.", labels);
-            if (c != null && c.isReady()) {
-                for (PoolStats s : c.ipam().stats()) {
-                    List<String> values = List.of(s.cluster().toString(),
-                            s.family().toString().toLowerCase(Locale.ROOT), String.valueOf(s.nodePrefixLength()));
+            for (io.github.podcidr.ipam.NodeGroup g : groups) {
+                for (PoolStats s : c.ipam().stats(g.name())) {
+                    List<String> values = new ArrayList<>(List.of(s.cluster().toString(),
+                            s.family().toString().toLowerCase(Locale.ROOT), String.valueOf(s.nodePrefixLength())));
+                    if (grouped) {
+                        values.add(g.name());
+                    }
                     capacity.addMetric(values, s.capacity());
                     allocated.addMetric(values, s.allocated());
                     reserved.addMetric(values, s.reserved());

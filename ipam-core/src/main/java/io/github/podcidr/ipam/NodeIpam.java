@@ -4,10 +4,13 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * The cluster's view of pod subnets: which node holds which subnet, over an ordered list of pools per family.
@@ -30,6 +33,12 @@ import java.util.Optional;
  *       appending a range.</li>
  *   <li>{@link #assign(String)}, {@link #release(String)} and {@link #adopt(String, List)} are idempotent, and
  *       {@code release} frees exactly the subnets of that node.</li>
+ *   <li>Named groups of pools ({@link NodeGroup}, added by {@link Builder#addGroup(NodeGroup)}) give different
+ *       kinds of nodes subnets from different ranges and of different sizes: {@link #assign(String, String)} takes
+ *       subnets from that group's pools only. The pools of {@link Builder#addPool(Cidr, int)} form the group named
+ *       {@value #DEFAULT_GROUP}, which the methods without a group use. Ranges of different groups never overlap,
+ *       so every subnet belongs to exactly one group; a node found with a subnet of another group than the one it
+ *       is adopted for keeps it and is reported ({@link NodeReport.Kind#IN_OTHER_GROUP}).</li>
  *   <li>A subnet is never held by two nodes: a node found with another node's subnet is reported as a duplicate
  *       and does not get it (the first holder keeps it). Nothing here rewrites a node: pod CIDRs are immutable in
  *       Kubernetes, so conflicts are for an operator to resolve.</li>
@@ -45,22 +54,55 @@ public final class NodeIpam {
      */
     public static final int MAX_SUBNETS_HELD_FOR_MISALIGNED = 65_536;
 
+    /** The name of the group formed by the pools of {@link Builder#addPool(Cidr, int)}. */
+    public static final String DEFAULT_GROUP = "default";
+
     private final Object lock = new Object();
-    /** Configured families, primary first. */
+    /** Families of all groups, in order of first appearance (the default group's first), primary first. */
     private final List<IpFamily> families;
-    /** Pools by family, in configured order. */
+    /** Pools of all groups by family, group by group in configured order: for finding a subnet's pool. */
     private final Map<IpFamily, List<SubnetPool>> poolsByFamily;
-    /** All pools in configured order. */
+    /** All pools, group by group in configured order. */
     private final List<SubnetPool> pools;
+    /** The groups: the default group first when there is one, then the named groups in the order added. */
+    private final Map<String, Group> groups;
+    /** The group of each pool. */
+    private final Map<SubnetPool, Group> groupOfPool = new IdentityHashMap<>();
     /** Node name to what it holds. */
     private final Map<String, Holding> nodes = new HashMap<>();
     /** Subnet to the node that holds it. */
     private final Map<Cidr, String> holders = new HashMap<>();
 
+    /** One group's pools, as the allocator uses them. */
+    private static final class Group {
+        final NodeGroup spec;
+        /** The group's families, primary first. */
+        final List<IpFamily> families;
+        /** The group's pools by family, in configured order. */
+        final Map<IpFamily, List<SubnetPool>> poolsByFamily = new EnumMap<>(IpFamily.class);
+        /** The group's pools in configured order. */
+        final List<SubnetPool> pools;
+
+        Group(NodeGroup spec, List<SubnetPool> pools) {
+            this.spec = spec;
+            this.families = spec.families();
+            this.pools = List.copyOf(pools);
+            for (SubnetPool p : pools) {
+                poolsByFamily.computeIfAbsent(p.family(), f -> new ArrayList<>()).add(p);
+            }
+        }
+
+        String name() {
+            return spec.name();
+        }
+    }
+
     /** What one node holds: at most one subnet per family, plus subnets held for misaligned CIDRs. */
     private static final class Holding {
         final Cidr[] byFamily = new Cidr[IpFamily.values().length];
         List<Cidr> heldForMisaligned;
+        /** The group the node was last assigned or adopted for; orders its subnets. Null when unknown. */
+        Group group;
 
         boolean isEmpty() {
             for (Cidr c : byFamily) {
@@ -72,8 +114,18 @@ public final class NodeIpam {
         }
     }
 
-    private NodeIpam(List<SubnetPool> pools) {
-        this.pools = List.copyOf(pools);
+    private NodeIpam(List<Group> groups) {
+        Map<String, Group> byName = new LinkedHashMap<>();
+        List<SubnetPool> all = new ArrayList<>();
+        for (Group g : groups) {
+            byName.put(g.name(), g);
+            for (SubnetPool p : g.pools) {
+                all.add(p);
+                groupOfPool.put(p, g);
+            }
+        }
+        this.groups = java.util.Collections.unmodifiableMap(byName);
+        this.pools = List.copyOf(all);
         Map<IpFamily, List<SubnetPool>> byFamily = new EnumMap<>(IpFamily.class);
         List<IpFamily> order = new ArrayList<>();
         for (SubnetPool p : pools) {
@@ -96,13 +148,14 @@ public final class NodeIpam {
     }
 
     /**
-     * Collects pools and reserved ranges for a {@link NodeIpam}. Not thread-safe. Each {@link #build()} makes an
-     * independent instance with its own pools, so one builder may serve as a template.
+     * Collects pools, groups and reserved ranges for a {@link NodeIpam}. Not thread-safe. Each {@link #build()} makes
+     * an independent instance with its own pools, so one builder may serve as a template.
      */
     public static final class Builder {
-        /** The pools as given, checked at once; build() makes fresh copies. */
+        /** The pools of the default group as given, checked at once; build() makes fresh copies. */
         private final List<SubnetPool> pools = new ArrayList<>();
         private final List<Cidr> reserved = new ArrayList<>();
+        private final List<NodeGroup> named = new ArrayList<>();
 
         private Builder() {
         }
@@ -121,7 +174,20 @@ public final class NodeIpam {
         }
 
         /**
-         * Keeps a range out of every pool it overlaps (a service CIDR, a VPC range).
+         * Adds a named group of pools, for {@link NodeIpam#assign(String, String)}. Its ranges must not overlap any
+         * other range; its name must differ from every other group's and from {@value NodeIpam#DEFAULT_GROUP} when
+         * {@link #addPool(Cidr, int)} is used.
+         *
+         * @param group the group
+         * @return this builder
+         */
+        public Builder addGroup(NodeGroup group) {
+            named.add(Objects.requireNonNull(group, "group"));
+            return this;
+        }
+
+        /**
+         * Keeps a range out of every pool it overlaps, in every group (a service CIDR, a VPC range).
          *
          * @param range the range never to hand out
          * @return this builder
@@ -136,37 +202,147 @@ public final class NodeIpam {
          * shares no state with instances built before.
          *
          * @return the new instance
-         * @throws InvalidPoolException if there is no pool or two pools overlap
+         * @throws InvalidPoolException if there is no pool, two pools overlap (in one group or in two), or two groups
+         *     have the same name
          */
         public NodeIpam build() {
-            if (pools.isEmpty()) {
+            if (pools.isEmpty() && named.isEmpty()) {
                 throw new InvalidPoolException("no pool configured; add at least one cluster range, e.g. 10.244.0.0/16"
                         + " cut into /24 subnets");
             }
-            for (int i = 0; i < pools.size(); i++) {
-                for (int j = i + 1; j < pools.size(); j++) {
-                    Cidr a = pools.get(i).cluster();
-                    Cidr b = pools.get(j).cluster();
-                    if (a.overlaps(b)) {
+            List<NodeGroup> specs = new ArrayList<>(named.size() + 1);
+            if (!pools.isEmpty()) {
+                List<NodeGroup.Pool> defaults = new ArrayList<>(pools.size());
+                for (SubnetPool p : pools) {
+                    defaults.add(new NodeGroup.Pool(p.cluster(), p.nodePrefixLength()));
+                }
+                specs.add(new NodeGroup(DEFAULT_GROUP, defaults, List.of()));
+            }
+            java.util.Set<String> names = new java.util.HashSet<>();
+            for (NodeGroup g : specs) {
+                names.add(g.name());
+            }
+            for (NodeGroup g : named) {
+                if (!names.add(g.name())) {
+                    throw new InvalidPoolException(g.name().equals(DEFAULT_GROUP) && !pools.isEmpty()
+                            ? "group name " + DEFAULT_GROUP + " is taken by the pools added with addPool; give the"
+                                    + " group another name, e.g. idc"
+                            : "two groups are named " + g.name() + "; every group needs its own name");
+                }
+                specs.add(g);
+            }
+            checkNoOverlap(specs);
+            List<Group> built = new ArrayList<>(specs.size());
+            for (NodeGroup g : specs) {
+                List<SubnetPool> fresh = new ArrayList<>(g.pools().size());
+                for (NodeGroup.Pool template : g.pools()) {
+                    SubnetPool p = SubnetPool.of(template.cluster(), template.nodePrefixLength());
+                    for (Cidr r : reserved) {
+                        p.reserve(r);
+                    }
+                    for (Cidr r : g.reserved()) {
+                        p.reserve(r);
+                    }
+                    fresh.add(p);
+                }
+                built.add(new Group(g, fresh));
+            }
+            return new NodeIpam(built);
+        }
+
+        /** Every pair of ranges, in one group or in two, must be disjoint. O(ranges^2): a handful at most. */
+        private static void checkNoOverlap(List<NodeGroup> specs) {
+            List<NodeGroup.Pool> all = new ArrayList<>();
+            List<NodeGroup> owner = new ArrayList<>();
+            for (NodeGroup g : specs) {
+                for (NodeGroup.Pool p : g.pools()) {
+                    all.add(p);
+                    owner.add(g);
+                }
+            }
+            boolean onlyDefault = specs.size() == 1 && specs.get(0).name().equals(DEFAULT_GROUP);
+            for (int i = 0; i < all.size(); i++) {
+                for (int j = i + 1; j < all.size(); j++) {
+                    Cidr a = all.get(i).cluster();
+                    Cidr b = all.get(j).cluster();
+                    if (!a.overlaps(b)) {
+                        continue;
+                    }
+                    String ga = owner.get(i).name();
+                    String gb = owner.get(j).name();
+                    if (onlyDefault) {
                         throw new InvalidPoolException("pools " + a + " and " + b + " overlap; every address may"
                                 + " belong to one pool only: remove one or use ranges that do not overlap");
                     }
+                    if (ga.equals(gb)) {
+                        throw new InvalidPoolException("pools " + a + " and " + b + " of group " + ga + " overlap;"
+                                + " every address may belong to one pool only: remove one or use ranges that do"
+                                + " not overlap");
+                    }
+                    throw new InvalidPoolException("range " + a + " of group " + ga + " overlaps range " + b
+                            + " of group " + gb + "; every address may belong to one group only, so that a node's"
+                            + " pod CIDR tells its group: give the groups disjoint ranges, e.g. 10.244.0.0/16 and"
+                            + " 10.250.0.0/16");
                 }
             }
-            List<SubnetPool> fresh = new ArrayList<>(pools.size());
-            for (SubnetPool template : pools) {
-                SubnetPool p = SubnetPool.of(template.cluster(), template.nodePrefixLength());
-                for (Cidr r : reserved) {
-                    p.reserve(r);
-                }
-                fresh.add(p);
-            }
-            return new NodeIpam(fresh);
         }
     }
 
     /**
-     * Returns the configured families, primary first.
+     * Returns the groups, the {@linkplain #DEFAULT_GROUP default group} first when there is one (its
+     * {@link NodeGroup#reserved()} is empty: the ranges of {@link Builder#reserve(Cidr)} apply to every group and are
+     * not listed), then the named groups in the order added.
+     *
+     * @return the groups' descriptions
+     */
+    public List<NodeGroup> groups() {
+        List<NodeGroup> all = new ArrayList<>(groups.size());
+        for (Group g : groups.values()) {
+            all.add(g.spec);
+        }
+        return List.copyOf(all);
+    }
+
+    /**
+     * Returns the group whose ranges contain or overlap a CIDR: where a node's pod CIDR belongs.
+     *
+     * @param cidr a CIDR, e.g. a node's pod CIDR
+     * @return the group's name, or empty if the CIDR overlaps no range
+     */
+    public Optional<String> groupOf(Cidr cidr) {
+        Objects.requireNonNull(cidr, "cidr");
+        Group g = groupOverlapping(cidr);
+        return g == null ? Optional.empty() : Optional.of(g.name());
+    }
+
+    private Group groupOverlapping(Cidr cidr) {
+        List<SubnetPool> candidates = poolsByFamily.get(cidr.family());
+        if (candidates != null) {
+            for (SubnetPool p : candidates) {
+                if (p.cluster().overlaps(cidr)) {
+                    return groupOfPool.get(p);
+                }
+            }
+        }
+        return null;
+    }
+
+    private Group group(String name) {
+        Objects.requireNonNull(name, "group");
+        Group g = groups.get(name);
+        if (g == null) {
+            String known = String.join(", ", groups.keySet());
+            throw new UnknownGroupException(name.equals(DEFAULT_GROUP)
+                    ? "there is no default group: no pool was added with addPool, only the groups " + known
+                            + "; name the node's group"
+                    : "no group is named " + UntrustedText.quote(name) + "; the groups are " + known, name);
+        }
+        return g;
+    }
+
+    /**
+     * Returns the configured families, primary first: those of every group, in order of first appearance (the default
+     * group's first). See {@link NodeGroup#families()} for one group's.
      *
      * @return one or two families
      */
@@ -180,16 +356,37 @@ public final class NodeIpam {
      * that has no pod CIDR in the API: subnets held for a misaligned pod CIDR (an earlier node of that name) are
      * freed, since such a node cannot have one.
      *
+     * <p>Takes subnets from the {@linkplain #DEFAULT_GROUP default group}: {@code assign(node, DEFAULT_GROUP)}.
+     *
      * @param node the node name
      * @return the node's subnets, primary family first
      * @throws PoolExhaustedException if some family has no free subnet in any pool; then nothing was allocated
+     * @throws UnknownGroupException if there is no default group (only named groups were added)
      */
     public NodeAssignment assign(String node) {
+        return assign(node, DEFAULT_GROUP);
+    }
+
+    /**
+     * Gives a node one subnet per family of a group, from that group's pools only, or returns what it already
+     * holds. Families the node already holds are kept, whichever group they came from (a write of them may have
+     * landed, and pod CIDRs cannot be changed once set); only missing ones are allocated, from the group's pools.
+     * Otherwise as {@link #assign(String)}.
+     *
+     * @param node the node name
+     * @param group the name of the node's group
+     * @return the node's subnets, the group's primary family first
+     * @throws PoolExhaustedException if some family of the group has no free subnet in the group's pools (its
+     *     {@link PoolExhaustedException#group()} names the group); then nothing was allocated
+     * @throws UnknownGroupException if no group has that name
+     */
+    public NodeAssignment assign(String node, String group) {
         Objects.requireNonNull(node, "node");
+        Group g = group(group);
         synchronized (lock) {
-            IpFamily full = assignLocked(node);
+            IpFamily full = assignLocked(node, g);
             if (full != null) {
-                throw exhausted(node, full);
+                throw exhausted(node, full, g);
             }
             return assignmentOf(node, nodes.get(node));
         }
@@ -199,22 +396,39 @@ public final class NodeIpam {
      * Does what {@link #assign(String)} does, but reports exhaustion by an empty result instead of an exception: the
      * cheap call for a controller that retries nodes while a pool is full. {@link #stats()} tells which pool is full.
      *
+     * <p>Takes subnets from the {@linkplain #DEFAULT_GROUP default group}.
+     *
      * @param node the node name
      * @return the node's subnets, primary family first, or empty if some family has no free subnet (then nothing
      *     was allocated)
+     * @throws UnknownGroupException if there is no default group (only named groups were added)
      */
     public Optional<NodeAssignment> tryAssign(String node) {
+        return tryAssign(node, DEFAULT_GROUP);
+    }
+
+    /**
+     * Does what {@link #assign(String, String)} does, but reports exhaustion of the group by an empty result instead
+     * of an exception. {@link #stats(String)} tells which pool of the group is full.
+     *
+     * @param node the node name
+     * @param group the name of the node's group
+     * @return the node's subnets, or empty if some family of the group has no free subnet in the group's pools
+     * @throws UnknownGroupException if no group has that name
+     */
+    public Optional<NodeAssignment> tryAssign(String node, String group) {
         Objects.requireNonNull(node, "node");
+        Group g = group(group);
         synchronized (lock) {
-            if (assignLocked(node) != null) {
+            if (assignLocked(node, g) != null) {
                 return Optional.empty();
             }
             return Optional.of(assignmentOf(node, nodes.get(node)));
         }
     }
 
-    /** Allocates the node's missing families, all or nothing; returns the first family without room, or null. */
-    private IpFamily assignLocked(String node) {
+    /** Allocates the node's missing families of a group, all or nothing; returns the first family without room. */
+    private IpFamily assignLocked(String node, Group group) {
         Holding holding = nodes.get(node);
         if (holding != null && holding.heldForMisaligned != null && !holding.heldForMisaligned.isEmpty()) {
             for (Cidr c : holding.heldForMisaligned) {
@@ -228,17 +442,18 @@ public final class NodeIpam {
         }
         // Check every missing family first, so that exhaustion of one takes nothing from the others.
         SubnetPool[] chosen = null;
-        for (int i = 0; i < families.size(); i++) {
-            IpFamily family = families.get(i);
+        List<IpFamily> wanted = group.families;
+        for (int i = 0; i < wanted.size(); i++) {
+            IpFamily family = wanted.get(i);
             if (holding != null && holding.byFamily[family.ordinal()] != null) {
                 continue;
             }
-            SubnetPool pool = firstPoolWithRoom(family);
+            SubnetPool pool = firstPoolWithRoom(group.poolsByFamily.get(family));
             if (pool == null) {
                 return family;
             }
             if (chosen == null) {
-                chosen = new SubnetPool[families.size()];
+                chosen = new SubnetPool[wanted.size()];
             }
             chosen[i] = pool;
         }
@@ -247,6 +462,7 @@ public final class NodeIpam {
                 holding = new Holding();
                 nodes.put(node, holding);
             }
+            holding.group = group;
             for (SubnetPool pool : chosen) {
                 if (pool != null) {
                     Cidr subnet = pool.allocate();
@@ -258,8 +474,8 @@ public final class NodeIpam {
         return null;
     }
 
-    private SubnetPool firstPoolWithRoom(IpFamily family) {
-        for (SubnetPool p : poolsByFamily.get(family)) {
+    private static SubnetPool firstPoolWithRoom(List<SubnetPool> ofFamily) {
+        for (SubnetPool p : ofFamily) {
             if (p.stats().free() > 0) {
                 return p;
             }
@@ -267,8 +483,8 @@ public final class NodeIpam {
         return null;
     }
 
-    private PoolExhaustedException exhausted(String node, IpFamily family) {
-        List<SubnetPool> full = poolsByFamily.get(family);
+    private PoolExhaustedException exhausted(String node, IpFamily family, Group group) {
+        List<SubnetPool> full = group.poolsByFamily.get(family);
         StringBuilder detail = new StringBuilder();
         for (SubnetPool p : full) {
             PoolStats s = p.stats();
@@ -278,10 +494,12 @@ public final class NodeIpam {
         }
         SubnetPool last = full.get(full.size() - 1);
         PoolStats s = last.stats();
-        return new PoolExhaustedException("no free " + family + " subnet for node " + node + ": "
+        boolean onlyDefault = groups.size() == 1 && group.name().equals(DEFAULT_GROUP);
+        return new PoolExhaustedException("no free " + family + " subnet " + (onlyDefault ? "" : "in group "
+                + group.name() + " ") + "for node " + node + ": "
                 + (full.size() == 1 ? "the pool is" : "all " + full.size() + " " + family + " pools are")
-                + " full (" + detail + "); delete nodes or add a range", last.cluster(), last.nodePrefixLength(),
-                s.capacity(), s.allocated() + s.reserved());
+                + " full (" + detail + "); delete nodes or add a range" + (onlyDefault ? "" : " to the group"),
+                last.cluster(), last.nodePrefixLength(), s.capacity(), s.allocated() + s.reserved(), group.name());
     }
 
     /**
@@ -336,9 +554,18 @@ public final class NodeIpam {
     private NodeAssignment assignmentOf(String node, Holding holding) {
         List<Cidr> cidrs = new ArrayList<>(families.size());
         if (holding != null) {
+            // The node's group's primary family first, then any other family it holds.
+            if (holding.group != null) {
+                for (IpFamily f : holding.group.families) {
+                    Cidr c = holding.byFamily[f.ordinal()];
+                    if (c != null) {
+                        cidrs.add(c);
+                    }
+                }
+            }
             for (IpFamily f : families) {
                 Cidr c = holding.byFamily[f.ordinal()];
-                if (c != null) {
+                if (c != null && !cidrs.contains(c)) {
                     cidrs.add(c);
                 }
             }
@@ -422,6 +649,9 @@ public final class NodeIpam {
      * <p>A node with no value at all (an empty list, or only nulls) is left as it is: use {@link #release(String)}
      * once the API confirms it has none.
      *
+     * <p>Adopts for the {@linkplain #DEFAULT_GROUP default group} when there is one (see
+     * {@link #adopt(String, String, List)}), else for no group.
+     *
      * @param node the node name
      * @param podCidrs the node's {@code spec.podCIDRs} texts as found (may be malformed); null elements are ignored
      * @return what was adopted and what was found
@@ -429,7 +659,29 @@ public final class NodeIpam {
     public NodeReport adopt(String node, List<String> podCidrs) {
         Objects.requireNonNull(node, "node");
         synchronized (lock) {
-            return adoptLocked(node, podCidrs);
+            return adoptLocked(node, groups.get(DEFAULT_GROUP), podCidrs);
+        }
+    }
+
+    /**
+     * Does what {@link #adopt(String, List)} does for a node that belongs to a group (by its labels). A value in the
+     * range of another group is held for the node all the same, since pod CIDRs cannot be changed once set, and
+     * reported as {@link NodeReport.Kind#IN_OTHER_GROUP} (which does not fail closed: the subnet is the node's
+     * alone); a family of the group the node has no value of is reported as {@link NodeReport.Kind#MISSING_FAMILY}.
+     * A node that belongs to no group (no selector matches it) still holds the subnets its values denote: give a
+     * null group, and families are then checked against the group that holds its first value.
+     *
+     * @param node the node name
+     * @param group the name of the node's group, or null if it belongs to none
+     * @param podCidrs the node's {@code spec.podCIDRs} texts as found (may be malformed); null elements are ignored
+     * @return what was adopted and what was found
+     * @throws UnknownGroupException if the group is not null and no group has that name
+     */
+    public NodeReport adopt(String node, String group, List<String> podCidrs) {
+        Objects.requireNonNull(node, "node");
+        Group g = group == null ? null : group(group);
+        synchronized (lock) {
+            return adoptLocked(node, g, podCidrs);
         }
     }
 
@@ -442,18 +694,34 @@ public final class NodeIpam {
      * @return one report per node that has at least one pod CIDR
      */
     public RestoreReport restore(Collection<ExistingNode> existing) {
+        Group fallback = groups.get(DEFAULT_GROUP);
+        return restore(existing, n -> fallback == null ? null : DEFAULT_GROUP);
+    }
+
+    /**
+     * Does what {@link #restore(Collection)} does, adopting each node for its group as
+     * {@link #adopt(String, String, List)} does.
+     *
+     * @param existing the nodes and their pod CIDR texts, oldest first
+     * @param groupOf the name of each node's group, or null for a node that belongs to none
+     * @return one report per node that has at least one pod CIDR
+     * @throws UnknownGroupException if {@code groupOf} names a group that does not exist; nodes before it are adopted
+     */
+    public RestoreReport restore(Collection<ExistingNode> existing, Function<? super ExistingNode, String> groupOf) {
+        Objects.requireNonNull(groupOf, "groupOf");
         List<NodeReport> reports = new ArrayList<>();
         synchronized (lock) {
             for (ExistingNode n : existing) {
                 if (!n.podCidrs().isEmpty()) {
-                    reports.add(adoptLocked(n.name(), n.podCidrs()));
+                    String name = groupOf.apply(n);
+                    reports.add(adoptLocked(n.name(), name == null ? null : group(name), n.podCidrs()));
                 }
             }
         }
         return new RestoreReport(reports);
     }
 
-    private NodeReport adoptLocked(String node, List<String> values) {
+    private NodeReport adoptLocked(String node, Group selected, List<String> values) {
         List<NodeReport.Finding> findings = new ArrayList<>(0);
         Cidr[] claims = new Cidr[IpFamily.values().length];
         boolean any = false;
@@ -489,6 +757,8 @@ public final class NodeIpam {
         if (!any) {
             return new NodeReport(node, List.of(), List.of());
         }
+        Group reference = selected != null ? selected : firstGroupOf(claims);
+        List<IpFamily> expected = reference != null ? reference.families : families;
         List<Cidr> adopted = new ArrayList<>(families.size());
         Holding holding = nodes.get(node);
         for (IpFamily family : families) {
@@ -496,6 +766,10 @@ public final class NodeIpam {
             List<Cidr> keep = List.of();
             Cidr exact = null;
             if (claim == null) {
+                if (!expected.contains(family)) {
+                    holding = replaceFamily(node, holding, family, null, keep);
+                    continue;
+                }
                 findings.add(new NodeReport.Finding(NodeReport.Kind.MISSING_FAMILY, family.toString(), null, null,
                         "node has no " + family + " pod CIDR although a cluster CIDR of that family is configured;"
                                 + " pod CIDRs cannot be changed once set: recreate the node to give it one of each"
@@ -507,6 +781,10 @@ public final class NodeIpam {
                     if (holder == null || holder.equals(node)) {
                         exact = claim;
                         keep = List.of(claim);
+                        Group owner = groupOfPool.get(pool);
+                        if (selected != null && owner != selected) {
+                            findings.add(inOtherGroup(claim, owner, selected));
+                        }
                         if (pool.isReserved(claim)) {
                             findings.add(new NodeReport.Finding(NodeReport.Kind.IN_RESERVED_RANGE, claim.toString(),
                                     claim, null, "pod CIDR " + claim + " lies in a reserved range of " + pool.cluster()
@@ -518,7 +796,7 @@ public final class NodeIpam {
                     }
                 } else {
                     keep = new ArrayList<>();
-                    overlapped(node, claim, keep, findings);
+                    overlapped(node, selected, claim, keep, findings);
                 }
             }
             holding = replaceFamily(node, holding, family, exact, keep);
@@ -526,7 +804,52 @@ public final class NodeIpam {
                 adopted.add(exact);
             }
         }
-        return new NodeReport(node, adopted, findings);
+        if (holding != null) {
+            holding.group = reference;
+        }
+        return new NodeReport(node, orderedBy(reference, adopted), findings);
+    }
+
+    /** The group of the first claim that overlaps a range, in family order; null if none does. */
+    private Group firstGroupOf(Cidr[] claims) {
+        for (IpFamily f : families) {
+            Cidr c = claims[f.ordinal()];
+            if (c != null) {
+                Group g = groupOverlapping(c);
+                if (g != null) {
+                    return g;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Puts the subnets of a group's families first, in the group's order, the others after in global order. */
+    private static List<Cidr> orderedBy(Group group, List<Cidr> cidrs) {
+        if (group == null || cidrs.size() < 2) {
+            return cidrs;
+        }
+        List<Cidr> ordered = new ArrayList<>(cidrs.size());
+        for (IpFamily f : group.families) {
+            for (Cidr c : cidrs) {
+                if (c.family() == f) {
+                    ordered.add(c);
+                }
+            }
+        }
+        for (Cidr c : cidrs) {
+            if (!ordered.contains(c)) {
+                ordered.add(c);
+            }
+        }
+        return ordered;
+    }
+
+    private static NodeReport.Finding inOtherGroup(Cidr claim, Group owner, Group selected) {
+        return new NodeReport.Finding(NodeReport.Kind.IN_OTHER_GROUP, claim.toString(), claim, null, "pod CIDR "
+                + claim + " lies in a range of group " + owner.name() + ", but the node belongs to group "
+                + selected.name() + "; it keeps its subnet (pod CIDRs cannot be changed once set): recreate the"
+                + " node to give it a subnet of group " + selected.name() + ", or change its labels back");
     }
 
     private static NodeReport.Finding duplicate(Cidr claim, String holder) {
@@ -539,9 +862,12 @@ public final class NodeIpam {
      * Finds what a CIDR that is not one of a pool's subnets overlaps: the free subnets go to {@code keep}, subnets of
      * other nodes become one duplicate finding per holder.
      */
-    private void overlapped(String node, Cidr claim, List<Cidr> keep, List<NodeReport.Finding> findings) {
+    private void overlapped(String node, Group selected, Cidr claim, List<Cidr> keep,
+            List<NodeReport.Finding> findings) {
         boolean overlapsAny = false;
         boolean oversized = false;
+        Group otherGroup = null;
+        boolean inSelected = false;
         java.util.Set<String> otherHolders = new java.util.LinkedHashSet<>(0);
         for (SubnetPool pool : poolsByFamily.get(claim.family())) {
             long[] span = pool.overlapIndices(claim);
@@ -549,6 +875,12 @@ public final class NodeIpam {
                 continue;
             }
             overlapsAny = true;
+            Group owner = groupOfPool.get(pool);
+            if (owner == selected) {
+                inSelected = true;
+            } else if (otherGroup == null) {
+                otherGroup = owner;
+            }
             if (span[1] - span[0] > MAX_SUBNETS_HELD_FOR_MISALIGNED) {
                 oversized = true;
                 continue;
@@ -577,6 +909,9 @@ public final class NodeIpam {
         findings.add(new NodeReport.Finding(NodeReport.Kind.MISALIGNED, claim.toString(), claim, null, "pod CIDR "
                 + claim + " overlaps a cluster CIDR without being one of its node subnets (other size or"
                 + " alignment); the free subnets it overlaps are held for the node"));
+        if (selected != null && !inSelected) {
+            findings.add(inOtherGroup(claim, otherGroup, selected));
+        }
         for (String holder : otherHolders) {
             findings.add(duplicate(claim, holder));
         }
@@ -644,7 +979,25 @@ public final class NodeIpam {
     }
 
     /**
-     * Returns the usage of every pool, in configured order.
+     * Returns the usage of every pool of one group, in configured order.
+     *
+     * @param group the group's name
+     * @return one snapshot per pool of the group
+     * @throws UnknownGroupException if no group has that name
+     */
+    public List<PoolStats> stats(String group) {
+        Group g = group(group);
+        synchronized (lock) {
+            List<PoolStats> all = new ArrayList<>(g.pools.size());
+            for (SubnetPool p : g.pools) {
+                all.add(p.stats());
+            }
+            return List.copyOf(all);
+        }
+    }
+
+    /**
+     * Returns the usage of every pool, in configured order, group by group (see {@link #groups()}).
      *
      * @return one snapshot per pool
      */

@@ -102,7 +102,13 @@ public record NodeReport(String node, List<Cidr> adopted, List<Finding> findings
          */
         NON_CANONICAL(false),
         /** The node has no value of a configured family (e.g. IPv4 only on a dual-stack cluster). */
-        MISSING_FAMILY(false);
+        MISSING_FAMILY(false),
+        /**
+         * The value lies in a range of another {@linkplain NodeGroup group} than the node's (its labels moved it, or
+         * another tool set it); the node holds it, since pod CIDRs cannot be changed once set, and no other node
+         * gets it.
+         */
+        IN_OTHER_GROUP(false);
 
         private final boolean failsClosed;
 

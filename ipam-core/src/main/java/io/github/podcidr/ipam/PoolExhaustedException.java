@@ -21,13 +21,30 @@ public final class PoolExhaustedException extends RuntimeException {
     private final long capacity;
     /** Subnets of that pool that are allocated or reserved; equal to capacity. */
     private final long used;
+    /** The node group whose pools are full, or null when thrown by a single {@link SubnetPool}. */
+    private final String group;
 
     PoolExhaustedException(String message, Cidr pool, int nodePrefixLength, long capacity, long used) {
+        this(message, pool, nodePrefixLength, capacity, used, null);
+    }
+
+    PoolExhaustedException(String message, Cidr pool, int nodePrefixLength, long capacity, long used, String group) {
         super(message, null, false, false);
         this.pool = pool;
         this.nodePrefixLength = nodePrefixLength;
         this.capacity = capacity;
         this.used = used;
+        this.group = group;
+    }
+
+    /**
+     * Returns the node group whose pools of a family are all full, when thrown by {@link NodeIpam}
+     * ({@link NodeIpam#DEFAULT_GROUP} for the pools of {@link NodeIpam.Builder#addPool(Cidr, int)}).
+     *
+     * @return the group's name, or empty when thrown by a single {@link SubnetPool}
+     */
+    public java.util.Optional<String> group() {
+        return java.util.Optional.ofNullable(group);
     }
 
     /**

@@ -58,12 +58,24 @@ public interface ControllerMetrics {
     }
 
     /**
+     * A node of a group found some family of its group's pools full. Called instead of {@link #exhausted(String)};
+     * by default it calls that.
+     *
+     * @param node the node name
+     * @param group the name of the node's group, {@link io.github.podcidr.ipam.NodeIpam#DEFAULT_GROUP} for the
+     *     cluster CIDRs' group; bounded by the configuration
+     */
+    default void exhausted(String node, String group) {
+        exhausted(node);
+    }
+
+    /**
      * A problem was found with a node's existing pod CIDRs.
      *
      * @param kind a stable token, {@link io.github.podcidr.ipam.NodeReport.Kind#token()}: {@code duplicate},
      *     {@code outside_pools}, {@code malformed}, {@code second_of_family}, {@code oversized},
      *     {@code unconfigured_family}, {@code misaligned}, {@code in_reserved_range}, {@code non_canonical},
-     *     {@code missing_family}
+     *     {@code missing_family}, {@code in_other_group}
      */
     default void conflict(String kind) {
     }

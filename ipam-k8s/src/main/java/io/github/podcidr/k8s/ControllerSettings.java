@@ -4,8 +4,11 @@ import io.github.podcidr.ipam.Cidr;
 import io.github.podcidr.ipam.IpFamily;
 import io.github.podcidr.ipam.NodeIpam;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * What the controller allocates and how it behaves: the cluster ranges cut into per-node subnets, ranges never handed
@@ -13,11 +16,13 @@ import java.util.Objects;
  * {@link #builder()}. Validation of user input (flags) happens before this, in the application; the constructors
  * here only reject what cannot work.
  *
- * @param clusterCidrs the ranges, in order; the first range's family is the primary one
+ * @param clusterCidrs the ranges of the default group, in order; the first range's family is the primary one; empty
+ *     when there is no default group (then {@code nodeGroups} is not empty)
  * @param nodeMaskIpv4 prefix length of each node's IPv4 subnet
  * @param nodeMaskIpv6 prefix length of each node's IPv6 subnet
  * @param reservedCidrs ranges never handed out (service CIDR, VPC ranges)
- * @param nodeSelector nodes that get pod CIDRs; others only have existing CIDRs adopted and taints removed
+ * @param nodeSelector nodes of the default group: those not in a named group that get pod CIDRs from
+ *     {@code clusterCidrs}; other nodes in no group only have existing CIDRs adopted and taints removed
  * @param removeTaints taints removed from nodes once they have their pod CIDRs (or at once if not selected)
  * @param workers number of reconcile threads
  * @param dryRun decide and log every write, perform none (no events either)
@@ -26,11 +31,14 @@ import java.util.Objects;
  * @param requestTimeout how long a write may go unanswered before it counts as failed (its outcome unknown)
  * @param cacheSyncTimeout how long a new leader may wait for its node cache to fill before it gives up (and the
  *     process exits so that another replica, or the restarted pod, takes over)
+ * @param nodeGroups named node groups, in the order their selectors are tried (a node belongs to the first that
+ *     matches); empty for a cluster with the default group only. {@code reservedCidrs} apply to every group.
  */
 public record ControllerSettings(List<Cidr> clusterCidrs, int nodeMaskIpv4, int nodeMaskIpv6,
                                  List<Cidr> reservedCidrs, NodeSelector nodeSelector, List<TaintRule> removeTaints,
                                  int workers, boolean dryRun, int listPageSize, Duration exhaustedEventInterval,
-                                 Duration requestTimeout, Duration cacheSyncTimeout) {
+                                 Duration requestTimeout, Duration cacheSyncTimeout,
+                                 List<NodeGroupSettings> nodeGroups) {
 
     /** Default worker count: writes dominate, and the client's own rate limit is the real bound. */
     public static final int DEFAULT_WORKERS = 4;
@@ -54,9 +62,11 @@ public record ControllerSettings(List<Cidr> clusterCidrs, int nodeMaskIpv4, int 
      * @param exhaustedEventInterval least time between exhaustion events per node
      * @param requestTimeout timeout of one write
      * @param cacheSyncTimeout longest wait for the node cache to sync, positive
+     * @param nodeGroups named node groups, in order
      */
     public ControllerSettings {
         clusterCidrs = List.copyOf(clusterCidrs);
+        nodeGroups = List.copyOf(nodeGroups);
         reservedCidrs = List.copyOf(reservedCidrs);
         removeTaints = List.copyOf(removeTaints);
         Objects.requireNonNull(nodeSelector, "nodeSelector");
@@ -67,8 +77,15 @@ public record ControllerSettings(List<Cidr> clusterCidrs, int nodeMaskIpv4, int 
         if (cacheSyncTimeout.isNegative() || cacheSyncTimeout.isZero()) {
             throw new InvalidSettingException("cache sync timeout must be positive, e.g. 2m");
         }
-        if (clusterCidrs.isEmpty()) {
+        if (clusterCidrs.isEmpty() && nodeGroups.isEmpty()) {
             throw new InvalidSettingException("no cluster CIDR given; expected one or more ranges, e.g. 10.244.0.0/16");
+        }
+        Set<String> names = new HashSet<>();
+        for (NodeGroupSettings g : nodeGroups) {
+            if (!names.add(g.name()) || (!clusterCidrs.isEmpty() && g.name().equals(NodeIpam.DEFAULT_GROUP))) {
+                throw new InvalidSettingException("node group name " + g.name() + " is used twice (the cluster CIDRs"
+                        + " form the group " + NodeIpam.DEFAULT_GROUP + "); every group needs its own name");
+            }
         }
         if (workers < 1) {
             throw new InvalidSettingException("workers must be at least 1, got " + workers);
@@ -96,21 +113,66 @@ public record ControllerSettings(List<Cidr> clusterCidrs, int nodeMaskIpv4, int 
      */
     public ControllerSettings withCacheSyncTimeout(Duration timeout) {
         return new ControllerSettings(clusterCidrs, nodeMaskIpv4, nodeMaskIpv6, reservedCidrs, nodeSelector,
-                removeTaints, workers, dryRun, listPageSize, exhaustedEventInterval, requestTimeout, timeout);
+                removeTaints, workers, dryRun, listPageSize, exhaustedEventInterval, requestTimeout, timeout,
+                nodeGroups);
     }
 
     /**
-     * Builds a fresh, empty allocator for these settings.
+     * Builds a fresh, empty allocator for these settings: the default group from the cluster CIDRs (if any), then
+     * every named group.
      *
      * @return the allocator with every pool and reserved range
+     * @throws io.github.podcidr.ipam.InvalidPoolException if ranges overlap, within a group or across groups
      */
     public NodeIpam newIpam() {
         NodeIpam.Builder b = NodeIpam.builder();
         for (Cidr c : clusterCidrs) {
             b.addPool(c, c.family() == IpFamily.IPV4 ? nodeMaskIpv4 : nodeMaskIpv6);
         }
+        for (NodeGroupSettings g : nodeGroups) {
+            b.addGroup(g.group());
+        }
         reservedCidrs.forEach(b::reserve);
         return b.build();
+    }
+
+    /**
+     * Tells which group a node belongs to: the first named group whose selector matches its labels, else the
+     * default group if there is one and {@link #nodeSelector()} matches, else none.
+     *
+     * @param labels the node's labels
+     * @return the group's name ({@link NodeIpam#DEFAULT_GROUP} for the default group), or null if the node belongs to
+     *     no group and gets no pod CIDR
+     */
+    public String groupOf(Map<String, String> labels) {
+        for (NodeGroupSettings g : nodeGroups) {
+            if (g.selector().matches(labels)) {
+                return g.name();
+            }
+        }
+        return !clusterCidrs.isEmpty() && nodeSelector.matches(labels) ? NodeIpam.DEFAULT_GROUP : null;
+    }
+
+    /**
+     * Returns the label keys any selector reads, so that a node cache may keep only those labels.
+     *
+     * @return the keys of the default group's selector and of every group's
+     */
+    public Set<String> labelKeys() {
+        Set<String> keys = new HashSet<>(nodeSelector.labelKeys());
+        for (NodeGroupSettings g : nodeGroups) {
+            keys.addAll(g.selector().labelKeys());
+        }
+        return Set.copyOf(keys);
+    }
+
+    /**
+     * Tells whether named groups are configured.
+     *
+     * @return true if {@link #nodeGroups()} is not empty
+     */
+    public boolean hasNodeGroups() {
+        return !nodeGroups.isEmpty();
     }
 
     /** Builder of {@link ControllerSettings}. */
@@ -127,8 +189,20 @@ public record ControllerSettings(List<Cidr> clusterCidrs, int nodeMaskIpv4, int 
         private Duration exhaustedEventInterval = Duration.ofMinutes(1);
         private Duration requestTimeout = Duration.ofSeconds(10);
         private Duration cacheSyncTimeout = DEFAULT_CACHE_SYNC_TIMEOUT;
+        private List<NodeGroupSettings> nodeGroups = List.of();
 
         private Builder() {
+        }
+
+        /**
+         * Sets the named node groups, in the order their selectors are tried.
+         *
+         * @param groups the groups
+         * @return this builder
+         */
+        public Builder nodeGroups(List<NodeGroupSettings> groups) {
+            this.nodeGroups = groups;
+            return this;
         }
 
         /**
@@ -272,7 +346,7 @@ public record ControllerSettings(List<Cidr> clusterCidrs, int nodeMaskIpv4, int 
         public ControllerSettings build() {
             return new ControllerSettings(clusterCidrs, nodeMaskIpv4, nodeMaskIpv6, reservedCidrs, nodeSelector,
                     removeTaints, workers, dryRun, listPageSize, exhaustedEventInterval, requestTimeout,
-                    cacheSyncTimeout);
+                    cacheSyncTimeout, nodeGroups);
         }
     }
 }

@@ -24,6 +24,13 @@ public final class EventReasons {
     public static final String INVALID_POD_CIDR = "InvalidPodCIDR";
     /** The node lacks a pod CIDR of a configured family (Warning), e.g. IPv4 only on a dual-stack cluster. */
     public static final String CIDR_FAMILY_MISSING = "CIDRFamilyMissing";
+    /**
+     * The node's pod CIDR lies in the range of another node group than the one its labels select (Warning); the
+     * node keeps it, since pod CIDRs cannot be changed once set.
+     */
+    public static final String CIDR_IN_OTHER_GROUP = "CIDRInOtherGroup";
+    /** The node matches no node group's selector and there is no default group (Warning); it gets no pod CIDR. */
+    public static final String NODE_IN_NO_GROUP = "NodeInNoGroup";
     /** The API server refused the node's patch for a reason other than a conflict (Warning). */
     public static final String CIDR_ASSIGNMENT_FAILED = "CIDRAssignmentFailed";
 

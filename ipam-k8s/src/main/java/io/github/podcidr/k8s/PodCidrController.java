@@ -127,10 +127,10 @@ public final class PodCidrController implements AutoCloseable {
             broadcaster.startRecording();
         }
 
-        NodeSlimmer slimmer = new NodeSlimmer(settings.nodeSelector().labelKeys());
+        NodeSlimmer slimmer = new NodeSlimmer(settings.labelKeys());
         informers = new SharedInformerFactory(watchClient);
         PagedNodeListerWatcher lister = new PagedNodeListerWatcher(watchClient, settings.listPageSize(),
-                new SlimNodeCodec(settings.nodeSelector().labelKeys()));
+                new SlimNodeCodec(settings.labelKeys()));
         informer = informers.sharedIndexInformerFor(lister, V1Node.class, 0);
         informer.setTransform(slimmer);
         addHandler(informer);
@@ -217,16 +217,24 @@ public final class PodCidrController implements AutoCloseable {
         for (V1Node n : nodes) {
             existing.add(new ExistingNode(n.getMetadata().getName(), PodCidrReconciler.podCidrsOf(n)));
         }
-        RestoreReport report = ipam.restore(existing);
+        // Each node is adopted for its group by its labels: a pod CIDR in another group's range is reported.
+        RestoreReport report = ipam.restore(existing, e -> {
+            V1Node n = cached(e.name());
+            java.util.Map<String, String> labels = n == null ? null : n.getMetadata().getLabels();
+            return settings.groupOf(labels == null ? java.util.Map.of() : labels);
+        });
         for (NodeReport r : report.problems()) {
             V1Node n = cached(r.node());
             reconciler.report(r, n == null ? null : n.getMetadata().getUid());
         }
         restoreReport = report;
         StringBuilder pools = new StringBuilder();
-        for (PoolStats s : ipam.stats()) {
-            pools.append(pools.length() == 0 ? "" : ", ").append(s.cluster()).append(" /").append(s.nodePrefixLength())
-                    .append(' ').append(s.allocated()).append('/').append(s.capacity());
+        for (io.github.podcidr.ipam.NodeGroup g : ipam.groups()) {
+            for (PoolStats s : ipam.stats(g.name())) {
+                pools.append(pools.length() == 0 ? "" : ", ").append(settings.hasNodeGroups() ? g.name() + " " : "")
+                        .append(s.cluster()).append(" /").append(s.nodePrefixLength()).append(' ')
+                        .append(s.allocated()).append('/').append(s.capacity());
+            }
         }
         LOG.atInfo().setMessage("restored").addKeyValue("nodes", nodes.size())
                 .addKeyValue("with_cidrs", report.nodes().size()).addKeyValue("subnets", report.adoptedSubnets())

@@ -29,9 +29,14 @@ import org.slf4j.LoggerFactory;
  *   <li>node being deleted (finalizers) or outside the selection, without pod CIDRs, but holding a subnet (one
  *       whose write had no answer): a live read decides; if the API confirms it has none, the subnet is freed;</li>
  *   <li>node being deleted: nothing more; it keeps its pod CIDRs' subnets until it is gone;</li>
- *   <li>node outside the selection: remove matching taints only;</li>
- *   <li>otherwise: assign one subnet per family and write it with the taint removal in one guarded patch.</li>
+ *   <li>node outside the selection (in no node group): remove matching taints only;</li>
+ *   <li>otherwise: assign one subnet per family of the node's group, from that group's ranges only, and write it
+ *       with the taint removal in one guarded patch.</li>
  * </ol>
+ * A node's group is the first named group whose selector matches its labels, else the default group (the cluster
+ * CIDRs, if configured and {@code --node-selector} matches), else none (see {@link ControllerSettings#groupOf}).
+ * Pod CIDRs are adopted for the node's current group: one in another group's range (the node's labels moved it, or
+ * another tool set it) is kept and reported ({@code CIDRInOtherGroup}), never moved.
  * The work queue never hands one name to two workers at once, so reconciles of a node are serial.
  */
 final class PodCidrReconciler {
@@ -96,8 +101,8 @@ final class PodCidrReconciler {
             return adoptAndUntaint(node, podCidrs);
         }
         boolean deleting = node.getMetadata().getDeletionTimestamp() != null;
-        Map<String, String> labels = node.getMetadata().getLabels() == null ? Map.of() : node.getMetadata().getLabels();
-        boolean selected = settings.nodeSelector().matches(labels);
+        String group = groupOf(node);
+        boolean selected = group != null;
         if ((deleting || !selected) && ipam.holdsAny(name)) {
             // It holds a subnet (a write without an answer) but will not get one now: free it once the API confirms
             // that the node has no pod CIDR (the write may have landed after all).
@@ -126,16 +131,19 @@ final class PodCidrReconciler {
             return ReconcileResult.done(); // being deleted: keep whatever it holds until it is gone
         }
         if (!selected) {
+            if (settings.hasNodeGroups() && settings.clusterCidrs().isEmpty()) {
+                inNoGroup(name, uid);
+            }
             return write(node, List.of(), false);
         }
-        Optional<NodeAssignment> assignment = ipam.tryAssign(name);
+        Optional<NodeAssignment> assignment = ipam.tryAssign(name, group);
         if (assignment.isEmpty()) {
             if (waitingForRoom.add(name)) {
-                LOG.atWarn().setMessage("no free subnet").addKeyValue("node", name)
-                        .addKeyValue("reason", exhaustion(name)).log();
+                LOG.atWarn().setMessage("no free subnet").addKeyValue("node", name).addKeyValue("group", group)
+                        .addKeyValue("reason", exhaustion(name, group)).log();
             }
-            metrics.exhausted(name);
-            events.warnAtMostEveryInterval(name, uid, EventReasons.CIDR_NOT_AVAILABLE, () -> exhaustion(name));
+            metrics.exhausted(name, group);
+            events.warnAtMostEveryInterval(name, uid, EventReasons.CIDR_NOT_AVAILABLE, () -> exhaustion(name, group));
             return ReconcileResult.retry();
         }
         waitingForRoom.remove(name);
@@ -148,7 +156,7 @@ final class PodCidrReconciler {
      */
     private ReconcileResult adoptAndUntaint(V1Node node, List<String> podCidrs) {
         String name = node.getMetadata().getName();
-        NodeReport r = adopt(name, node.getMetadata().getUid(), podCidrs);
+        NodeReport r = adopt(name, groupOf(node), node.getMetadata().getUid(), podCidrs);
         if (!r.vouched()) {
             if (failedClosed.add(name)) {
                 LOG.atWarn().setMessage("pod CIDR not vouched for, taints kept").addKeyValue("node", name)
@@ -164,21 +172,42 @@ final class PodCidrReconciler {
         return write(node, List.of(), false);
     }
 
+    /** The node's group by its labels as cached, or null if it belongs to none. */
+    private String groupOf(V1Node node) {
+        Map<String, String> labels = node.getMetadata().getLabels();
+        return settings.groupOf(labels == null ? Map.of() : labels);
+    }
+
+    /** A node no group's selector matches, on a cluster without a default group: it gets no pod CIDR. */
+    private void inNoGroup(String name, String uid) {
+        String message = "node matches the selector of no node group (" + settings.nodeGroups().stream()
+                .map(NodeGroupSettings::name).collect(Collectors.joining(", ")) + ") and there is no default group"
+                + " (--cluster-cidr): it gets no pod CIDR; label it for a group or add a catch-all group";
+        if (reported.computeIfAbsent(name, n -> ConcurrentHashMap.newKeySet()).add(message)) {
+            LOG.atWarn().setMessage("node in no group").addKeyValue("node", name).log();
+            events.warnOnce(name, uid, EventReasons.NODE_IN_NO_GROUP, message);
+        }
+    }
+
     /**
-     * Why a node found no room, built only when it is logged or recorded: the usage of the pools of each family
-     * that is full, e.g. {@code no free IPV4 subnet for node n: the pool is full (10.244.0.0/24 /25: 2 of 2 in use)}.
+     * Why a node found no room, built only when it is logged or recorded: the usage of the pools of each family of
+     * its group that is full, e.g. {@code no free IPV4 subnet for node n: the pool is full (10.244.0.0/24 /25: 2 of 2
+     * in use)}; with named groups, {@code no free IPV4 subnet in group idc for node n: ...}.
      */
-    private String exhaustion(String name) {
-        List<io.github.podcidr.ipam.PoolStats> stats = ipam.stats();
+    private String exhaustion(String name, String group) {
+        List<io.github.podcidr.ipam.PoolStats> stats = ipam.stats(group);
+        String in = settings.hasNodeGroups() ? " in group " + group : "";
+        List<io.github.podcidr.ipam.IpFamily> families = ipam.groups().stream().filter(g -> g.name().equals(group))
+                .findFirst().map(io.github.podcidr.ipam.NodeGroup::families).orElse(ipam.families());
         StringBuilder out = new StringBuilder();
-        for (io.github.podcidr.ipam.IpFamily family : ipam.families()) {
+        for (io.github.podcidr.ipam.IpFamily family : families) {
             List<io.github.podcidr.ipam.PoolStats> of = stats.stream().filter(s -> s.family() == family).toList();
             if (of.stream().anyMatch(s -> s.free() > 0)) {
                 continue;
             }
-            out.append(out.length() == 0 ? "" : "; ").append("no free ").append(family).append(" subnet for node ")
-                    .append(name).append(": ").append(of.size() == 1 ? "the pool is" : "all " + of.size() + " "
-                            + family + " pools are").append(" full (");
+            out.append(out.length() == 0 ? "" : "; ").append("no free ").append(family).append(" subnet").append(in)
+                    .append(" for node ").append(name).append(": ").append(of.size() == 1 ? "the pool is" : "all "
+                            + of.size() + " " + family + " pools are").append(" full (");
             for (int i = 0; i < of.size(); i++) {
                 io.github.podcidr.ipam.PoolStats s = of.get(i);
                 out.append(i == 0 ? "" : "; ").append(s.cluster()).append(" /").append(s.nodePrefixLength())
@@ -187,7 +216,7 @@ final class PodCidrReconciler {
             }
             out.append(")");
         }
-        return out.append("; delete nodes or add a range").toString();
+        return out.append("; delete nodes or add a range").append(in.isEmpty() ? "" : " to the group").toString();
     }
 
     /** The node's pod CIDR texts: spec.podCIDRs, or spec.podCIDR alone on clusters that set only that. */
@@ -230,9 +259,9 @@ final class PodCidrReconciler {
         }
     }
 
-    private NodeReport adopt(String name, String uid, List<String> podCidrs) {
+    private NodeReport adopt(String name, String group, String uid, List<String> podCidrs) {
         Optional<NodeAssignment> before = ipam.assignmentOf(name);
-        NodeReport r = ipam.adopt(name, podCidrs);
+        NodeReport r = ipam.adopt(name, group, podCidrs);
         List<Cidr> had = before.map(NodeAssignment::cidrs).orElse(List.of());
         if (!had.equals(r.adopted())) {
             List<Cidr> freed = had.stream().filter(c -> !r.adopted().contains(c)).toList();
@@ -279,6 +308,7 @@ final class PodCidrReconciler {
             case NON_CANONICAL -> EventReasons.CIDR_NOT_CANONICAL;
             case MALFORMED, SECOND_OF_FAMILY -> EventReasons.INVALID_POD_CIDR;
             case MISSING_FAMILY -> EventReasons.CIDR_FAMILY_MISSING;
+            case IN_OTHER_GROUP -> EventReasons.CIDR_IN_OTHER_GROUP;
         };
     }
 
