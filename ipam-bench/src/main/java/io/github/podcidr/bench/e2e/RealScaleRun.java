@@ -36,7 +36,9 @@ import java.util.stream.Collectors;
  * <p>Options: {@code --control-plane-bin DIR} or {@code --kubeconfig FILE}; {@code --nodes 2000,10000};
  * {@code --limits none,20/30} (client-side QPS/burst for every contender; {@code none} is no limit);
  * {@code --reps 3}; {@code --contenders ours,kcm,capacity} (also {@code ours@PATH} for another build of the jar,
- * e.g. to compare a change with the build before it); {@code --jar} (controller-app/target/podcidr-controller.jar);
+ * e.g. to compare a change with the build before it, and a suffix {@code :N} on ours or capacity for N workers or
+ * threads instead of {@code --workers}, e.g. {@code ours:16,capacity:16}, and on ours a suffix {@code ~FLAG} for
+ * one more JVM flag, e.g. {@code ours~-XX:TieredStopAtLevel=1}; ratios are against plain {@code capacity}); {@code --jar} (controller-app/target/podcidr-controller.jar);
  * {@code --workers 4} (ours' workers and the capacity client's threads); {@code --controller-xmx 512m};
  * {@code --restart true}; {@code --jfr DIR} (a JFR recording of each run of ours, dumped before it is killed);
  * {@code --timeout 1800} (seconds per wait). A benchmark main, not a test: it measures and prints Markdown tables.
@@ -131,7 +133,15 @@ public final class RealScaleRun {
     }
 
     private static String jarOf(String contender, Config cfg) {
-        return contender.startsWith("ours@") ? contender.substring(5) : cfg.jar();
+        String c = contender.replaceFirst("~.*$", "").replaceFirst(":\\d+$", "");
+        return c.startsWith("ours@") ? c.substring(5) : cfg.jar();
+    }
+
+    /** The contender's concurrency: its {@code :N} suffix, else {@code --workers}. */
+    private static int concurrencyOf(String contender, Config cfg) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(":(\\d+)$")
+                .matcher(contender.replaceFirst("~.*$", ""));
+        return m.find() ? Integer.parseInt(m.group(1)) : cfg.workers();
     }
 
     private static Result phase(Config cfg, Path bin, String contender, int nodes, Limit limit, int rep)
@@ -148,8 +158,9 @@ public final class RealScaleRun {
                 long serverCpu0 = serverCpuNanos(cluster);
                 long t0 = System.nanoTime();
                 long deadline = t0 + cfg.timeout().toNanos();
-                if (contender.equals("capacity")) {
-                    new CapacityClient(cluster, cfg.workers(), limit.qps(), limit.burst()).run(created);
+                if (contender.startsWith("capacity")) {
+                    new CapacityClient(cluster, concurrencyOf(contender, cfg), limit.qps(), limit.burst())
+                            .run(created);
                     watch.awaitAssigned(nodes, deadline, () -> true, "capacity");
                     double seconds = (watch.lastAssigned() - t0) / 1e9;
                     double serverCpu = (serverCpuNanos(cluster) - serverCpu0) / 1e9;
@@ -172,6 +183,7 @@ public final class RealScaleRun {
                     seconds = (watch.lastAssigned() - t0) / 1e9;
                     firstWrite = (watch.firstAssignedSince(t0) - t0) / 1e9;
                     cpu = child.cpuSeconds();
+                    System.out.println("  " + contender + " CPU seconds by thread: " + child.cpuByThread());
                     serverCpu = (serverCpuNanos(cluster) - serverCpu0) / 1e9;
                     Thread.sleep(1000); // stragglers (e.g. conflicting second writes) show up in the counts
                     requests = delta(before, cluster.nodeRequests());
@@ -255,10 +267,13 @@ public final class RealScaleRun {
                 if (cfg.jfr() != null) {
                     cmd.add("-XX:StartFlightRecording=name=bench,settings=profile");
                 }
+                if (contender.contains("~")) {
+                    cmd.add(contender.substring(contender.indexOf('~') + 1));
+                }
                 cmd.addAll(List.of("-jar", jarOf(contender, cfg), "--kubeconfig=" + cluster.kubeconfig(),
                         "--cluster-cidr=" + CLUSTER_CIDR, "--node-cidr-mask-size=" + NODE_MASK,
                         "--leader-elect=false", "--remove-taints=" + NodeGenerator.TKE_ENI_TAINT_KEY,
-                        "--log-level=warn", "--workers=" + cfg.workers(),
+                        "--log-level=warn", "--workers=" + concurrencyOf(contender, cfg),
                         "--metrics-bind-address=127.0.0.1:" + E2eSupport.freePort(),
                         "--health-probe-bind-address=127.0.0.1:" + healthPort,
                         "--kube-api-qps=" + (limit.qps() > 0 ? limit.qps() : -1),
@@ -274,7 +289,7 @@ public final class RealScaleRun {
                         "--kube-api-burst=" + limit.burst(), "--v=1"));
             } else {
                 throw new IllegalArgumentException("unknown contender " + contender
-                        + "; expected ours, ours@JAR, kcm or capacity");
+                        + "; expected ours, ours@JAR, kcm or capacity (ours and capacity with an optional :N)");
             }
             Path log = Path.of("ipam-bench/target/real-scale-" + (contender.startsWith("ours") ? "ours" : contender)
                     + ".log");
@@ -329,6 +344,30 @@ public final class RealScaleRun {
             String stat = Files.readString(Path.of("/proc/" + process.pid() + "/stat"));
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+        }
+
+        /**
+         * CPU seconds by thread name (digits folded into {@code #}), largest first, the top ten: where the
+         * contender's CPU went (compilers, GC, workers, the informer's decoding).
+         */
+        String cpuByThread() throws IOException {
+            Map<String, Double> byName = new TreeMap<>();
+            try (var tasks = Files.list(Path.of("/proc/" + process.pid() + "/task"))) {
+                for (Path t : tasks.toList()) {
+                    try {
+                        String stat = Files.readString(t.resolve("stat"));
+                        String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+                                .replaceAll("[0-9]+", "#");
+                        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                        byName.merge(name, (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0, Double::sum);
+                    } catch (IOException gone) {
+                        // the thread ended meanwhile
+                    }
+                }
+            }
+            return byName.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                    .limit(10).map(e -> String.format(Locale.ROOT, "%s=%.2f", e.getKey(), e.getValue()))
+                    .collect(Collectors.joining(", "));
         }
 
         /** Dumps the JFR recording (when asked for), then SIGKILL, as a crashed or evicted leader. */
