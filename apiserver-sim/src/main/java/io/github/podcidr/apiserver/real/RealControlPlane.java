@@ -595,7 +595,15 @@ public final class RealControlPlane implements AutoCloseable {
         }
     }
 
-    private static SSLContext sslContextTrusting(String pem) {
+    /**
+     * A TLS context that trusts the given PEM certificates, e.g. a kubeconfig's {@code certificate-authority-data}
+     * (for raw HTTP clients of another cluster than this one).
+     *
+     * @param pem one or more PEM certificates
+     * @return the context
+     * @throws IllegalStateException when the certificates cannot be read
+     */
+    public static SSLContext sslContextTrusting(String pem) {
         try {
             KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
             ks.load(null, null);

@@ -2,10 +2,8 @@ package io.github.podcidr.bench.e2e;
 
 import io.github.podcidr.apiserver.ApiServerSim;
 import io.github.podcidr.apiserver.NodeGenerator;
-import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -50,10 +48,7 @@ public final class ScaleRun {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> opts = new TreeMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            opts.put(args[i].replaceFirst("^--", ""), args[i + 1]);
-        }
+        Map<String, String> opts = E2eSupport.options(args);
         String jar = opts.getOrDefault("jar", "controller-app/target/podcidr-controller.jar");
         String xmx = opts.getOrDefault("controller-xmx", "512m");
         int timeout = Integer.parseInt(opts.getOrDefault("timeout", "1800"));
@@ -91,9 +86,9 @@ public final class ScaleRun {
             MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
             long simHeap = memory.getHeapMemoryUsage().getUsed();
             sim.requests().reset();
-            int metricsPort = freePort();
-            int healthPort = freePort();
-            List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx" + xmx, "-XX:+ExitOnOutOfMemoryError", "-jar",
+            int metricsPort = E2eSupport.freePort();
+            int healthPort = E2eSupport.freePort();
+            List<String> cmd = new ArrayList<>(List.of(E2eSupport.javaBin(), "-Xmx" + xmx, "-XX:+ExitOnOutOfMemoryError", "-jar",
                     jar, "--kubeconfig=" + kubeconfig, "--cluster-cidr=10.0.0.0/8", "--node-cidr-mask-size=25",
                     "--leader-elect=false", "--remove-taints=" + TKE_TAINT, "--log-level=warn",
                     "--metrics-bind-address=127.0.0.1:" + metricsPort,
@@ -110,7 +105,7 @@ public final class ScaleRun {
                 HttpClient http = HttpClient.newHttpClient();
                 double seconds;
                 if (restart) {
-                    while (!ready(http, healthPort)) {
+                    while (!E2eSupport.ready(http, healthPort)) {
                         check(controller, deadline, "ready");
                         Thread.sleep(50);
                     }
@@ -127,7 +122,7 @@ public final class ScaleRun {
                 }
                 long simCpu = processCpuNanos() - cpu0;
                 long heap = heapAfterGc(controller.pid(), http, metricsPort);
-                long rss = peakRss(controller.pid());
+                long rss = E2eSupport.peakRss(controller.pid());
                 return new Row(mode, nodes, seconds, sim.requests().count("patch", "nodes"),
                         new TreeMap<>(sim.requests().snapshot()), heap, rss, simCpu / 1e9, simHeap);
             } finally {
@@ -167,19 +162,6 @@ public final class ScaleRun {
         }
     }
 
-    private static boolean ready(HttpClient http, int port) {
-        try {
-            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
-                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode()
-                    == 200;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
     /** Forces a full GC in the controller (jcmd) and reads its heap from its own /metrics. */
     private static long heapAfterGc(long pid, HttpClient http, int metricsPort) throws Exception {
         Process gc = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
@@ -196,28 +178,9 @@ public final class ScaleRun {
         return -1;
     }
 
-    private static long peakRss(long pid) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-            if (line.startsWith("VmHWM:")) {
-                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-            }
-        }
-        return -1;
-    }
-
     private static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
-    private static String javaBin() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
     private static String describe(Row r) {
