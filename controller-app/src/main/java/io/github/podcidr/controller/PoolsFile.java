@@ -220,10 +220,7 @@ final class PoolsFile {
         List<Cidr> reserved = cidrs(m.get("reservedCIDRs"), node, where + ": reservedCIDRs", false, error);
         int mask4 = mask(m.get("nodeCIDRMaskSizeIPv4"), 24, where + ": nodeCIDRMaskSizeIPv4", error);
         int mask6 = mask(m.get("nodeCIDRMaskSizeIPv6"), 64, where + ": nodeCIDRMaskSizeIPv6", error);
-        if (error.count > 0) {
-            return null;
-        }
-        for (Cidr c : ranges) {
+        for (Cidr c : ranges == null ? List.<Cidr>of() : ranges) {
             boolean v4 = c.family() == IpFamily.IPV4;
             String key = v4 ? "nodeCIDRMaskSizeIPv4" : "nodeCIDRMaskSizeIPv6";
             int mask = v4 ? mask4 : mask6;
@@ -408,7 +405,8 @@ final class PoolsFile {
      * @param defaults the flags' ranges; their cluster ranges, when not empty, form the default group
      * @param error receives one message per problem
      */
-    static void check(List<Group> groups, ClusterRanges defaults, Consumer<String> error) {
+    static void check(List<Group> groups, ClusterRanges defaults, Consumer<String> sink) {
+        ErrorCounter error = new ErrorCounter(sink);
         if (groups.isEmpty()) {
             return; // nothing could be read: the reasons are reported already
         }
@@ -447,13 +445,11 @@ final class PoolsFile {
         for (Group g : groups) {
             g.ranges().forEach(c -> all.add(new Owned(c, "group " + g.name() + " (line " + g.line() + ")")));
         }
-        boolean overlap = false;
         for (int i = 0; i < all.size(); i++) {
             for (int j = i + 1; j < all.size(); j++) {
                 Owned a = all.get(i);
                 Owned b = all.get(j);
                 if (a.range().overlaps(b.range())) {
-                    overlap = true;
                     error.accept((a.owner().equals(b.owner()) ? a.owner() + " has overlapping ranges " + a.range()
                             + " and " + b.range() : "range " + b.range() + " of " + b.owner() + " overlaps range "
                             + a.range() + " of " + a.owner()) + "; every address may belong to one group only, so"
@@ -462,8 +458,8 @@ final class PoolsFile {
                 }
             }
         }
-        if (overlap) {
-            return;
+        if (error.count > 0) {
+            return; // the checks below build the groups, which would only repeat what is reported already
         }
         NodeIpam.Builder b = NodeIpam.builder();
         if (hasDefault) {
@@ -493,7 +489,10 @@ final class PoolsFile {
         }
     }
 
-    /** The keys of a mapping node; unknown keys are errors with the nearest known key. */
+    /**
+     * The keys of a mapping node; unknown and repeated keys are errors (with the nearest known key), and the known
+     * keys are still returned, so that the rest of the entry is checked too: every problem at once.
+     */
     private static Map<String, Node> mapping(Node node, String where, List<String> known, Consumer<String> error) {
         if (!(node instanceof MappingNode m)) {
             error.accept(at(node) + where + " must be a map with the keys " + String.join(", ", known) + "; "
@@ -501,12 +500,10 @@ final class PoolsFile {
             return null;
         }
         Map<String, Node> out = new LinkedHashMap<>();
-        boolean bad = false;
         for (NodeTuple t : m.getValue()) {
             String key = t.getKeyNode() instanceof ScalarNode k ? k.getValue() : null;
             if (key != null && out.containsKey(key)) {
                 error.accept(at(t.getKeyNode()) + where + ": key " + key + " is given twice; give it once");
-                bad = true;
                 continue;
             }
             if (key == null || !known.contains(key)) {
@@ -514,12 +511,11 @@ final class PoolsFile {
                 error.accept(at(t.getKeyNode()) + where + ": unknown key " + (key == null ? "(not a text)" : key)
                         + (near == null ? "" : "; did you mean " + near + "?") + " The keys are "
                         + String.join(", ", known));
-                bad = true;
                 continue;
             }
             out.put(key, t.getValueNode());
         }
-        return bad ? null : out;
+        return out;
     }
 
     private static String nearest(String key, List<String> known) {

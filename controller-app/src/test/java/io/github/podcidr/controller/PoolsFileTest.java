@@ -153,6 +153,32 @@ class PoolsFileTest {
     }
 
     @Test
+    void aMisspelledKeyDoesNotHideTheEntrysOtherProblemsNorIsADuplicateNameReportedTwice() throws IOException {
+        ControllerFlags.Result r = parse("""
+                groups:
+                  - name: IDC
+                    nodeSelectr: {matchLabels: {a: b}}
+                    clusterCIDRs: [10.250.0.0/16]
+                    nodeCIDRMaskSizeIPv4: 12
+                  - name: gpu
+                    nodeSelector: {matchLabels: {x: y}}
+                    clusterCIDRs: [10.251.0.0/16]
+                  - name: gpu
+                    nodeSelector: {matchLabels: {x: z}}
+                    clusterCIDRs: [10.252.0.0/16]
+                """, "--cluster-cidr=10.244.0.0/16");
+        List<String> errors = r.errors().stream().map(ConfigError::message).toList();
+        assertEquals(4, errors.size(), errors::toString);
+        assertTrue(errors.get(0).startsWith("line 3: group IDC: unknown key nodeSelectr; did you mean nodeSelector?"),
+                errors::toString);
+        assertTrue(errors.get(1).startsWith("line 2: group IDC: group name \"IDC\" is not valid"), errors::toString);
+        assertTrue(errors.get(2).startsWith("line 5: group IDC: nodeCIDRMaskSizeIPv4 12 does not fit range"),
+                errors::toString);
+        assertEquals("line 9: group gpu: the name is also used by the group at line 6; every group needs its own name",
+                errors.get(3));
+    }
+
+    @Test
     void reservedRangesThatCoverAGroupRangeAreRefused() throws IOException {
         ControllerFlags.Result r = parse("""
                 groups:
