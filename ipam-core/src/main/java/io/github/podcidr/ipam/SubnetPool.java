@@ -40,6 +40,8 @@ import java.util.TreeMap;
 public final class SubnetPool {
     /** Most subnets in one pool: 2^32 (Kubernetes stops at 2^16; IPv6 /32 cut into /64 needs 2^32). */
     public static final int MAX_SUBNET_BITS = 32;
+    /** Most cells {@link #occupancy(int)} makes for one pool: 2^20 (4 MiB of counts per array at most). */
+    public static final int MAX_OCCUPANCY_CELLS = 1 << 20;
 
     /** The range that is cut up. */
     private final Cidr cluster;
@@ -393,9 +395,6 @@ public final class SubnetPool {
         }
         return new PoolOccupancy(stats(), perCell, allocatedIn, reservedIn);
     }
-
-    /** Most cells {@link #occupancy(int)} makes for one pool: 2^20 (4 MiB of counts per array at most). */
-    public static final int MAX_OCCUPANCY_CELLS = 1 << 20;
 
     /** The subnet numbered {@code index} of a range cut into subnets of a prefix length (no checks). */
     static Cidr subnetOf(Cidr cluster, int nodePrefixLength, long index) {
