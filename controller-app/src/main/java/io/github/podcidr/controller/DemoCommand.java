@@ -87,8 +87,9 @@ final class DemoCommand {
                         + " server is in this process)")
                 .add("kube-api-burst", FlagSet.Kind.INT, "100", "burst of the rate limit")
                 .add("timeout", FlagSet.Kind.DURATION, "2m", "give up if the nodes have not converged by then")
-                .add("serve", FlagSet.Kind.BOOL, "false", "once the nodes have converged, keep the controller, the"
-                        + " embedded API server and the status page running until Ctrl-C (the summary follows)")
+                .add("serve", FlagSet.Kind.BOOL, "false", "once the nodes have converged (or --timeout has passed),"
+                        + " keep the controller, the embedded API server and the status page running until Ctrl-C"
+                        + " (the summary follows)")
                 .add("status-bind-address", FlagSet.Kind.STRING, "127.0.0.1:0", "where the status page (/status,"
                         + " /status.json) and /metrics listen; port 0 picks a free port; the URL is printed")
                 .add("log-format", FlagSet.Kind.STRING, "text", "text or json")

@@ -6,6 +6,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.BitSet;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 import java.util.zip.DeflaterOutputStream;
@@ -13,7 +14,8 @@ import java.util.zip.DeflaterOutputStream;
 /**
  * The picture of a pool as a PNG: one square per cell, in address order, row by row. A cell of one subnet is blue
  * when allocated, grey when reserved, pale when free; a cell that sums up a block of subnets is shaded from pale
- * (free) to the colour of what uses most of it, darker the fuller; red marks a subnet that two nodes claim. The PNG
+ * (free) to the colour of what uses most of it, darker the fuller; red marks a subnet that two nodes claim (at least
+ * {@link #MIN_MARK} pixels wide, so that it shows on a map of 65,536 squares of 2 pixels). The PNG
  * is written here (RGB, one zlib stream) so the page needs no image library and fetches nothing.
  */
 final class GridImage {
@@ -25,6 +27,8 @@ final class GridImage {
     /** Widest picture in pixels; squares are at most {@link #MAX_CELL} pixels. */
     static final int MAX_WIDTH = 512;
     static final int MAX_CELL = 24;
+    /** Smallest side, in pixels, of the mark of a conflicting subnet. */
+    static final int MIN_MARK = 6;
 
     private GridImage() {
     }
@@ -87,6 +91,23 @@ final class GridImage {
                 raw[at++] = (byte) (rgb >> 16);
                 raw[at++] = (byte) (rgb >> 8);
                 raw[at++] = (byte) rgb;
+            }
+        }
+        // Squares of a few pixels hide a red one among blue ones: draw each conflict at least MIN_MARK pixels wide,
+        // centred on its square (at most 50 of them: they come from the latest problems).
+        if (px < MIN_MARK) {
+            BitSet conflicts = pool.conflictCells();
+            for (int cell = conflicts.nextSetBit(0); cell >= 0; cell = conflicts.nextSetBit(cell + 1)) {
+                int cx = (cell % columns) * px + px / 2 - MIN_MARK / 2;
+                int cy = (cell / columns) * px + px / 2 - MIN_MARK / 2;
+                for (int y = Math.max(0, cy); y < Math.min(height, cy + MIN_MARK); y++) {
+                    for (int x = Math.max(0, cx); x < Math.min(width, cx + MIN_MARK); x++) {
+                        int i = y * (1 + 3 * width) + 1 + 3 * x;
+                        raw[i] = (byte) (CONFLICT >> 16);
+                        raw[i + 1] = (byte) (CONFLICT >> 8);
+                        raw[i + 2] = (byte) CONFLICT;
+                    }
+                }
             }
         }
         try {

@@ -39,6 +39,7 @@ final class StatusHtml {
             .bar{display:inline-block;width:120px;height:10px;background:#e3e8ee;border-radius:5px;overflow:hidden;\
             vertical-align:middle}.bar i{display:block;height:100%;background:#2563eb}
             code{font-size:13px}ul{margin:4px 0;padding-left:20px}
+            ul.names{columns:11em auto;column-gap:24px;list-style:none;padding-left:0}ul.names li{break-inside:avoid}
             """;
 
     private StatusHtml() {
@@ -205,7 +206,7 @@ final class StatusHtml {
     }
 
     private static void list(StringBuilder h, String id, StatusSnapshot.Capped<String> names) {
-        h.append("<ul id=\"").append(id).append("-list\">");
+        h.append("<ul class=\"names\" id=\"").append(id).append("-list\">");
         for (String n : names.items()) {
             h.append("<li><code>").append(esc(n)).append("</code></li>");
         }

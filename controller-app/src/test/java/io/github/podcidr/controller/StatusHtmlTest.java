@@ -98,7 +98,9 @@ class StatusHtmlTest {
         assertEquals(256 * px, img.getWidth());
         assertEquals(256 * px, img.getHeight());
         assertEquals(GridImage.CONFLICT, img.getRGB(5 * px, 0) & 0xFFFFFF);
-        assertEquals(GridImage.FREE, img.getRGB(6 * px, 0) & 0xFFFFFF);
+        assertEquals(GridImage.CONFLICT, img.getRGB(5 * px + px / 2 + 2, 2) & 0xFFFFFF,
+                "a conflict is marked wider than its 2-pixel square");
+        assertEquals(GridImage.FREE, img.getRGB(8 * px, 0) & 0xFFFFFF);
         int partly = img.getRGB(0, 0) & 0xFFFFFF;
         assertTrue(partly != GridImage.FREE && partly != GridImage.ALLOCATED, "shaded between free and full");
     }
