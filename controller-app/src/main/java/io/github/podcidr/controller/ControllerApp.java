@@ -10,7 +10,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The running controller: the {@link ControllerRunner} (leader election, then the controller), its metrics and its
- * HTTP endpoints. {@link #close()} is the graceful stop: no new work, in-flight writes finish, the Lease is released,
+ * HTTP endpoints (metrics and the status page, probes). {@link #close()} is the graceful stop: no new work, in-flight writes finish, the Lease is released,
  * then the endpoints close.
  */
 final class ControllerApp implements AutoCloseable {
@@ -41,13 +41,17 @@ final class ControllerApp implements AutoCloseable {
                                Runnable onLeadershipLost) throws IOException {
         ControllerRunner[] holder = new ControllerRunner[1];
         PrometheusMetrics metrics = new PrometheusMetrics(registry, () -> holder[0]);
-        ControllerRunner runner = new ControllerRunner(clients, flags.settings(), flags.election(), metrics,
-                onLeadershipLost);
+        WriteRates rates = new WriteRates();
+        ControllerRunner runner = new ControllerRunner(clients, flags.settings(), flags.election(),
+                new TeeMetrics(metrics, rates), onLeadershipLost);
         holder[0] = runner;
+        boolean elected = flags.election().enabled() && !flags.settings().dryRun();
+        StatusPage status = new StatusPage(() -> StatusSnapshot.capture(runner, flags.election().identity(), elected,
+                rates));
         HttpEndpoints endpoints;
         try {
             endpoints = HttpEndpoints.start(flags.metricsAddress(), flags.healthProbeAddress(), registry,
-                    runner::isHealthy, runner::isReady);
+                    runner::isHealthy, runner::isReady, status);
         } catch (IOException e) {
             metrics.close();
             throw e;

@@ -22,6 +22,7 @@ import io.github.podcidr.k8s.TaintRule;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.VersionApi;
 import io.kubernetes.client.openapi.models.V1Taint;
+import io.prometheus.client.CollectorRegistry;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -34,8 +35,9 @@ import java.util.Map;
  * {@code demo}: the controller's main job on an embedded cluster. Starts an in-memory API server (apiserver-sim)
  * with realistic TKE nodes, some tainted with {@code tke.cloud.tencent.com/eni-ip-unavailable}, a few already holding
  * pod CIDRs and one holding a duplicate of another's; runs the real {@link ControllerRunner} against it over HTTP,
- * with leader election, as in a cluster; shows progress; prints a summary. Exit 0 only if every selected node ends
- * with one pod CIDR per family.
+ * with leader election, as in a cluster; shows progress; serves the status page ({@code /status}) and
+ * {@code /metrics} while it runs, and with {@code --serve} until Ctrl-C; prints a summary. Exit 0 only if every
+ * selected node ends with one pod CIDR per family.
  */
 final class DemoCommand {
     static final String DEMO_CLUSTER_IPV4 = "10.244.0.0/16";
@@ -85,6 +87,11 @@ final class DemoCommand {
                         + " server is in this process)")
                 .add("kube-api-burst", FlagSet.Kind.INT, "100", "burst of the rate limit")
                 .add("timeout", FlagSet.Kind.DURATION, "2m", "give up if the nodes have not converged by then")
+                .add("serve", FlagSet.Kind.BOOL, "false", "once the nodes have converged (or --timeout has passed),"
+                        + " keep the controller, the embedded API server and the status page running until Ctrl-C"
+                        + " (the summary follows)")
+                .add("status-bind-address", FlagSet.Kind.STRING, "127.0.0.1:0", "where the status page (/status,"
+                        + " /status.json) and /metrics listen; port 0 picks a free port; the URL is printed")
                 .add("log-format", FlagSet.Kind.STRING, "text", "text or json")
                 .add("log-level", FlagSet.Kind.STRING, "warn", "the controller's log level");
         return f;
@@ -92,7 +99,7 @@ final class DemoCommand {
 
     /** The checked demo configuration. */
     private record Config(int nodes, int tainted, ClusterRanges ranges, ControllerSettings settings, double qps,
-                          int burst, Duration timeout, String autoMaskNote) {
+                          int burst, Duration timeout, String autoMaskNote, boolean serve, BindAddress status) {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
@@ -151,6 +158,14 @@ final class DemoCommand {
             v.error("kube-api-burst", v.raw("kube-api-burst"), "must be at least 1; e.g. --kube-api-burst=100");
         }
         Duration timeout = v.duration("timeout", Duration.ofMinutes(2), "2m");
+        boolean serve = v.bool("serve", false);
+        BindAddress status = null;
+        String statusText = v.string("status-bind-address", "127.0.0.1:0");
+        try {
+            status = BindAddress.parse(statusText);
+        } catch (IllegalArgumentException e) {
+            v.error("status-bind-address", statusText, e.getMessage());
+        }
         if (!v.errors().isEmpty() || ranges == null || common == null) {
             return null;
         }
@@ -173,7 +188,7 @@ final class DemoCommand {
                     common.logLevel());
         }
         ControllerSettings settings = common.settings(ranges, false);
-        return new Config(nodes, tainted, ranges, settings, qps, burst, timeout, note);
+        return new Config(nodes, tainted, ranges, settings, qps, burst, timeout, note, serve, status);
     }
 
     private static long ipv4Capacity(ClusterRanges ranges) {
@@ -201,6 +216,8 @@ final class DemoCommand {
         private List<PoolStats> poolStats;
         private RestoreReport restoreReport;
         private long closeStarted;
+        /** Time spent serving with --serve, left out of the elapsed figures. */
+        private long servedNanos;
         private long startedAt;
 
         Run(Config config, PrintStream out) {
@@ -229,46 +246,93 @@ final class DemoCommand {
                         Duration.ofSeconds(10), DEMO_RETRY_PERIOD);
                 KubeClients clients = KubeClients.ofText(sim.kubeconfig(), config.qps(), config.burst());
                 warmUp(clients);
-                ControllerRunner runner = new ControllerRunner(clients, config.settings(), election, metrics,
-                        () -> { });
-                long started = System.nanoTime();
-                startedAt = started;
-                long readyAt = 0;
-                boolean converged = false;
-                Progress progress = new Progress(out, Progress.isTerminal(), selected);
-                long target = selected - preset;
-                try {
-                    runner.start();
-                    long deadline = started + config.timeout().toNanos();
-                    while (System.nanoTime() < deadline) {
-                        if (readyAt == 0 && runner.controller() != null && runner.controller().isReady()) {
-                            readyAt = System.nanoTime();
-                        }
-                        long done = Math.min(selected, preset + metrics.nodesAssigned.get());
-                        progress.update(done, metrics.taintsRemoved.get(), expectedTaints,
-                                (System.nanoTime() - started) / 1_000_000);
-                        if (metrics.nodesAssigned.get() >= target && metrics.taintsRemoved.get() >= expectedTaints
-                                && unassigned(sim, config.settings().nodeSelector()).isEmpty()) {
-                            converged = true;
-                            break;
-                        }
-                        Thread.sleep(metrics.nodesAssigned.get() >= target ? 200 : 50);
-                    }
-                    progress.finish();
-                    if (runner.controller() != null) {
-                        poolStats = runner.controller().ipam().stats();
-                        restoreReport = runner.controller().restoreReport();
-                    }
+                // the status page and /metrics, as a cluster's controller serves them
+                WriteRates rates = new WriteRates();
+                CollectorRegistry registry = new CollectorRegistry();
+                ControllerRunner[] holder = new ControllerRunner[1];
+                PrometheusMetrics prometheus = new PrometheusMetrics(registry, () -> holder[0]);
+                ControllerRunner runner = new ControllerRunner(clients, config.settings(), election,
+                        new TeeMetrics(metrics, prometheus, rates), () -> { });
+                holder[0] = runner;
+                StatusPage page = new StatusPage(() -> StatusSnapshot.capture(runner, election.identity(), true,
+                        rates));
+                try (HttpEndpoints endpoints = HttpEndpoints.start(config.status(), null, registry, () -> true,
+                        () -> true, page)) {
+                    String url = url(endpoints.metricsAddress()) + "/status";
+                    out.println("demo: status page at " + url + (config.serve() ? "" : " while the demo runs (--serve"
+                            + " keeps it)"));
+                    return drive(sim, runner, metrics, populated - t0, url);
                 } finally {
-                    closeStarted = System.nanoTime();
-                    runner.close();
+                    prometheus.close();
                 }
-                long finished = System.nanoTime();
-                List<String> missing = unassigned(sim, config.settings().nodeSelector());
-                summary(sim, metrics, runner, missing, populated - t0, readyAt == 0 ? -1 : readyAt - started,
-                        finished - started, converged);
-                return missing.isEmpty() ? 0 : 1;
             }
+        }
+
+        /** The base URL of a bound address, with 127.0.0.1 for the wildcard address. */
+        private static String url(java.net.InetSocketAddress a) {
+            java.net.InetAddress ip = a.getAddress();
+            String host = ip == null || ip.isAnyLocalAddress() ? "127.0.0.1" : ip.getHostAddress();
+            return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
+        }
+
+        /** Runs the controller until every node is done (or the timeout), with --serve until Ctrl-C; summarises. */
+        private int drive(ApiServerSim sim, ControllerRunner runner, DemoMetrics metrics, long populateNanos,
+                          String url) throws IOException, InterruptedException {
+            long started = System.nanoTime();
+            startedAt = started;
+            long readyAt = 0;
+            boolean converged = false;
+            Progress progress = new Progress(out, Progress.isTerminal(), selected);
+            long target = selected - preset;
+            try {
+                runner.start();
+                long deadline = started + config.timeout().toNanos();
+                while (System.nanoTime() < deadline) {
+                    if (readyAt == 0 && runner.controller() != null && runner.controller().isReady()) {
+                        readyAt = System.nanoTime();
+                    }
+                    long done = Math.min(selected, preset + metrics.nodesAssigned.get());
+                    progress.update(done, metrics.taintsRemoved.get(), expectedTaints,
+                            (System.nanoTime() - started) / 1_000_000);
+                    if (metrics.nodesAssigned.get() >= target && metrics.taintsRemoved.get() >= expectedTaints
+                            && unassigned(sim, config.settings().nodeSelector()).isEmpty()) {
+                        converged = true;
+                        break;
+                    }
+                    Thread.sleep(metrics.nodesAssigned.get() >= target ? 200 : 50);
+                }
+                progress.finish();
+                if (runner.controller() != null) {
+                    poolStats = runner.controller().ipam().stats();
+                    restoreReport = runner.controller().restoreReport();
+                }
+                if (config.serve()) {
+                    long serving = System.nanoTime();
+                    serve(sim, url, converged);
+                    servedNanos = System.nanoTime() - serving;
+                }
+            } finally {
+                closeStarted = System.nanoTime();
+                runner.close();
+            }
+            long finished = System.nanoTime();
+            List<String> missing = unassigned(sim, config.settings().nodeSelector());
+            summary(sim, metrics, runner, missing, populateNanos, readyAt == 0 ? -1 : readyAt - started,
+                    finished - started, converged);
+            return missing.isEmpty() ? 0 : 1;
+        }
+
+        /** Keeps everything running until SIGINT (Ctrl-C) or SIGTERM. */
+        private void serve(ApiServerSim sim, String url, boolean converged) throws InterruptedException {
+            java.util.concurrent.CountDownLatch stop = new java.util.concurrent.CountDownLatch(1);
+            Signals.onTerminate(stop::countDown);
+            out.printf("demo: %s; serving the status page at %s (JSON: %s.json, metrics: %s) and the embedded API"
+                            + " server at %s until Ctrl-C; the summary follows%n",
+                    converged ? "every node is done" : "not every node got its subnets", url, url,
+                    url.substring(0, url.length() - "/status".length()) + "/metrics", sim.baseUrl());
+            out.flush();
+            stop.await();
+            out.println("demo: stopping");
         }
 
         /**
@@ -419,7 +483,7 @@ final class DemoCommand {
             row("API writes", String.format("%,d node patches, %.3f per node; %,d requests in all %s", patches,
                     (double) patches / config.nodes(), sim.requests().total(), sim.requests().snapshot()));
             row("elapsed", String.format("%.2f s from start to every node done (ready after %s), %.2f s graceful"
-                            + " stop, %.2f s creating the nodes", (closeStarted - startedAt) / 1e9,
+                            + " stop, %.2f s creating the nodes", (closeStarted - startedAt - servedNanos) / 1e9,
                     readyNanos < 0 ? "never" : String.format("%.2f s", readyNanos / 1e9),
                     (elapsedNanos - (closeStarted - startedAt)) / 1e9, populateNanos / 1e9));
             for (PoolStats s : poolStats != null ? poolStats : usage(sim)) {

@@ -18,9 +18,10 @@ import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 
 /**
- * The HTTP endpoints, on the JDK's HTTP server: {@code /metrics} (Prometheus text format 0.0.4) on the metrics
- * address, {@code /healthz} and {@code /readyz} on the probe address (200 {@code ok} or 503 with the reason), all on
- * one server when both addresses are the same. An address of null switches its endpoints off.
+ * The HTTP endpoints, on the JDK's HTTP server: {@code /metrics} (Prometheus text format 0.0.4), the status page
+ * {@code /status} (HTML) and its JSON twin {@code /status.json} on the metrics address, {@code /healthz} and
+ * {@code /readyz} on the probe address (200 {@code ok} or 503 with the reason), all on one server when both addresses
+ * are the same. An address of null switches its endpoints off.
  */
 final class HttpEndpoints implements AutoCloseable {
     private final List<HttpServer> servers = new ArrayList<>();
@@ -40,17 +41,25 @@ final class HttpEndpoints implements AutoCloseable {
      * @param registry what /metrics serves
      * @param healthy answers /healthz
      * @param ready answers /readyz
+     * @param status what /status and /status.json serve, or null for neither
      * @return the endpoints
      * @throws IOException if an address cannot be bound
      */
     static HttpEndpoints start(BindAddress metrics, BindAddress probes, CollectorRegistry registry,
-                               BooleanSupplier healthy, BooleanSupplier ready) throws IOException {
+                               BooleanSupplier healthy, BooleanSupplier ready, StatusPage status)
+            throws IOException {
         HttpEndpoints e = new HttpEndpoints();
         try {
             HttpServer metricsServer = null;
             if (metrics != null) {
                 metricsServer = e.bind(metrics);
                 metricsServer.createContext("/metrics", exchange -> serveMetrics(exchange, registry));
+                if (status != null) {
+                    metricsServer.createContext("/status", exchange -> serveStatus(exchange, "/status",
+                            "text/html; charset=utf-8", status::html));
+                    metricsServer.createContext("/status.json", exchange -> serveStatus(exchange, "/status.json",
+                            "application/json", status::json));
+                }
                 e.metricsAddress = metricsServer.getAddress();
             }
             if (probes != null) {
@@ -111,6 +120,29 @@ final class HttpEndpoints implements AutoCloseable {
                 TextFormat.write004(w, registry.metricFamilySamples());
             }
         }
+    }
+
+    /** Serves a page of the status, on its exact path only (a context also matches longer paths). */
+    private static void serveStatus(HttpExchange exchange, String path, String type,
+                                    java.util.function.Supplier<String> body) throws IOException {
+        if (!exchange.getRequestURI().getPath().equals(path)) {
+            respond(exchange, 404, "text/plain; charset=utf-8", "not found; the status page is /status, its JSON"
+                    + " /status.json\n");
+            return;
+        }
+        if (!exchange.getRequestMethod().equals("GET")) {
+            respond(exchange, 405, "text/plain; charset=utf-8", "only GET\n");
+            return;
+        }
+        String text;
+        try {
+            text = body.get();
+        } catch (RuntimeException e) {
+            respond(exchange, 500, "text/plain; charset=utf-8", "status not available: " + e + "\n");
+            return;
+        }
+        exchange.getResponseHeaders().set("Cache-Control", "no-store");
+        respond(exchange, 200, type, text);
     }
 
     private static void respond(HttpExchange exchange, int code, String type, String body) throws IOException {

@@ -44,6 +44,40 @@ class RunnableJarDemoIT {
     }
 
     @Test
+    void demoServesTheStatusPageUntilStopped() throws Exception {
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+                "-jar", JAR.toString(), "demo", "--nodes", "40", "--tainted", "10", "--serve");
+        Path out = Files.createTempFile(dir, "serve", ".txt");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        try {
+            java.util.regex.Pattern serving = java.util.regex.Pattern.compile(
+                    "every node is done; serving the status page at (http://127\\.0\\.0\\.1:[0-9]+)/status ");
+            java.util.regex.Matcher m = serving.matcher("");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (!(m = serving.matcher(Files.readString(out))).find()) {
+                assertTrue(p.isAlive() && System.nanoTime() < deadline, "no serving line:\n" + Files.readString(out));
+                Thread.sleep(100);
+            }
+            String base = m.group(1);
+            assertTrue(Files.readString(out).contains("demo: status page at " + base + "/status"), "URL printed first");
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            String json = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/status.json"))
+                    .build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            com.fasterxml.jackson.databind.JsonNode s = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+            assertEquals("leader", s.at("/role").asText(), json);
+            assertEquals(40 - 1, s.at("/pools/0/allocated").asInt(), "40 nodes, two of them on one subnet: " + json);
+            Thread.sleep(1500);
+            assertTrue(p.isAlive(), "still serving after the nodes are done");
+            p.destroy(); // SIGTERM, as Ctrl-C's SIGINT: a graceful stop, then the summary
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS), "stops on SIGTERM");
+            assertEquals(0, p.exitValue(), Files.readString(out));
+            assertTrue(Files.readString(out).contains("result             OK"), Files.readString(out));
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    @Test
     void aJarOnItsOwnRunsTheControllerButNotTheDemo() throws Exception {
         Path alone = Files.copy(JAR, dir.resolve("podcidr-controller.jar"));
         Result demo = java(alone, "demo");

@@ -40,6 +40,8 @@ import java.util.TreeMap;
 public final class SubnetPool {
     /** Most subnets in one pool: 2^32 (Kubernetes stops at 2^16; IPv6 /32 cut into /64 needs 2^32). */
     public static final int MAX_SUBNET_BITS = 32;
+    /** Most cells {@link #occupancy(int)} makes for one pool: 2^20 (4 MiB of counts per array at most). */
+    public static final int MAX_OCCUPANCY_CELLS = 1 << 20;
 
     /** The range that is cut up. */
     private final Cidr cluster;
@@ -351,6 +353,63 @@ public final class SubnetPool {
     public String toString() {
         return "SubnetPool[" + cluster + " /" + nodePrefixLength + ", " + allocated + " allocated, " + reserved
                 + " reserved of " + capacity + "]";
+    }
+
+    /**
+     * Returns the pool's occupancy grouped into at most {@code maxCells} cells of equal size, for a picture of the
+     * pool (see {@link PoolOccupancy}): one cell per subnet when the pool has no more than {@code maxCells} subnets,
+     * else blocks of 2^k consecutive subnets.
+     *
+     * @param maxCells the most cells wanted, 2 to {@value #MAX_OCCUPANCY_CELLS}; rounded down to a power of two
+     * @return the counts per cell and the pool's figures, at this instant
+     * @throws IllegalArgumentException if {@code maxCells} is outside 2..{@value #MAX_OCCUPANCY_CELLS}
+     * @implNote O(capacity / 64 + allocated + reserved ranges + cells) word operations for a dense pool (one scan of
+     *     the bitmap for the allocated subnets, arithmetic for the reserved ranges); a sparse pool scans only the
+     *     blocks that hold subnets. For 2^16 subnets this is about a thousand words.
+     */
+    public PoolOccupancy occupancy(int maxCells) {
+        if (maxCells < 2 || maxCells > MAX_OCCUPANCY_CELLS) {
+            throw new IllegalArgumentException("maxCells must be within 2.." + MAX_OCCUPANCY_CELLS + ", e.g. 65536: "
+                    + maxCells);
+        }
+        int cells = (int) Math.min(capacity, Integer.highestOneBit(maxCells));
+        long perCell = capacity / cells; // both powers of two; at most 2^32 / 2 = 2^31 subnets per cell
+        int cellShift = Long.numberOfTrailingZeros(perCell);
+        int[] allocatedIn = new int[cells];
+        int[] reservedIn = new int[cells];
+        for (Map.Entry<Long, Long> e : reservedIntervals.entrySet()) {
+            for (long from = e.getKey(); from < e.getValue(); ) {
+                int cell = (int) (from >>> cellShift);
+                long cellEnd = (long) (cell + 1) << cellShift;
+                long to = Math.min(cellEnd, e.getValue());
+                reservedIn[cell] += (int) (to - from);
+                from = to;
+            }
+        }
+        for (long i = nextAllocated(0); i < capacity; i = i + 1 < capacity ? nextAllocated(i + 1) : capacity) {
+            int cell = (int) (i >>> cellShift);
+            allocatedIn[cell]++;
+            if (isReservedIndex(i)) {
+                reservedIn[cell]--; // allocated inside a reserved range: counted as allocated, as stats() does
+            }
+        }
+        return new PoolOccupancy(stats(), perCell, allocatedIn, reservedIn);
+    }
+
+    /** The subnet numbered {@code index} of a range cut into subnets of a prefix length (no checks). */
+    static Cidr subnetOf(Cidr cluster, int nodePrefixLength, long index) {
+        int bitsBelow = cluster.family().bits() - nodePrefixLength;
+        long hi = cluster.hi();
+        long lo = cluster.lo();
+        if (bitsBelow >= 64) {
+            hi |= index << (bitsBelow - 64);
+        } else {
+            lo |= index << bitsBelow;
+            if (bitsBelow > 0) {
+                hi |= index >>> (64 - bitsBelow); // bits of the index that spill into the high word
+            }
+        }
+        return Cidr.ofNetwork(cluster.family(), hi, lo, nodePrefixLength);
     }
 
     /**

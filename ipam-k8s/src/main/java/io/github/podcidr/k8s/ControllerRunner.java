@@ -37,6 +37,7 @@ public final class ControllerRunner implements AutoCloseable {
     private volatile boolean electionFailed;
     private LeaderElector elector;
     private FencedLock lock;
+    private volatile LeaseRecordLock leaseLock;
     private Thread electionThread;
 
     /**
@@ -74,9 +75,9 @@ public final class ControllerRunner implements AutoCloseable {
             electionThread.start();
             return;
         }
-        lock = new FencedLock(new LeaseRecordLock(election.namespace(), election.leaseName(), election.identity(),
-                leaseClient(clients, election)), election.leaseDuration(), election.renewDeadline(),
-                System::nanoTime);
+        leaseLock = new LeaseRecordLock(election.namespace(), election.leaseName(), election.identity(),
+                leaseClient(clients, election));
+        lock = new FencedLock(leaseLock, election.leaseDuration(), election.renewDeadline(), System::nanoTime);
         LeaderElectionConfig config = new LeaderElectionConfig(lock, election.leaseDuration(),
                 election.renewDeadline(), election.retryPeriod());
         elector = new LeaderElector(config, e -> LOG.warn("leader election error: {}", e.toString()));
@@ -211,6 +212,17 @@ public final class ControllerRunner implements AutoCloseable {
      */
     public PodCidrController controller() {
         return leading.get() ? controller : null;
+    }
+
+    /**
+     * Returns the leader election Lease as this replica last read or wrote it (a standby reads it every retry
+     * period): who leads and since when.
+     *
+     * @return the Lease; empty without leader election (or in dry-run) and before the first answer of the API
+     */
+    public java.util.Optional<LeaderLease> lease() {
+        LeaseRecordLock l = leaseLock;
+        return l == null ? java.util.Optional.empty() : java.util.Optional.ofNullable(l.lastSeen());
     }
 
     /**

@@ -34,6 +34,8 @@ final class LeaseRecordLock implements Lock {
     private final CoordinationV1Api api;
     /** The Lease as last read or written, for the resourceVersion of the next update. */
     private final AtomicReference<V1Lease> last = new AtomicReference<>();
+    /** When {@link #last} was set, for status pages. */
+    private volatile java.time.Instant lastAt;
 
     LeaseRecordLock(String namespace, String name, String identity, ApiClient client) {
         this.namespace = namespace;
@@ -45,7 +47,7 @@ final class LeaseRecordLock implements Lock {
     @Override
     public LeaderElectionRecord get() throws ApiException {
         V1Lease lease = api.readNamespacedLease(name, namespace).execute(); // 404 goes to the elector: it creates
-        last.set(lease);
+        remember(lease);
         return recordOf(lease.getSpec());
     }
 
@@ -80,7 +82,7 @@ final class LeaseRecordLock implements Lock {
         V1Lease lease = new V1Lease().metadata(new V1ObjectMeta().name(name).namespace(namespace))
                 .spec(specOf(record));
         try {
-            last.set(api.createNamespacedLease(namespace, lease).execute());
+            remember(api.createNamespacedLease(namespace, lease).execute());
             return true;
         } catch (ApiException e) {
             LOG.atDebug().setMessage("lease create failed").addKeyValue("lease", namespace + "/" + name)
@@ -101,13 +103,32 @@ final class LeaseRecordLock implements Lock {
                         .ownerReferences(read.getMetadata().getOwnerReferences()))
                 .spec(specOf(record));
         try {
-            last.set(api.replaceNamespacedLease(name, namespace, lease).execute());
+            remember(api.replaceNamespacedLease(name, namespace, lease).execute());
             return true;
         } catch (ApiException e) {
             LOG.atDebug().setMessage("lease update failed").addKeyValue("lease", namespace + "/" + name)
                     .addKeyValue("code", e.getCode()).log();
             return false;
         }
+    }
+
+    private void remember(V1Lease lease) {
+        last.set(lease);
+        lastAt = java.time.Instant.now();
+    }
+
+    /** The Lease as last read or written, or null before the first answer; for status pages. */
+    LeaderLease lastSeen() {
+        V1Lease lease = last.get();
+        if (lease == null) {
+            return null;
+        }
+        V1LeaseSpec spec = lease.getSpec();
+        LeaderElectionRecord r = recordOf(spec);
+        return new LeaderLease(r.getHolderIdentity() == null ? "" : r.getHolderIdentity(),
+                r.getAcquireTime() == null ? null : r.getAcquireTime().toInstant(),
+                r.getRenewTime() == null ? null : r.getRenewTime().toInstant(), r.getLeaseDurationSeconds(),
+                r.getLeaderTransitions(), lastAt);
     }
 
     @Override

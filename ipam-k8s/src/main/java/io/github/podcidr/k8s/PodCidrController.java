@@ -379,6 +379,79 @@ public final class PodCidrController implements AutoCloseable {
     }
 
     /**
+     * Returns the latest problems found on nodes' pod CIDRs in this leader term, each as first reported (at most 50),
+     * for a status page. A problem stays listed after it is resolved; {@link #nodesWithFindings(int)} says which
+     * remain.
+     *
+     * @return newest first; empty before start
+     */
+    public List<NodeProblem> latestProblems() {
+        return reconciler == null ? List.of() : reconciler.latestProblems();
+    }
+
+    /**
+     * Returns the first nodes, by name, waiting for a free subnet (see {@link #waitingForRoom()} for how many).
+     *
+     * @param limit the most names to return
+     * @return sorted names, at most {@code limit}
+     */
+    public java.util.SortedSet<String> nodesWaitingForRoom(int limit) {
+        return reconciler == null ? java.util.Collections.emptySortedSet() : reconciler.nodesWaitingForRoom(limit);
+    }
+
+    /**
+     * Returns the first nodes, by name, that keep their taints because their pod CIDRs cannot be vouched for (see
+     * {@link #failingClosed()} for how many).
+     *
+     * @param limit the most names to return
+     * @return sorted names, at most {@code limit}
+     */
+    public java.util.SortedSet<String> nodesFailingClosed(int limit) {
+        return reconciler == null ? java.util.Collections.emptySortedSet() : reconciler.nodesFailingClosed(limit);
+    }
+
+    /**
+     * Returns the first nodes, by name, with findings on their pod CIDRs now, and the kinds found (see
+     * {@link #nodesByFinding()} for the counts).
+     *
+     * @param limit the most nodes to return
+     * @return node name to kinds, at most {@code limit} entries
+     */
+    public java.util.SortedMap<String, java.util.Set<io.github.podcidr.ipam.NodeReport.Kind>> nodesWithFindings(
+            int limit) {
+        return reconciler == null ? java.util.Collections.emptySortedMap() : reconciler.nodesWithFindings(limit);
+    }
+
+    /**
+     * Returns the number of nodes with findings on their pod CIDRs now, whatever their kinds.
+     *
+     * @return the count, 0 before start
+     */
+    public int nodesWithFindingsCount() {
+        return reconciler == null ? 0 : reconciler.nodesWithFindingsCount();
+    }
+
+    /**
+     * Returns the kinds of findings on a node's pod CIDRs now (from the latest look at the node in this term).
+     *
+     * @param node the node's name
+     * @return the kinds; empty when none, or before start
+     */
+    public java.util.Set<io.github.podcidr.ipam.NodeReport.Kind> findingsOf(String node) {
+        return reconciler == null ? java.util.Set.of() : reconciler.findingsOf(node);
+    }
+
+    /**
+     * Tells whether a node keeps its taints because its pod CIDRs cannot be vouched for.
+     *
+     * @param node the node's name
+     * @return true if it fails closed now
+     */
+    public boolean isFailingClosed(String node) {
+        return reconciler != null && reconciler.isFailingClosed(node);
+    }
+
+    /**
      * Stops taking work, waits up to {@code grace} for reconciles in flight (and their writes) to finish, then stops
      * the informer and the event recorder.
      *

@@ -65,6 +65,10 @@ final class PodCidrReconciler {
     private final Map<String, String> writtenAt = new ConcurrentHashMap<>();
     /** Node name to the problems already reported for it, so each is logged and counted once per leader term. */
     private final Map<String, Set<String>> reported = new ConcurrentHashMap<>();
+    /** How many of the latest problems {@link #latestProblems()} keeps. */
+    static final int LATEST_PROBLEMS = 50;
+    /** The latest problems reported, oldest first, at most {@link #LATEST_PROBLEMS}; guarded by itself. */
+    private final java.util.ArrayDeque<NodeProblem> latest = new java.util.ArrayDeque<>();
     /** Called with the names of waiting nodes when room frees up. */
     private final java.util.function.Consumer<String> wake;
 
@@ -295,7 +299,10 @@ final class PodCidrReconciler {
             if (f.kind().failsClosed() && !settings.removeTaints().isEmpty()) {
                 message += "; until then the node keeps the taints the controller would remove";
             }
-            problem(r.node(), uid, f.kind().token(), eventReason(f.kind()), message);
+            if (problem(r.node(), uid, f.kind().token(), eventReason(f.kind()), message)) {
+                remember(new NodeProblem(r.node(), f.kind(), eventReason(f.kind()), f.cidr(), message,
+                        java.time.Instant.now()));
+            }
         }
     }
 
@@ -312,14 +319,25 @@ final class PodCidrReconciler {
         };
     }
 
-    private void problem(String name, String uid, String kind, String reason, String message) {
+    /** Reports a problem once per node and term; true if it was new. */
+    private boolean problem(String name, String uid, String kind, String reason, String message) {
         if (!reported.computeIfAbsent(name, n -> ConcurrentHashMap.newKeySet()).add(reason + ": " + message)) {
-            return; // already reported for this node in this term
+            return false; // already reported for this node in this term
         }
         metrics.conflict(kind);
         LOG.atWarn().setMessage("pod CIDR problem").addKeyValue("node", name).addKeyValue("reason", reason)
                 .addKeyValue("message", message).log();
         events.warnOnce(name, uid, reason, message);
+        return true;
+    }
+
+    private void remember(NodeProblem p) {
+        synchronized (latest) {
+            if (latest.size() == LATEST_PROBLEMS) {
+                latest.removeFirst();
+            }
+            latest.addLast(p);
+        }
     }
 
     private ReconcileResult write(V1Node node, List<String> podCidrs, boolean assigning) {
@@ -424,5 +442,66 @@ final class PodCidrReconciler {
     /** Number of nodes waiting for a free subnet. */
     int waitingForRoom() {
         return waitingForRoom.size();
+    }
+
+    /** The latest problems reported in this term, newest first, at most {@link #LATEST_PROBLEMS}. */
+    List<NodeProblem> latestProblems() {
+        synchronized (latest) {
+            List<NodeProblem> out = new java.util.ArrayList<>(latest);
+            java.util.Collections.reverse(out);
+            return out;
+        }
+    }
+
+    /** The first {@code limit} names, in order, of the nodes waiting for a free subnet. */
+    java.util.SortedSet<String> nodesWaitingForRoom(int limit) {
+        return firstNames(waitingForRoom, limit);
+    }
+
+    /** The first {@code limit} names, in order, of the nodes that keep their taints. */
+    java.util.SortedSet<String> nodesFailingClosed(int limit) {
+        return firstNames(failedClosed, limit);
+    }
+
+    /** The first {@code limit} nodes, by name, with findings on their pod CIDRs, and the kinds found. */
+    java.util.SortedMap<String, Set<NodeReport.Kind>> nodesWithFindings(int limit) {
+        java.util.SortedMap<String, Set<NodeReport.Kind>> out = new java.util.TreeMap<>();
+        for (String name : firstNames(findings.keySet(), limit)) {
+            Set<NodeReport.Kind> kinds = findings.get(name);
+            if (kinds != null) {
+                out.put(name, Set.copyOf(kinds));
+            }
+        }
+        return out;
+    }
+
+    /** Number of nodes with findings on their pod CIDRs now (whatever their kinds). */
+    int nodesWithFindingsCount() {
+        return findings.size();
+    }
+
+    /** The kinds found on a node's pod CIDRs now; empty when none. */
+    Set<NodeReport.Kind> findingsOf(String node) {
+        Set<NodeReport.Kind> kinds = findings.get(node);
+        return kinds == null ? Set.of() : Set.copyOf(kinds);
+    }
+
+    /** Whether a node keeps its taints because its pod CIDRs cannot be vouched for. */
+    boolean isFailingClosed(String node) {
+        return failedClosed.contains(node);
+    }
+
+    /** The {@code limit} smallest names of a set, in O(n log limit) without copying the set. */
+    private static java.util.SortedSet<String> firstNames(Set<String> names, int limit) {
+        java.util.TreeSet<String> first = new java.util.TreeSet<>();
+        for (String name : names) {
+            if (first.size() < limit) {
+                first.add(name);
+            } else if (limit > 0 && name.compareTo(first.last()) < 0) {
+                first.pollLast();
+                first.add(name);
+            }
+        }
+        return first;
     }
 }

@@ -1,0 +1,124 @@
+package io.github.podcidr.controller;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.podcidr.ipam.Cidr;
+import io.github.podcidr.ipam.IpFamily;
+import io.github.podcidr.ipam.NodeIpam;
+import io.github.podcidr.ipam.NodeReport;
+import io.github.podcidr.ipam.PoolOccupancy;
+import io.github.podcidr.k8s.LeaderLease;
+import io.github.podcidr.k8s.NodeProblem;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The renderers on a snapshot made by hand: untrusted text is escaped in HTML and JSON, lists are capped with an
+ * "and N more" line, a pool of 2^20 subnets is summed up in 2^16 cells, and the PNG map decodes to the colours the
+ * legend gives.
+ */
+class StatusHtmlTest {
+    private static final String EVIL = "<script>alert('x')</script>\"&";
+
+    private static StatusSnapshot snapshot(List<StatusSnapshot.Pool> pools, int waitingTotal) {
+        List<String> waiting = new ArrayList<>();
+        for (int i = 0; i < Math.min(waitingTotal, StatusSnapshot.LIST_LIMIT); i++) {
+            waiting.add("node-" + i);
+        }
+        NodeProblem p = new NodeProblem(EVIL, NodeReport.Kind.DUPLICATE, "CIDRConflict",
+                Cidr.parse("10.0.0.0/28"), "claims " + EVIL, Instant.parse("2026-12-02T10:00:00Z"));
+        return new StatusSnapshot(Instant.parse("2026-12-02T10:01:00Z"), "0.1.0", EVIL,
+                StatusSnapshot.Role.LEADER, true, new LeaderLease(EVIL, Instant.parse("2026-12-02T09:00:00Z"),
+                Instant.parse("2026-12-02T10:00:59Z"), 15, 3, Instant.parse("2026-12-02T10:01:00Z")), true, pools,
+                List.of(new StatusSnapshot.FamilyTotals(IpFamily.IPV4, 1 << 20, 3, 0, (1 << 20) - 3)),
+                new StatusSnapshot.Capped<>(waiting, waitingTotal), new StatusSnapshot.Capped<>(List.of(EVIL), 1),
+                new StatusSnapshot.Capped<>(List.of(new StatusSnapshot.ProblemNode(EVIL,
+                        Set.of(NodeReport.Kind.DUPLICATE), true)), 1), Map.of(NodeReport.Kind.DUPLICATE, 1),
+                List.of(p), new WriteRates.Rates(3, 0, 1, 0, 3, 0), 0, 120);
+    }
+
+    private static StatusSnapshot.Pool bigPool() {
+        NodeIpam ipam = NodeIpam.builder().addPool(Cidr.parse("10.0.0.0/8"), 28).build();
+        for (int i = 0; i < 3; i++) {
+            ipam.assign("n" + i);
+        }
+        PoolOccupancy o = ipam.occupancy(StatusSnapshot.GRID_CELLS).get(0);
+        BitSet conflicts = new BitSet();
+        conflicts.set(5);
+        return new StatusSnapshot.Pool(o.stats(), o, conflicts);
+    }
+
+    @Test
+    void untrustedTextIsEscapedEverywhere() throws Exception {
+        String html = StatusHtml.render(snapshot(List.of(bigPool()), 3));
+        assertFalse(html.contains("<script"), "no script element from a node name");
+        assertFalse(html.contains("alert('x')"), "quotes escaped too");
+        assertTrue(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&quot;&amp;"), html);
+        JsonNode json = new ObjectMapper().readTree(StatusJson.write(snapshot(List.of(bigPool()), 3)));
+        assertEquals(EVIL, json.at("/latestProblems/0/node").asText(), "JSON carries the text as it is");
+        assertEquals(EVIL, json.at("/leader/holder").asText());
+    }
+
+    @Test
+    void listsAreCappedWithACount() {
+        String html = StatusHtml.render(snapshot(List.of(), 130_000));
+        assertEquals(StatusSnapshot.LIST_LIMIT, html.split("<li><code>node-", -1).length - 1);
+        assertTrue(html.contains("and 129,950 more"), html);
+        assertTrue(html.contains("id=\"waiting-count\" class=\"warn\">130000<"));
+    }
+
+    @Test
+    void aLargePoolIsSummedUpInBlocks() throws Exception {
+        StatusSnapshot.Pool p = bigPool();
+        assertEquals(StatusSnapshot.GRID_CELLS, p.occupancy().cells());
+        assertEquals(16, p.occupancy().subnetsPerCell(), "2^20 subnets in 2^16 cells");
+        assertEquals(256, p.columns());
+        String html = StatusHtml.render(snapshot(List.of(p), 0));
+        assertTrue(html.contains("each square a block of 16 subnets (2<sup>4</sup>)"), html);
+        assertTrue(html.length() < 60_000, "the page stays small: " + html.length() + " characters");
+        String map = StatusJson.map(p);
+        assertEquals('2', map.charAt(0), "3 of 16 in use: 27/16 ninths, rounded up");
+        assertEquals('x', map.charAt(5));
+        assertEquals('.', map.charAt(6));
+
+        BufferedImage img = ImageIO.read(new ByteArrayInputStream(GridImage.png(p)));
+        int px = GridImage.cellPixels(p.columns());
+        assertEquals(256 * px, img.getWidth());
+        assertEquals(256 * px, img.getHeight());
+        assertEquals(GridImage.CONFLICT, img.getRGB(5 * px, 0) & 0xFFFFFF);
+        assertEquals(GridImage.CONFLICT, img.getRGB(5 * px + px / 2 + 2, 2) & 0xFFFFFF,
+                "a conflict is marked wider than its 2-pixel square");
+        assertEquals(GridImage.FREE, img.getRGB(8 * px, 0) & 0xFFFFFF);
+        int partly = img.getRGB(0, 0) & 0xFFFFFF;
+        assertTrue(partly != GridImage.FREE && partly != GridImage.ALLOCATED, "shaded between free and full");
+    }
+
+    @Test
+    void oneSquarePerSubnetWithGaps() throws Exception {
+        NodeIpam ipam = NodeIpam.builder().addPool(Cidr.parse("10.244.0.0/24"), 28)
+                .reserve(Cidr.parse("10.244.0.240/28")).build();
+        ipam.assign("a");
+        PoolOccupancy o = ipam.occupancy(StatusSnapshot.GRID_CELLS).get(0);
+        StatusSnapshot.Pool p = new StatusSnapshot.Pool(o.stats(), o, new BitSet());
+        BufferedImage img = ImageIO.read(new ByteArrayInputStream(GridImage.png(p)));
+        int px = GridImage.cellPixels(p.columns());
+        assertEquals(4 * px, img.getWidth());
+        assertEquals(GridImage.ALLOCATED, img.getRGB(0, 0) & 0xFFFFFF);
+        assertEquals(0xFFFFFF, img.getRGB(px - 1, 0) & 0xFFFFFF, "a white line between squares");
+        assertEquals(GridImage.FREE, img.getRGB(px, 0) & 0xFFFFFF);
+        assertEquals(GridImage.RESERVED, img.getRGB(3 * px, 3 * px) & 0xFFFFFF, "the last subnet is reserved");
+        assertEquals("a..............r", StatusJson.map(p));
+    }
+}
