@@ -4,7 +4,10 @@ import io.github.podcidr.ipam.Cidr;
 import io.github.podcidr.k8s.ControllerMetrics;
 import java.util.List;
 
-/** Hands every call to several {@link ControllerMetrics}, in order (Prometheus, the status page's rates, the demo). */
+/**
+ * Hands every call to several {@link ControllerMetrics}, in order (Prometheus, the status page's rates, the demo).
+ * It overrides every method of the interface: a default left in place would drop the call (TeeMetricsTest checks).
+ */
 final class TeeMetrics implements ControllerMetrics {
     private final List<ControllerMetrics> targets;
 
@@ -35,6 +38,11 @@ final class TeeMetrics implements ControllerMetrics {
     @Override
     public void exhausted(String node) {
         targets.forEach(t -> t.exhausted(node));
+    }
+
+    @Override
+    public void exhausted(String node, String group) {
+        targets.forEach(t -> t.exhausted(node, group));
     }
 
     @Override
