@@ -38,12 +38,6 @@ final class TeeMetrics implements ControllerMetrics {
     }
 
     @Override
-    public void exhausted(String node, String group) {
-        // each target's own override, so that a group's exhaustion is counted with its group, not as exhausted(node)
-        targets.forEach(t -> t.exhausted(node, group));
-    }
-
-    @Override
     public void conflict(String kind) {
         targets.forEach(t -> t.conflict(kind));
     }
