@@ -17,7 +17,7 @@ import io.github.podcidr.ipam.RestoreReport;
 import io.github.podcidr.k8s.ControllerRunner;
 import io.github.podcidr.k8s.ControllerSettings;
 import io.github.podcidr.k8s.LeaderElectionSettings;
-import io.github.podcidr.k8s.NodeSelector;
+import io.github.podcidr.k8s.NodeGroupSettings;
 import io.github.podcidr.k8s.TaintRule;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.VersionApi;
@@ -37,7 +37,10 @@ import java.util.Map;
  * pod CIDRs and one holding a duplicate of another's; runs the real {@link ControllerRunner} against it over HTTP,
  * with leader election, as in a cluster; shows progress; serves the status page ({@code /status}) and
  * {@code /metrics} while it runs, and with {@code --serve} until Ctrl-C; prints a summary. Exit 0 only if every
- * selected node ends with one pod CIDR per family.
+ * selected node ends with one pod CIDR per family of its group, from its group's ranges.
+ *
+ * <p>A share of the nodes, spread evenly, carries a label ({@code --label-share}, by default every fourth node
+ * {@code podcidr.example.com/site=idc}), so that a {@code --pools-file} such as the README's forms a second group.
  */
 final class DemoCommand {
     static final String DEMO_CLUSTER_IPV4 = "10.244.0.0/16";
@@ -47,6 +50,10 @@ final class DemoCommand {
     /** The longest IPv4 node mask the demo picks on its own: a /28 still holds 14 pods. */
     static final int LONGEST_AUTO_MASK = 28;
     static final Duration DEMO_RETRY_PERIOD = Duration.ofSeconds(1);
+    /** The seed of the demo's nodes. */
+    static final long NODE_SEED = 42;
+    /** The label the demo puts on a share of its nodes unless told otherwise: the README's IDC nodes. */
+    static final String DEFAULT_LABEL_SHARE = "podcidr.example.com/site=idc:0.25";
 
     /** Where the build puts the simulator, relative to the runnable jar (the jar's manifest Class-Path). */
     static final String SIMULATOR_JAR = "demo-lib/apiserver-sim.jar";
@@ -79,7 +86,12 @@ final class DemoCommand {
                 .add("dual-stack", FlagSet.Kind.BOOL, "false", "add the IPv6 range " + DEMO_CLUSTER_IPV6
                         + " (one /64 per node)");
         ClusterRanges.addFlags(f, DEMO_CLUSTER_IPV4);
-        f.add("node-selector", FlagSet.Kind.STRING, "", "JSON matchExpressions of the nodes that get pod CIDRs")
+        f.add(PoolsFile.FLAG, FlagSet.Kind.STRING, "", "YAML file of named node groups, as for the controller"
+                        + " (--cluster-cidr is the default group); the nodes --label-share labels can form a group")
+                .add("label-share", FlagSet.Kind.STRING, DEFAULT_LABEL_SHARE, "label a share of the nodes, spread"
+                        + " evenly: key=value:share (0 to 1); by default every fourth node gets"
+                        + " podcidr.example.com/site=idc, the label of the README's pools file; empty: none")
+                .add("node-selector", FlagSet.Kind.STRING, "", "JSON matchExpressions of the nodes that get pod CIDRs")
                 .add("remove-taints", FlagSet.Kind.LIST, NodeGenerator.TKE_ENI_TAINT_KEY, "taints to remove")
                 .add("workers", FlagSet.Kind.INT, String.valueOf(ControllerSettings.DEFAULT_WORKERS),
                         "reconcile threads")
@@ -99,7 +111,77 @@ final class DemoCommand {
 
     /** The checked demo configuration. */
     private record Config(int nodes, int tainted, ClusterRanges ranges, ControllerSettings settings, double qps,
-                          int burst, Duration timeout, String autoMaskNote, boolean serve, BindAddress status) {
+                          int burst, Duration timeout, String autoMaskNote, boolean serve, BindAddress status,
+                          LabelShare labelShare) {
+    }
+
+    /**
+     * A label the demo puts on a share of its nodes, spread evenly.
+     *
+     * @param key the label key
+     * @param value the label value
+     * @param share 0 to 1
+     */
+    record LabelShare(String key, String value, double share) {
+        static final LabelShare NONE = new LabelShare("", "", 0);
+        private static final java.util.regex.Pattern KEY = java.util.regex.Pattern.compile(
+                "([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
+        private static final java.util.regex.Pattern VALUE = java.util.regex.Pattern.compile(
+                "([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?");
+
+        /**
+         * Parses {@code key=value:share}.
+         *
+         * @param text the flag's value; blank: no label
+         * @return the label share
+         * @throws IllegalArgumentException if the text does not read so
+         */
+        static LabelShare parse(String text) {
+            if (text.isBlank()) {
+                return NONE;
+            }
+            int eq = text.indexOf('=');
+            int colon = text.lastIndexOf(':');
+            String expected = "; expected key=value:share with a label key and value and a share from 0 to 1, e.g."
+                    + " --label-share=" + DEFAULT_LABEL_SHARE;
+            if (eq < 1 || colon < eq) {
+                throw new IllegalArgumentException("is not key=value:share" + expected);
+            }
+            String key = text.substring(0, eq);
+            String value = text.substring(eq + 1, colon);
+            if (!KEY.matcher(key).matches() || !VALUE.matcher(value).matches()) {
+                throw new IllegalArgumentException("has no valid label key and value" + expected);
+            }
+            double share;
+            try {
+                share = Double.parseDouble(text.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                share = Double.NaN;
+            }
+            if (!(share >= 0 && share <= 1)) {
+                throw new IllegalArgumentException("has a share that is not a number from 0 to 1" + expected);
+            }
+            return new LabelShare(key, value, share);
+        }
+
+        /** Whether node {@code i} carries the label: when the running share crosses an integer. */
+        boolean labels(int i) {
+            return share > 0 && Math.floor((i + 1) * share) > Math.floor(i * share);
+        }
+
+        /** Node {@code i} of the demo's generator, labelled when its turn comes. */
+        ObjectNode node(NodeGenerator gen, int i, boolean tainted, String... podCidrs) {
+            ObjectNode node = gen.node(i, tainted, podCidrs);
+            if (labels(i)) {
+                ((ObjectNode) node.at("/metadata/labels")).put(key, value);
+            }
+            return node;
+        }
+
+        /** How many of {@code n} nodes carry the label. */
+        int count(int n) {
+            return share == 0 ? 0 : (int) Math.floor(n * share);
+        }
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
@@ -158,6 +240,15 @@ final class DemoCommand {
             v.error("kube-api-burst", v.raw("kube-api-burst"), "must be at least 1; e.g. --kube-api-burst=100");
         }
         Duration timeout = v.duration("timeout", Duration.ofMinutes(2), "2m");
+        LabelShare labelShare = LabelShare.NONE;
+        String shareText = v.string("label-share", DEFAULT_LABEL_SHARE);
+        try {
+            labelShare = LabelShare.parse(shareText);
+        } catch (IllegalArgumentException e) {
+            v.error("label-share", shareText, e.getMessage());
+        }
+        boolean pools = v.has(PoolsFile.FLAG) && !v.raw(PoolsFile.FLAG).isBlank();
+        List<NodeGroupSettings> groups = pools && ranges != null ? PoolsFile.read(v, ranges) : List.of();
         boolean serve = v.bool("serve", false);
         BindAddress status = null;
         String statusText = v.string("status-bind-address", "127.0.0.1:0");
@@ -166,18 +257,22 @@ final class DemoCommand {
         } catch (IllegalArgumentException e) {
             v.error("status-bind-address", statusText, e.getMessage());
         }
-        if (!v.errors().isEmpty() || ranges == null || common == null) {
+        if (!v.errors().isEmpty() || ranges == null || common == null || groups == null) {
             return null;
         }
         String note = null;
         boolean maskGiven = v.has("node-cidr-mask-size") || v.has("node-cidr-mask-size-ipv4");
         if (!maskGiven && ranges.cluster().stream().anyMatch(c -> c.family() == IpFamily.IPV4)) {
+            // with named groups, only the nodes left to the default group take its subnets
+            int defaultNodes = groups.isEmpty() ? nodes : defaultGroupNodes(nodes, labelShare,
+                    common.settings(ranges, groups, false));
             int mask = ranges.maskIpv4();
-            while (ipv4Capacity(ranges.withMaskIpv4(mask)) < nodes && mask < LONGEST_AUTO_MASK) {
+            while (ipv4Capacity(ranges.withMaskIpv4(mask)) < defaultNodes && mask < LONGEST_AUTO_MASK) {
                 mask++;
             }
             if (mask != ranges.maskIpv4()) {
-                note = "node mask /" + mask + " chosen so that " + String.format("%,d", nodes) + " nodes fit (set"
+                note = "node mask /" + mask + " chosen so that " + String.format("%,d", defaultNodes)
+                        + (groups.isEmpty() ? " nodes" : " nodes of the default group") + " fit (set"
                         + " --node-cidr-mask-size to choose)";
                 ranges = ranges.withMaskIpv4(mask);
             }
@@ -187,8 +282,26 @@ final class DemoCommand {
                     TaintRule.parseList(NodeGenerator.TKE_ENI_TAINT_KEY), common.workers(), common.logFormat(),
                     common.logLevel());
         }
-        ControllerSettings settings = common.settings(ranges, false);
-        return new Config(nodes, tainted, ranges, settings, qps, burst, timeout, note, serve, status);
+        ControllerSettings settings = common.settings(ranges, groups, false);
+        return new Config(nodes, tainted, ranges, settings, qps, burst, timeout, note, serve, status, labelShare);
+    }
+
+    /** How many of the demo's nodes fall to the default group: their labels as the demo makes them. */
+    private static int defaultGroupNodes(int nodes, LabelShare share, ControllerSettings settings) {
+        NodeGenerator gen = new NodeGenerator(NODE_SEED);
+        int count = 0;
+        for (int i = 0; i < nodes; i++) {
+            if (NodeIpam.DEFAULT_GROUP.equals(settings.groupOf(labels(share.node(gen, i, false))))) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    private static Map<String, String> labels(JsonNode node) {
+        Map<String, String> labels = new HashMap<>();
+        node.at("/metadata/labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
+        return labels;
     }
 
     private static long ipv4Capacity(ClusterRanges ranges) {
@@ -206,6 +319,10 @@ final class DemoCommand {
         private final Config config;
         private final PrintStream out;
         private final List<IpFamily> families;
+        /** The families of each group, primary first. */
+        private final Map<String, List<IpFamily>> groupFamilies = new java.util.LinkedHashMap<>();
+        /** For finding the group whose ranges hold a pod CIDR. */
+        private final NodeIpam ranges;
         private int selected;
         private int expectedTaints;
         /** The node created with another node's pod CIDRs, and the node whose CIDRs it copies; or -1. */
@@ -213,7 +330,8 @@ final class DemoCommand {
         private int duplicatedIndex = -1;
         private int preset;
         private int presetNodes;
-        private List<PoolStats> poolStats;
+        /** Each group's pools at the end, as the controller saw them. */
+        private Map<String, List<PoolStats>> poolStats;
         private RestoreReport restoreReport;
         private long closeStarted;
         /** Time spent serving with --serve, left out of the elapsed figures. */
@@ -223,7 +341,11 @@ final class DemoCommand {
         Run(Config config, PrintStream out) {
             this.config = config;
             this.out = out;
-            this.families = config.settings().newIpam().families();
+            this.ranges = config.settings().newIpam();
+            this.families = ranges.families();
+            for (io.github.podcidr.ipam.NodeGroup g : ranges.groups()) {
+                groupFamilies.put(g.name(), g.families());
+            }
         }
 
         int call() throws IOException, InterruptedException {
@@ -232,8 +354,10 @@ final class DemoCommand {
                 populate(sim);
                 long populated = System.nanoTime();
                 out.printf("demo: %,d nodes in an embedded API server at %s (%,d tainted %s, %d with pod CIDRs"
-                                + " already, one of them a duplicate); cluster %s%n", config.nodes(), sim.baseUrl(),
-                        config.tainted(), NodeGenerator.TKE_ENI_TAINT_KEY, presetNodes, describe(config.ranges()));
+                                + " already%s); cluster %s%s%n", config.nodes(), sim.baseUrl(),
+                        config.tainted(), NodeGenerator.TKE_ENI_TAINT_KEY, presetNodes,
+                        duplicateIndex < 0 ? "" : ", one of them a duplicate", describe(config.ranges()),
+                        describeGroups());
                 if (config.autoMaskNote() != null) {
                     out.println("demo: " + config.autoMaskNote());
                 }
@@ -295,7 +419,7 @@ final class DemoCommand {
                     progress.update(done, metrics.taintsRemoved.get(), expectedTaints,
                             (System.nanoTime() - started) / 1_000_000);
                     if (metrics.nodesAssigned.get() >= target && metrics.taintsRemoved.get() >= expectedTaints
-                            && unassigned(sim, config.settings().nodeSelector()).isEmpty()) {
+                            && unassigned(sim).isEmpty()) {
                         converged = true;
                         break;
                     }
@@ -303,7 +427,7 @@ final class DemoCommand {
                 }
                 progress.finish();
                 if (runner.controller() != null) {
-                    poolStats = runner.controller().ipam().stats();
+                    poolStats = statsByGroup(runner.controller().ipam());
                     restoreReport = runner.controller().restoreReport();
                 }
                 if (config.serve()) {
@@ -316,7 +440,7 @@ final class DemoCommand {
                 runner.close();
             }
             long finished = System.nanoTime();
-            List<String> missing = unassigned(sim, config.settings().nodeSelector());
+            List<String> missing = unassigned(sim);
             summary(sim, metrics, runner, missing, populateNanos, readyAt == 0 ? -1 : readyAt - started,
                     finished - started, converged);
             return missing.isEmpty() ? 0 : 1;
@@ -351,20 +475,19 @@ final class DemoCommand {
         /** Creates the nodes: tainted ones spread evenly, a few with pod CIDRs, one holding a duplicate. */
         private void populate(ApiServerSim sim) {
             int n = config.nodes();
-            NodeGenerator gen = new NodeGenerator(42);
-            Map<Integer, List<String>> presets = presetCidrs(n);
+            NodeGenerator gen = new NodeGenerator(NODE_SEED);
+            Map<Integer, List<String>> presets = presetCidrs(n, gen);
             List<TaintRule> rules = config.settings().removeTaints();
             V1Taint eni = new V1Taint().key(NodeGenerator.TKE_ENI_TAINT_KEY).effect("NoSchedule");
             boolean taintRemovable = rules.stream().anyMatch(r -> r.matches(eni));
-            NodeSelector selector = config.settings().nodeSelector();
             Map<String, Boolean> pair = new HashMap<>();
             for (int i = 0; i < n; i++) {
                 // spread the tainted nodes evenly: node i is tainted when the running share crosses an integer
                 boolean tainted = (long) (i + 1) * config.tainted() / n > (long) i * config.tainted() / n;
                 List<String> cidrs = presets.getOrDefault(i, List.of());
-                ObjectNode node = gen.node(i, tainted, cidrs.toArray(String[]::new));
+                ObjectNode node = config.labelShare().node(gen, i, tainted, cidrs.toArray(String[]::new));
                 sim.createNode(node);
-                boolean isSelected = selector.matches(labels(node));
+                boolean isSelected = config.settings().groupOf(labels(node)) != null;
                 if (isSelected) {
                     selected++;
                     if (!cidrs.isEmpty()) {
@@ -390,60 +513,96 @@ final class DemoCommand {
             }
         }
 
-        /** Pod CIDRs for a few nodes, taken from the pools as the controller would hand them out, plus a copy. */
-        private Map<Integer, List<String>> presetCidrs(int n) {
-            Map<Integer, List<String>> out = new HashMap<>();
+        /**
+         * Pod CIDRs for a few nodes, each taken from its group's pools as the controller would hand them out (the
+         * 4th of every 7 subnets, to spread them), plus a copy of the first one's on a later node of the same group.
+         */
+        private Map<Integer, List<String>> presetCidrs(int n, NodeGenerator gen) {
+            Map<Integer, List<String>> out = new java.util.LinkedHashMap<>();
             if (n < 10) {
                 return out;
             }
             NodeIpam scratch = config.settings().newIpam();
-            List<List<String>> picked = new ArrayList<>();
-            try {
-                for (int i = 0; picked.size() < PRESET_NODES; i++) {
-                    NodeAssignment a = scratch.assign("scratch-" + i);
-                    if (i % 7 == 3) {
-                        picked.add(a.podCidrs());
-                    }
+            int scratchNodes = 0;
+            for (int k = 0; k < PRESET_NODES; k++) {
+                int index = (k + 1) * n / (PRESET_NODES + 1);
+                String group = groupOfIndex(gen, index);
+                if (group == null) {
+                    continue;
                 }
-            } catch (PoolExhaustedException e) {
-                // a tiny pool: fewer presets
+                List<String> pick = null;
+                try {
+                    for (int j = 0; j < 7; j++) {
+                        NodeAssignment a = scratch.assign("scratch-" + scratchNodes++, group);
+                        if (j == 3) {
+                            pick = a.podCidrs();
+                        }
+                    }
+                } catch (PoolExhaustedException e) {
+                    // a tiny pool: fewer presets
+                }
+                if (pick != null) {
+                    out.put(index, pick);
+                }
             }
-            for (int k = 0; k < picked.size(); k++) {
-                out.put((k + 1) * n / (PRESET_NODES + 1), picked.get(k));
+            presetNodes = out.size();
+            if (out.isEmpty()) {
+                return out;
             }
-            presetNodes = out.size() + (picked.isEmpty() ? 0 : 1);
-            if (!picked.isEmpty()) {
-                out.put(n - 1, picked.get(0)); // the last node claims the first preset node's subnets
-                duplicateIndex = n - 1;
-                duplicatedIndex = PRESET_NODES == 0 ? -1 : n / (PRESET_NODES + 1);
+            // the last node of the first preset node's group, not itself a preset one, claims that node's subnets
+            Map.Entry<Integer, List<String>> first = out.entrySet().iterator().next();
+            String group = groupOfIndex(gen, first.getKey());
+            for (int i = n - 1; i > first.getKey() && i >= n - 1000; i--) {
+                if (!out.containsKey(i) && group.equals(groupOfIndex(gen, i))) {
+                    out.put(i, first.getValue());
+                    duplicateIndex = i;
+                    duplicatedIndex = first.getKey();
+                    presetNodes++;
+                    break;
+                }
             }
             return out;
         }
 
-        private static Map<String, String> labels(JsonNode node) {
-            Map<String, String> labels = new HashMap<>();
-            node.at("/metadata/labels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
-            return labels;
+        /** The group of node {@code i} by the labels the demo gives it, or null. */
+        private String groupOfIndex(NodeGenerator gen, int i) {
+            return config.settings().groupOf(labels(config.labelShare().node(gen, i, false)));
         }
 
-        /** Selected nodes without one pod CIDR per family, from what the API server holds. */
-        private List<String> unassigned(ApiServerSim sim, NodeSelector selector) {
+        /**
+         * Selected nodes (those of a group) without one pod CIDR per family of their group from their group's
+         * ranges, from what the API server holds.
+         */
+        private List<String> unassigned(ApiServerSim sim) {
             List<String> missing = new ArrayList<>();
             for (ObjectNode n : sim.list(ResourceType.NODES, null)) {
-                if (!selector.matches(labels(n))) {
-                    continue;
-                }
-                JsonNode cidrs = n.at("/spec/podCIDRs");
-                boolean ok = cidrs instanceof ArrayNode a && a.size() == families.size();
-                for (int i = 0; ok && i < families.size(); i++) {
-                    ok = Cidr.isValid(cidrs.get(i).asText())
-                            && Cidr.parse(cidrs.get(i).asText()).family() == families.get(i);
-                }
-                if (!ok) {
+                String group = config.settings().groupOf(labels(n));
+                if (group != null && !complete(n, group)) {
                     missing.add(n.at("/metadata/name").asText());
                 }
             }
             return missing;
+        }
+
+        /** Whether a node holds one pod CIDR per family of its group, each in its group's ranges. */
+        private boolean complete(JsonNode node, String group) {
+            List<IpFamily> expected = groupFamilies.get(group);
+            JsonNode cidrs = node.at("/spec/podCIDRs");
+            boolean ok = cidrs instanceof ArrayNode a && a.size() == expected.size();
+            for (int i = 0; ok && i < expected.size(); i++) {
+                String text = cidrs.get(i).asText();
+                ok = Cidr.isValid(text) && Cidr.parse(text).family() == expected.get(i)
+                        && ranges.groupOf(Cidr.parse(text)).filter(group::equals).isPresent();
+            }
+            return ok;
+        }
+
+        private Map<String, List<PoolStats>> statsByGroup(NodeIpam ipam) {
+            Map<String, List<PoolStats>> out = new java.util.LinkedHashMap<>();
+            for (io.github.podcidr.ipam.NodeGroup g : ipam.groups()) {
+                out.put(g.name(), ipam.stats(g.name()));
+            }
+            return out;
         }
 
         private void summary(ApiServerSim sim, DemoMetrics m, ControllerRunner runner, List<String> missing,
@@ -486,16 +645,39 @@ final class DemoCommand {
                             + " stop, %.2f s creating the nodes", (closeStarted - startedAt - servedNanos) / 1e9,
                     readyNanos < 0 ? "never" : String.format("%.2f s", readyNanos / 1e9),
                     (elapsedNanos - (closeStarted - startedAt)) / 1e9, populateNanos / 1e9));
-            for (PoolStats s : poolStats != null ? poolStats : usage(sim)) {
-                row("pool usage", String.format("%s /%d: %,d of %,d subnets used (%.1f%%), %,d free, %,d reserved",
-                        s.cluster(), s.nodePrefixLength(), s.allocated(), s.capacity(),
-                        100.0 * s.allocated() / s.capacity(), s.free(), s.reserved()));
+            boolean grouped = config.settings().hasNodeGroups();
+            Map<String, int[]> nodesByGroup = new java.util.LinkedHashMap<>();
+            groupFamilies.keySet().forEach(g -> nodesByGroup.put(g, new int[2]));
+            if (grouped) {
+                for (ObjectNode n : sim.list(ResourceType.NODES, null)) {
+                    String group = config.settings().groupOf(labels(n));
+                    if (group != null) {
+                        int[] c = nodesByGroup.get(group);
+                        c[0]++;
+                        c[1] += complete(n, group) ? 1 : 0;
+                    }
+                }
             }
+            (poolStats != null ? poolStats : usage(sim)).forEach((group, stats) -> {
+                if (grouped) {
+                    int[] c = nodesByGroup.get(group);
+                    row("group " + group, String.format("%,d nodes, %,d with one pod CIDR per family from the"
+                            + " group's ranges", c[0], c[1]));
+                }
+                for (PoolStats s : stats) {
+                    row("pool usage", String.format("%s%s /%d: %,d of %,d subnets used (%.1f%%), %,d free, %,d"
+                                    + " reserved", grouped ? group + " " : "", s.cluster(), s.nodePrefixLength(),
+                            s.allocated(), s.capacity(), 100.0 * s.allocated() / s.capacity(), s.free(),
+                            s.reserved()));
+                }
+            });
             String lease = leaseHolder(sim);
             row("lease", "kube-system/podcidr-controller holder after stop: "
                     + (lease.isEmpty() ? "none (released)" : lease));
             if (missing.isEmpty()) {
-                row("result", "OK: every selected node has one pod CIDR per family");
+                row("result", config.settings().hasNodeGroups()
+                        ? "OK: every node of a group has one pod CIDR per family of its group, from the group's ranges"
+                        : "OK: every selected node has one pod CIDR per family");
             } else {
                 row("result", String.format("FAILED: %,d selected nodes lack pod CIDRs%s, e.g. %s", missing.size(),
                         converged ? "" : " after " + GoDuration.format(config.timeout()),
@@ -504,14 +686,17 @@ final class DemoCommand {
         }
 
         /** Pool usage as the API server holds it (the controller's own view is gone once it stopped). */
-        private List<PoolStats> usage(ApiServerSim sim) {
+        private Map<String, List<PoolStats>> usage(ApiServerSim sim) {
             NodeIpam ipam = config.settings().newIpam();
             for (ObjectNode n : sim.list(ResourceType.NODES, null)) {
                 List<String> cidrs = new ArrayList<>();
                 n.at("/spec/podCIDRs").forEach(c -> cidrs.add(c.asText()));
-                ipam.adopt(n.at("/metadata/name").asText(), cidrs);
+                String group = config.settings().groupOf(labels(n));
+                if (group != null) {
+                    ipam.adopt(n.at("/metadata/name").asText(), group, cidrs);
+                }
             }
-            return ipam.stats();
+            return statsByGroup(ipam);
         }
 
         private static String leaseHolder(ApiServerSim sim) {
@@ -521,6 +706,28 @@ final class DemoCommand {
 
         private void row(String name, String value) {
             out.printf("  %-18s %s%n", name, value);
+        }
+
+        /** The named groups and the labelled nodes, or nothing without named groups. */
+        private String describeGroups() {
+            if (!config.settings().hasNodeGroups()) {
+                return "";
+            }
+            StringBuilder b = new StringBuilder();
+            for (NodeGroupSettings g : config.settings().nodeGroups()) {
+                b.append("; group ").append(g.name());
+                for (io.github.podcidr.ipam.NodeGroup.Pool p : g.group().pools()) {
+                    b.append(' ').append(p.cluster()).append(" /").append(p.nodePrefixLength());
+                }
+                if (!g.group().reserved().isEmpty()) {
+                    b.append(", reserved ").append(g.group().reserved());
+                }
+            }
+            LabelShare l = config.labelShare();
+            if (l.share() > 0) {
+                b.append(String.format("; %,d nodes labelled %s=%s", l.count(config.nodes()), l.key(), l.value()));
+            }
+            return b.toString();
         }
 
         private static String describe(ClusterRanges r) {

@@ -110,33 +110,70 @@ final class StatusHtml {
     }
 
     private static void usage(StringBuilder h, StatusSnapshot s) {
-        h.append("<section><h2>Usage</h2><table><tr><th>family / pool</th><th>node mask</th><th>capacity</th>"
+        boolean grouped = s.namedGroups();
+        h.append("<section><h2>Usage</h2><table><tr><th>").append(grouped ? "family / group / pool" : "family / pool")
+                .append("</th><th>node mask</th><th>capacity</th>"
                 + "<th>allocated</th><th>reserved</th><th>free</th><th>in use</th></tr>");
         for (StatusSnapshot.FamilyTotals f : s.families()) {
             String id = "family-" + family(f.family());
             long used = f.allocated() + f.reserved();
             h.append("<tr><td><b>").append(f.family() == IpFamily.IPV4 ? "IPv4" : "IPv6")
-                    .append("</b> (all pools)</td><td></td>")
+                    .append(grouped ? "</b> (all groups)</td><td></td>" : "</b> (all pools)</td><td></td>")
                     .append(cell(id + "-capacity", f.capacity())).append(cell(id + "-allocated", f.allocated()))
                     .append(cell(id + "-reserved", f.reserved())).append(cell(id + "-free", f.free()))
                     .append("<td>").append(bar(f.capacity() == 0 ? 0 : (double) used / f.capacity())).append("</td></tr>");
-            for (int i = 0; i < s.pools().size(); i++) {
-                PoolStats p = s.pools().get(i).stats();
-                if (p.family() != f.family()) {
-                    continue;
+            for (int i = 0; i < s.pools().size() && !grouped; i++) {
+                if (s.pools().get(i).stats().family() == f.family()) {
+                    poolRow(h, s, i, "&nbsp;&nbsp;");
                 }
-                String pid = "pool-" + i;
-                h.append("<tr><td>&nbsp;&nbsp;<code id=\"").append(pid).append("-cidr\">").append(p.cluster())
-                        .append("</code></td><td>/").append(p.nodePrefixLength()).append("</td>")
-                        .append(cell(pid + "-capacity", p.capacity())).append(cell(pid + "-allocated", p.allocated()))
-                        .append(cell(pid + "-reserved", p.reserved())).append(cell(pid + "-free", p.free()))
-                        .append("<td>").append(bar(s.pools().get(i).usedShare())).append("</td></tr>");
             }
+        }
+        if (grouped) {
+            groupedUsage(h, s);
         }
         h.append("</table><p class=\"note\">Capacity: node subnets in the range; allocated: held by nodes; reserved:"
                 + " inside <code>--reserved-cidrs</code>, never handed out; free: left to hand out. Queue: <span"
                 + " id=\"queue-depth\">").append(s.queueDepth()).append("</span> node names waiting to be"
                 + " reconciled.</p></section>");
+    }
+
+    /**
+     * The rows of named groups, after the family totals over all groups: per group a heading, then per family of
+     * the group a subtotal and the group's pools of that family.
+     */
+    private static void groupedUsage(StringBuilder h, StatusSnapshot s) {
+        String current = null;
+        for (StatusSnapshot.GroupTotals g : s.groupTotals()) {
+            if (!g.group().equals(current)) {
+                current = g.group();
+                h.append("<tr><td colspan=\"7\" style=\"padding-top:8px\">group <b id=\"group-").append(esc(current))
+                        .append("\">").append(esc(current)).append("</b></td></tr>");
+            }
+            String id = "group-" + g.group() + "-" + family(g.family());
+            long used = g.allocated() + g.reserved();
+            h.append("<tr><td>&nbsp;&nbsp;").append(g.family() == IpFamily.IPV4 ? "IPv4" : "IPv6").append(" of ")
+                    .append(esc(g.group())).append("</td><td></td>")
+                    .append(cell(esc(id) + "-capacity", g.capacity())).append(cell(esc(id) + "-allocated", g.allocated()))
+                    .append(cell(esc(id) + "-reserved", g.reserved())).append(cell(esc(id) + "-free", g.free()))
+                    .append("<td>").append(bar(g.capacity() == 0 ? 0 : (double) used / g.capacity()))
+                    .append("</td></tr>");
+            for (int i = 0; i < s.pools().size(); i++) {
+                StatusSnapshot.Pool p = s.pools().get(i);
+                if (p.group().equals(g.group()) && p.stats().family() == g.family()) {
+                    poolRow(h, s, i, "&nbsp;&nbsp;&nbsp;&nbsp;");
+                }
+            }
+        }
+    }
+
+    private static void poolRow(StringBuilder h, StatusSnapshot s, int i, String indent) {
+        PoolStats p = s.pools().get(i).stats();
+        String pid = "pool-" + i;
+        h.append("<tr><td>").append(indent).append("<code id=\"").append(pid).append("-cidr\">").append(p.cluster())
+                .append("</code></td><td>/").append(p.nodePrefixLength()).append("</td>")
+                .append(cell(pid + "-capacity", p.capacity())).append(cell(pid + "-allocated", p.allocated()))
+                .append(cell(pid + "-reserved", p.reserved())).append(cell(pid + "-free", p.free()))
+                .append("<td>").append(bar(s.pools().get(i).usedShare())).append("</td></tr>");
     }
 
     private static void pictures(StringBuilder h, StatusSnapshot s) {
@@ -148,6 +185,7 @@ final class StatusHtml {
                         + " each; a larger pool is summed up in blocks of 2<sup>k</sup> subnets per square, shaded"
                         + " from pale (free) to full colour (every subnet in use), in the colour of what uses most of"
                         + " the block.</p>");
+        boolean grouped = s.namedGroups();
         for (int i = 0; i < s.pools().size(); i++) {
             StatusSnapshot.Pool p = s.pools().get(i);
             PoolOccupancy o = p.occupancy();
@@ -156,10 +194,13 @@ final class StatusHtml {
             long perRow = o.subnetsPerCell() * p.columns();
             h.append("<figure id=\"pool-").append(i).append("-map\" data-cells=\"").append(o.cells())
                     .append("\" data-subnets-per-cell=\"").append(o.subnetsPerCell()).append("\" data-conflict-cells=\"")
-                    .append(p.conflictCells().cardinality()).append("\"><img alt=\"allocation map of ")
-                    .append(p.stats().cluster()).append("\" width=\"").append(p.columns() * px).append("\" height=\"")
+                    .append(p.conflictCells().cardinality()).append(grouped ? "\" data-group=\"" + esc(p.group()) : "")
+                    .append("\"><img alt=\"allocation map of ")
+                    .append(p.stats().cluster()).append(grouped ? " (group " + esc(p.group()) + ")" : "")
+                    .append("\" width=\"").append(p.columns() * px).append("\" height=\"")
                     .append(p.rows() * px).append("\" src=\"data:image/png;base64,").append(png).append("\">")
-                    .append("<figcaption><b>").append(p.stats().cluster()).append("</b> cut into /")
+                    .append("<figcaption>").append(grouped ? "group <b class=\"group\">" + esc(p.group()) + "</b>: "
+                            : "").append("<b>").append(p.stats().cluster()).append("</b> cut into /")
                     .append(p.stats().nodePrefixLength()).append(": ").append(String.format(Locale.ROOT, "%,d",
                             p.stats().capacity())).append(" subnets; ");
             if (o.subnetsPerCell() == 1) {
@@ -190,7 +231,7 @@ final class StatusHtml {
         } else {
             h.append("<p class=\"note\">They found every pool of a family full and get a subnet as soon as one is"
                     + " released (delete nodes or add a range to <code>--cluster-cidr</code>).</p>");
-            list(h, "waiting", s.waiting());
+            list(h, "waiting", s.waiting(), s.groupOfNode());
         }
         h.append("</section><section><h2>Nodes keeping their taints (failing closed): <span id=\"failing-closed-count\""
                 + " class=\"").append(s.failingClosed().total() > 0 ? "bad" : "ok").append("\">")
@@ -200,15 +241,18 @@ final class StatusHtml {
         } else {
             h.append("<p class=\"note\">Their pod CIDR is another node's, outside every cluster CIDR or unreadable;"
                     + " pod CIDRs are immutable: delete and re-register the node to fix it.</p>");
-            list(h, "failing-closed", s.failingClosed());
+            list(h, "failing-closed", s.failingClosed(), java.util.Map.of());
         }
         h.append("</section>");
     }
 
-    private static void list(StringBuilder h, String id, StatusSnapshot.Capped<String> names) {
+    private static void list(StringBuilder h, String id, StatusSnapshot.Capped<String> names,
+                             java.util.Map<String, String> groups) {
         h.append("<ul class=\"names\" id=\"").append(id).append("-list\">");
         for (String n : names.items()) {
-            h.append("<li><code>").append(esc(n)).append("</code></li>");
+            String g = groups.get(n);
+            h.append("<li><code>").append(esc(n)).append("</code>")
+                    .append(g == null ? "" : " <span class=\"note\">(" + esc(g) + ")</span>").append("</li>");
         }
         if (names.more() > 0) {
             h.append("<li class=\"note\">and ").append(String.format(Locale.ROOT, "%,d", names.more()))

@@ -15,7 +15,9 @@ import java.util.List;
 /**
  * Writes a {@link StatusSnapshot} as JSON ({@code /status.json}), with Jackson (already a dependency), so every
  * string is escaped by the encoder. The figures are those of the HTML page; each pool's picture is a string of one
- * character per cell ({@link #MAP_LEGEND}).
+ * character per cell ({@link #MAP_LEGEND}). With named node groups, each pool names its {@code group}, {@code groups}
+ * gives each group's totals per family and {@code waitingForRoom.groupOfNode} the group of each listed waiting node;
+ * without them these are left out.
  */
 final class StatusJson {
     /** How a pool's {@code map} string reads, also written into the JSON. */
@@ -55,18 +57,46 @@ final class StatusJson {
             families.addObject().put("family", StatusHtml.family(f.family())).put("capacity", f.capacity())
                     .put("allocated", f.allocated()).put("reserved", f.reserved()).put("free", f.free());
         }
+        boolean grouped = s.namedGroups();
+        if (grouped) {
+            ArrayNode groups = root.putArray("groups");
+            ObjectNode group = null;
+            for (StatusSnapshot.GroupTotals g : s.groupTotals()) {
+                if (group == null || !group.get("name").asText().equals(g.group())) {
+                    group = groups.addObject().put("name", g.group());
+                    group.putArray("families");
+                }
+                ((ArrayNode) group.get("families")).addObject().put("family", StatusHtml.family(g.family()))
+                        .put("capacity", g.capacity()).put("allocated", g.allocated()).put("reserved", g.reserved())
+                        .put("free", g.free());
+            }
+        }
         ArrayNode pools = root.putArray("pools");
         for (StatusSnapshot.Pool p : s.pools()) {
             PoolStats st = p.stats();
             PoolOccupancy o = p.occupancy();
-            pools.addObject().put("cidr", st.cluster().toString()).put("family", StatusHtml.family(st.family()))
+            ObjectNode pool = pools.addObject();
+            if (grouped) {
+                pool.put("group", p.group());
+            }
+            pool.put("cidr", st.cluster().toString()).put("family", StatusHtml.family(st.family()))
                     .put("nodeMask", st.nodePrefixLength()).put("capacity", st.capacity())
                     .put("allocated", st.allocated()).put("reserved", st.reserved()).put("free", st.free())
                     .put("cells", o.cells()).put("subnetsPerCell", o.subnetsPerCell()).put("columns", p.columns())
                     .put("conflictCells", p.conflictCells().cardinality()).put("map", map(p));
         }
         root.put("mapLegend", MAP_LEGEND);
-        capped(root.putObject("waitingForRoom"), s.waiting().total(), s.waiting().items(), s.waiting().more());
+        ObjectNode waiting = root.putObject("waitingForRoom");
+        capped(waiting, s.waiting().total(), s.waiting().items(), s.waiting().more());
+        if (grouped) {
+            ObjectNode groupOf = waiting.putObject("groupOfNode");
+            s.waiting().items().forEach(n -> {
+                String g = s.groupOfNode().get(n);
+                if (g != null) {
+                    groupOf.put(n, g);
+                }
+            });
+        }
         capped(root.putObject("failingClosed"), s.failingClosed().total(), s.failingClosed().items(),
                 s.failingClosed().more());
         ObjectNode problems = root.putObject("problemNodes");

@@ -14,6 +14,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -41,16 +43,64 @@ import java.util.Set;
  * @param rates writes of the last minute
  * @param queueDepth node names waiting in the work queue
  * @param captureMicros how long taking the snapshot took (of which the allocator's lock was held for part)
+ * @param groupOfNode the group of each listed waiting node, by name; empty without named groups
  */
 record StatusSnapshot(Instant takenAt, String version, String identity, Role role, boolean electionEnabled,
                       LeaderLease lease, boolean ready, List<Pool> pools, List<FamilyTotals> families,
                       Capped<String> waiting, Capped<String> failingClosed, Capped<ProblemNode> problemNodes,
                       Map<NodeReport.Kind, Integer> problemsByKind, List<NodeProblem> latestProblems,
-                      WriteRates.Rates rates, int queueDepth, long captureMicros) {
+                      WriteRates.Rates rates, int queueDepth, long captureMicros, Map<String, String> groupOfNode) {
     /** Most names in each list of nodes. */
     static final int LIST_LIMIT = 50;
     /** Most cells in the picture of one pool: one per subnet up to 2^16 subnets, blocks of subnets above. */
     static final int GRID_CELLS = 1 << 16;
+
+    StatusSnapshot {
+        pools = List.copyOf(pools);
+        groupOfNode = Map.copyOf(groupOfNode);
+    }
+
+    /**
+     * Whether named node groups ({@code --pools-file}) are configured: then the page names each pool's group and sums
+     * up each group; without them it shows the default group's pools unlabelled.
+     */
+    boolean namedGroups() {
+        return pools.stream().anyMatch(p -> !p.group().equals(NodeIpam.DEFAULT_GROUP));
+    }
+
+    /**
+     * The totals of each group per family, groups in the order of their first pool, families in the order of their
+     * first pool within the group.
+     *
+     * @return one entry per group and family
+     */
+    List<GroupTotals> groupTotals() {
+        Map<String, Map<IpFamily, long[]>> sums = new LinkedHashMap<>();
+        for (Pool p : pools) {
+            long[] t = sums.computeIfAbsent(p.group(), g -> new LinkedHashMap<>())
+                    .computeIfAbsent(p.stats().family(), f -> new long[3]);
+            t[0] += p.stats().capacity();
+            t[1] += p.stats().allocated();
+            t[2] += p.stats().reserved();
+        }
+        List<GroupTotals> out = new ArrayList<>();
+        sums.forEach((g, byFamily) -> byFamily.forEach((f, t) ->
+                out.add(new GroupTotals(g, f, t[0], t[1], t[2], t[0] - t[1] - t[2]))));
+        return List.copyOf(out);
+    }
+
+    /**
+     * The totals of one family over the pools of one group.
+     *
+     * @param group the group's name
+     * @param family the family
+     * @param capacity subnets in the group's pools of the family
+     * @param allocated held by nodes
+     * @param reserved never handed out
+     * @param free left to hand out
+     */
+    record GroupTotals(String group, IpFamily family, long capacity, long allocated, long reserved, long free) {
+    }
 
     /** What this replica does. */
     enum Role {
@@ -111,8 +161,15 @@ record StatusSnapshot(Instant takenAt, String version, String identity, Role rol
      * @param stats capacity, allocated, reserved, free
      * @param occupancy the subnets counted per cell
      * @param conflictCells the cells holding a subnet that a node claims while another node holds it
+     * @param group the name of the node group the pool belongs to ({@link NodeIpam#DEFAULT_GROUP} for the pools of
+     *     {@code --cluster-cidr})
      */
-    record Pool(PoolStats stats, PoolOccupancy occupancy, BitSet conflictCells) {
+    record Pool(PoolStats stats, PoolOccupancy occupancy, BitSet conflictCells, String group) {
+        /** A pool of the default group. */
+        Pool(PoolStats stats, PoolOccupancy occupancy, BitSet conflictCells) {
+            this(stats, occupancy, conflictCells, NodeIpam.DEFAULT_GROUP);
+        }
+
         /** The grid's width in cells: the square root of the cell count, or twice that of the next lower square. */
         int columns() {
             int bits = Integer.numberOfTrailingZeros(occupancy.cells());
@@ -166,6 +223,7 @@ record StatusSnapshot(Instant takenAt, String version, String identity, Role rol
         Map<NodeReport.Kind, Integer> byKind = new EnumMap<>(NodeReport.Kind.class);
         List<NodeProblem> latest = List.of();
         int queue = 0;
+        Map<String, String> groupOfNode = new HashMap<>();
         if (c != null && c.isReady()) {
             NodeIpam ipam = c.ipam();
             latest = c.latestProblems();
@@ -178,7 +236,13 @@ record StatusSnapshot(Instant takenAt, String version, String identity, Role rol
             problemNodes = new Capped<>(found, c.nodesWithFindingsCount());
             queue = c.queueDepth();
             for (PoolOccupancy o : ipam.occupancy(GRID_CELLS)) {
-                pools.add(new Pool(o.stats(), o, conflicts(o, latest, c)));
+                pools.add(new Pool(o.stats(), o, conflicts(o, latest, c),
+                        ipam.groupOf(o.stats().cluster()).orElse(NodeIpam.DEFAULT_GROUP)));
+            }
+            if (ipam.groups().stream().anyMatch(g -> !g.name().equals(NodeIpam.DEFAULT_GROUP))) {
+                for (String node : waiting.items()) {
+                    c.groupOfNode(node).ifPresent(g -> groupOfNode.put(node, g));
+                }
             }
             for (IpFamily f : ipam.families()) {
                 long cap = 0;
@@ -196,7 +260,7 @@ record StatusSnapshot(Instant takenAt, String version, String identity, Role rol
         }
         return new StatusSnapshot(Instant.now(), Version.current(), identity, role, electionEnabled, lease,
                 runner.isReady(), pools, families, waiting, failing, problemNodes, byKind, latest,
-                rates.lastMinute(), queue, (System.nanoTime() - t0) / 1000);
+                rates.lastMinute(), queue, (System.nanoTime() - t0) / 1000, groupOfNode);
     }
 
     /**

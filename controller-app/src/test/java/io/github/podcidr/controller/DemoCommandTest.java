@@ -3,10 +3,16 @@ package io.github.podcidr.controller;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The demo end to end, in process: embedded API server, real controller over HTTP, summary and exit code. */
 class DemoCommandTest {
+    @TempDir
+    Path dir;
+
     private static ControllerFlagsTest.Output demo(String... args) {
         String[] all = new String[args.length + 1];
         all[0] = "demo";
@@ -64,6 +70,63 @@ class DemoCommandTest {
                 "--node-cidr-mask-size=24", "--timeout=3s");
         assertEquals(1, o.code(), o.out() + o.err());
         assertTrue(o.out().contains("result             FAILED: 7 selected nodes lack pod CIDRs after 3s"), o.out());
+    }
+
+    /** The README's pools file: the nodes labelled podcidr.example.com/site=idc take /26 subnets of 10.250.0.0/16. */
+    static final String README_POOLS = """
+            groups:
+              - name: idc
+                nodeSelector:
+                  matchLabels:
+                    podcidr.example.com/site: idc
+                clusterCIDRs: [10.250.0.0/16]
+                nodeCIDRMaskSizeIPv4: 26
+                reservedCIDRs: [10.250.255.0/24]
+            """;
+
+    @Test
+    void twoGroupsFillFromTheirOwnRanges() throws Exception {
+        Path pools = dir.resolve("pools.yaml");
+        Files.writeString(pools, README_POOLS);
+        ControllerFlagsTest.Output o = demo("--nodes=120", "--tainted=30", "--pools-file=" + pools);
+        assertEquals(0, o.code(), o.out() + o.err());
+        String out = o.out();
+        assertTrue(out.contains("cluster 10.244.0.0/16 /24; group idc 10.250.0.0/16 /26, reserved [10.250.255.0/24];"
+                + " 30 nodes labelled podcidr.example.com/site=idc"), out);
+        // every fourth node is labelled: 30 idc nodes, 90 default ones, of which 4 came with pod CIDRs (one a copy)
+        assertTrue(out.contains("group default      90 nodes, 90 with one pod CIDR per family from the group's"
+                + " ranges"), out);
+        assertTrue(out.contains("pool usage         default 10.244.0.0/16 /24: 89 of 256 subnets used"), out);
+        assertTrue(out.contains("group idc          30 nodes, 30 with one pod CIDR per family from the group's"
+                + " ranges"), out);
+        assertTrue(out.contains("pool usage         idc 10.250.0.0/16 /26: 30 of 1,024 subnets used (2.9%), 990 free,"
+                + " 4 reserved"), out);
+        assertTrue(out.contains("result             OK: every node of a group has one pod CIDR per family of its"
+                + " group, from the group's ranges"), out);
+    }
+
+    @Test
+    void aFullGroupFailsWhileTheOtherFills() throws Exception {
+        Path pools = dir.resolve("pools.yaml");
+        Files.writeString(pools, README_POOLS.replace("10.250.0.0/16", "10.250.0.0/24")
+                .replace("reservedCIDRs: [10.250.255.0/24]", "reservedCIDRs: []"));
+        // 40 nodes, 10 of them idc, whose /24 holds 4 /26 subnets: 6 idc nodes wait, every default node is done
+        ControllerFlagsTest.Output o = demo("--nodes=40", "--tainted=0", "--timeout=3s", "--pools-file=" + pools);
+        assertEquals(1, o.code(), o.out() + o.err());
+        assertTrue(o.out().contains("group default      30 nodes, 30 with one pod CIDR"), o.out());
+        assertTrue(o.out().contains("group idc          10 nodes, 4 with one pod CIDR"), o.out());
+        assertTrue(o.out().contains("result             FAILED: 6 selected nodes lack pod CIDRs after 3s"), o.out());
+    }
+
+    @Test
+    void badPoolsFileExits2() throws Exception {
+        Path pools = dir.resolve("pools.yaml");
+        Files.writeString(pools, README_POOLS.replace("10.250.0.0/16", "10.244.128.0/17"));
+        ControllerFlagsTest.Output o = demo("--pools-file=" + pools, "--label-share=site=idc:2");
+        assertEquals(2, o.code(), o.out() + o.err());
+        assertTrue(o.err().contains("--pools-file=" + pools + ": range 10.244.128.0/17 of group idc (line 2) overlaps"
+                + " range 10.244.0.0/16 of the default group"), o.err());
+        assertTrue(o.err().contains("--label-share=site=idc:2: has a share that is not a number from 0 to 1"), o.err());
     }
 
     @Test

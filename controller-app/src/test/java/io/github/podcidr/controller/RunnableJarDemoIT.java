@@ -78,6 +78,51 @@ class RunnableJarDemoIT {
     }
 
     @Test
+    void demoWithThePoolsFileOfTheReadmeFillsBothGroups() throws Exception {
+        Path pools = dir.resolve("pools.yaml");
+        Files.writeString(pools, DemoCommandTest.README_POOLS);
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+                "-jar", JAR.toString(), "demo", "--nodes", "400", "--pools-file", pools.toString(), "--serve");
+        Path out = Files.createTempFile(dir, "serve", ".txt");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        try {
+            java.util.regex.Pattern serving = java.util.regex.Pattern.compile(
+                    "every node is done; serving the status page at (http://127\\.0\\.0\\.1:[0-9]+)/status ");
+            java.util.regex.Matcher m;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (!(m = serving.matcher(Files.readString(out))).find()) {
+                assertTrue(p.isAlive() && System.nanoTime() < deadline, "no serving line:\n" + Files.readString(out));
+                Thread.sleep(100);
+            }
+            String base = m.group(1);
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            String json = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/status.json"))
+                    .build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            com.fasterxml.jackson.databind.JsonNode s = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+            // every fourth node is labelled podcidr.example.com/site=idc: 100 idc nodes, 300 default ones of which
+            // two share one subnet (the duplicate)
+            assertEquals("default", s.at("/groups/0/name").asText(), json);
+            assertEquals(299, s.at("/groups/0/families/0/allocated").asInt(), json);
+            assertEquals("idc", s.at("/groups/1/name").asText(), json);
+            assertEquals(100, s.at("/groups/1/families/0/allocated").asInt(), json);
+            assertEquals("idc", s.at("/pools/1/group").asText(), json);
+            assertEquals("10.250.0.0/16", s.at("/pools/1/cidr").asText(), json);
+            String html = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/status"))
+                    .build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            assertTrue(html.contains("id=\"group-idc-ipv4-allocated\">100<"), html);
+            p.destroy();
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS), "stops on SIGTERM");
+            assertEquals(0, p.exitValue(), Files.readString(out));
+            String summary = Files.readString(out);
+            assertTrue(summary.contains("group idc          100 nodes, 100 with one pod CIDR per family from the"
+                    + " group's ranges"), summary);
+            assertTrue(summary.contains("group default      300 nodes, 300 with one pod CIDR per family"), summary);
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    @Test
     void aJarOnItsOwnRunsTheControllerButNotTheDemo() throws Exception {
         Path alone = Files.copy(JAR, dir.resolve("podcidr-controller.jar"));
         Result demo = java(alone, "demo");

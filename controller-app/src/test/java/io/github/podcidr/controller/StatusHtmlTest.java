@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.podcidr.ipam.Cidr;
 import io.github.podcidr.ipam.IpFamily;
+import io.github.podcidr.ipam.NodeGroup;
 import io.github.podcidr.ipam.NodeIpam;
 import io.github.podcidr.ipam.NodeReport;
 import io.github.podcidr.ipam.PoolOccupancy;
@@ -33,6 +34,11 @@ class StatusHtmlTest {
     private static final String EVIL = "<script>alert('x')</script>\"&";
 
     private static StatusSnapshot snapshot(List<StatusSnapshot.Pool> pools, int waitingTotal) {
+        return snapshot(pools, waitingTotal, Map.of());
+    }
+
+    private static StatusSnapshot snapshot(List<StatusSnapshot.Pool> pools, int waitingTotal,
+                                           Map<String, String> groupOfNode) {
         List<String> waiting = new ArrayList<>();
         for (int i = 0; i < Math.min(waitingTotal, StatusSnapshot.LIST_LIMIT); i++) {
             waiting.add("node-" + i);
@@ -46,7 +52,7 @@ class StatusHtmlTest {
                 new StatusSnapshot.Capped<>(waiting, waitingTotal), new StatusSnapshot.Capped<>(List.of(EVIL), 1),
                 new StatusSnapshot.Capped<>(List.of(new StatusSnapshot.ProblemNode(EVIL,
                         Set.of(NodeReport.Kind.DUPLICATE), true)), 1), Map.of(NodeReport.Kind.DUPLICATE, 1),
-                List.of(p), new WriteRates.Rates(3, 0, 1, 0, 3, 0), 0, 120);
+                List.of(p), new WriteRates.Rates(3, 0, 1, 0, 3, 0), 0, 120, groupOfNode);
     }
 
     private static StatusSnapshot.Pool bigPool() {
@@ -69,6 +75,64 @@ class StatusHtmlTest {
         JsonNode json = new ObjectMapper().readTree(StatusJson.write(snapshot(List.of(bigPool()), 3)));
         assertEquals(EVIL, json.at("/latestProblems/0/node").asText(), "JSON carries the text as it is");
         assertEquals(EVIL, json.at("/leader/holder").asText());
+    }
+
+    @Test
+    void namedGroupsAreSummedUpAndNamed() throws Exception {
+        NodeIpam ipam = NodeIpam.builder().addPool(Cidr.parse("10.244.0.0/24"), 28)
+                .addGroup(NodeGroup.builder("idc").addPool(Cidr.parse("10.250.0.0/26"), 30)
+                        .addPool(Cidr.parse("10.251.0.0/28"), 30).reserve(Cidr.parse("10.250.0.60/30")).build())
+                .build();
+        for (int i = 0; i < 3; i++) {
+            ipam.assign("cloud-" + i);
+        }
+        for (int i = 0; i < 17; i++) {
+            ipam.assign("idc-" + i, "idc"); // 15 of the /26 (one /30 reserved), then 2 of the /28
+        }
+        List<StatusSnapshot.Pool> pools = new ArrayList<>();
+        for (PoolOccupancy o : ipam.occupancy(StatusSnapshot.GRID_CELLS)) {
+            pools.add(new StatusSnapshot.Pool(o.stats(), o, new BitSet(),
+                    ipam.groupOf(o.stats().cluster()).orElseThrow()));
+        }
+        StatusSnapshot s = snapshot(pools, 2, Map.of("node-0", "idc", "node-1", "default"));
+        assertTrue(s.namedGroups());
+        String html = StatusHtml.render(s);
+        assertTrue(html.contains("<b id=\"group-default\">default</b>"), html);
+        assertTrue(html.contains("<b id=\"group-idc\">idc</b>"), html);
+        assertTrue(html.contains("id=\"group-default-ipv4-allocated\">3<"), html);
+        assertTrue(html.contains("id=\"group-idc-ipv4-capacity\">20<"), "16 + 4 subnets: " + html);
+        assertTrue(html.contains("id=\"group-idc-ipv4-allocated\">17<"), html);
+        assertTrue(html.contains("id=\"group-idc-ipv4-reserved\">1<"), html);
+        assertTrue(html.contains("id=\"group-idc-ipv4-free\">2<"), html);
+        assertTrue(html.contains("(all groups)"), html);
+        assertTrue(html.contains("id=\"pool-2-allocated\">2<"), "the idc group's second pool: " + html);
+        assertTrue(html.contains("data-group=\"idc\"><img alt=\"allocation map of 10.250.0.0/26 (group idc)"), html);
+        assertTrue(html.contains("<figcaption>group <b class=\"group\">idc</b>: <b>10.251.0.0/28</b>"), html);
+        assertTrue(html.contains("<li><code>node-0</code> <span class=\"note\">(idc)</span></li>"), html);
+
+        JsonNode json = new ObjectMapper().readTree(StatusJson.write(s));
+        assertEquals("default", json.at("/pools/0/group").asText());
+        assertEquals("idc", json.at("/pools/1/group").asText());
+        assertEquals("idc", json.at("/pools/2/group").asText());
+        assertEquals("default", json.at("/groups/0/name").asText());
+        assertEquals(3, json.at("/groups/0/families/0/allocated").asInt());
+        assertEquals("idc", json.at("/groups/1/name").asText());
+        assertEquals("ipv4", json.at("/groups/1/families/0/family").asText());
+        assertEquals(20, json.at("/groups/1/families/0/capacity").asInt());
+        assertEquals(17, json.at("/groups/1/families/0/allocated").asInt());
+        assertEquals(2, json.at("/groups/1/families/0/free").asInt());
+        assertEquals("idc", json.at("/waitingForRoom/groupOfNode/node-0").asText());
+    }
+
+    @Test
+    void withoutNamedGroupsNoGroupIsShown() throws Exception {
+        StatusSnapshot s = snapshot(List.of(bigPool()), 1);
+        String html = StatusHtml.render(s);
+        assertFalse(html.contains("group"), "no group named on the page of the default group alone");
+        JsonNode json = new ObjectMapper().readTree(StatusJson.write(s));
+        assertTrue(json.at("/groups").isMissingNode(), json.toString());
+        assertTrue(json.at("/pools/0/group").isMissingNode(), json.toString());
+        assertTrue(json.at("/waitingForRoom/groupOfNode").isMissingNode(), json.toString());
     }
 
     @Test

@@ -6,14 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
+import io.github.podcidr.apiserver.ResourceType;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code /status} and {@code /status.json} of a leader and a standby running against apiserver-sim over HTTP
  * ({@link StatusFixture}): the figures agree with what the API server holds, the standby names the leader from the
- * Lease and shows no pools. (The page as a browser renders it: {@code StatusPageBrowserIT}.)
+ * Lease and shows no pools; with a pools file, each group's figures are those of the nodes of that group in the API.
+ * (The page as a browser renders it: {@code StatusPageBrowserIT}.)
  */
 class StatusPageTest {
     @TempDir
@@ -82,6 +85,54 @@ class StatusPageTest {
                 assertTrue(standbyHtml.contains("id=\"standby\""), standbyHtml);
                 assertTrue(standbyHtml.contains("<b id=\"leader\">replica-a</b>"), standbyHtml);
             }
+        }
+    }
+
+    @Test
+    void namedGroupsAreShownWithTheirOwnFigures() throws Exception {
+        try (StatusFixture f = new StatusFixture(dir, true); ControllerApp leader = f.start("replica-a")) {
+            ControllerAppTest.await(() -> {
+                try {
+                    JsonNode s = StatusFixture.statusJson(leader);
+                    return s.at("/role").asText().equals("leader")
+                            && s.at("/pools/0/allocated").asInt() == StatusFixture.DEFAULT_ALLOCATED_WITH_IDC
+                            && s.at("/pools/1/allocated").asInt() == StatusFixture.IDC_CAPACITY
+                            && s.at("/waitingForRoom/total").asInt() == 2;
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            }, "11 default and 4 idc subnets allocated, 2 idc nodes waiting");
+            JsonNode s = StatusFixture.statusJson(leader);
+            assertEquals("default", s.at("/pools/0/group").asText(), s.toString());
+            assertEquals(StatusFixture.CLUSTER, s.at("/pools/0/cidr").asText());
+            assertEquals("idc", s.at("/pools/1/group").asText());
+            assertEquals(StatusFixture.IDC_CLUSTER, s.at("/pools/1/cidr").asText());
+            assertEquals(0, s.at("/pools/1/free").asInt());
+            assertEquals(List.of("default", "idc"), List.of(s.at("/groups/0/name").asText(),
+                    s.at("/groups/1/name").asText()));
+            assertEquals(StatusFixture.DEFAULT_ALLOCATED_WITH_IDC, s.at("/groups/0/families/0/allocated").asInt());
+            assertEquals(StatusFixture.IDC_CAPACITY, s.at("/groups/1/families/0/capacity").asInt());
+            assertEquals(StatusFixture.IDC_CAPACITY, s.at("/groups/1/families/0/allocated").asInt());
+            // the API agrees: the idc nodes hold subnets of 10.250.0.0/28 only
+            long idcInApi = f.sim.list(ResourceType.NODES, null).stream()
+                    .filter(n -> n.at("/metadata/labels").has(StatusFixture.IDC_LABEL))
+                    .filter(n -> n.at("/spec/podCIDR").asText("").startsWith("10.250.0.")).count();
+            assertEquals(StatusFixture.IDC_CAPACITY, idcInApi);
+            JsonNode waiting = s.at("/waitingForRoom/nodes");
+            assertEquals(2, waiting.size());
+            for (JsonNode n : waiting) {
+                assertEquals("idc", s.at("/waitingForRoom/groupOfNode").path(n.asText()).asText(), s.toString());
+            }
+
+            String html = ControllerAppTest.get(leader.metricsAddress(), "/status").body();
+            assertTrue(html.contains("<b id=\"group-idc\">idc</b>"), html);
+            assertTrue(html.contains("id=\"group-idc-ipv4-allocated\">4<"), html);
+            assertTrue(html.contains("id=\"group-idc-ipv4-free\">0<"), html);
+            assertTrue(html.contains("id=\"group-default-ipv4-allocated\">11<"), html);
+            assertTrue(html.contains("<figcaption>group <b class=\"group\">idc</b>: <b>" + StatusFixture.IDC_CLUSTER),
+                    html);
+            assertTrue(html.contains("<code>" + waiting.get(0).asText() + "</code> <span class=\"note\">(idc)</span>"),
+                    html);
         }
     }
 }

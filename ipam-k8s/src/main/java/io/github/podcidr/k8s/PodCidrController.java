@@ -390,6 +390,24 @@ public final class PodCidrController implements AutoCloseable {
     }
 
     /**
+     * Returns the group a node belongs to by its labels as the node cache holds them now (see
+     * {@link ControllerSettings#groupOf}): one cache lookup and one match per group, for naming the group of a few
+     * listed nodes.
+     *
+     * @param node the node's name
+     * @return the group's name, or empty if the node is not in the cache or in no group
+     */
+    public java.util.Optional<String> groupOfNode(String node) {
+        SharedIndexInformer<V1Node> nodes = informer;
+        V1Node n = nodes == null ? null : nodes.getIndexer().getByKey(node);
+        if (n == null || n.getMetadata() == null) {
+            return java.util.Optional.empty();
+        }
+        java.util.Map<String, String> labels = n.getMetadata().getLabels();
+        return java.util.Optional.ofNullable(settings.groupOf(labels == null ? java.util.Map.of() : labels));
+    }
+
+    /**
      * Returns the first nodes, by name, waiting for a free subnet (see {@link #waitingForRoom()} for how many).
      *
      * @param limit the most names to return
