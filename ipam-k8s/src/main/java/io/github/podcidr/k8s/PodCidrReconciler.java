@@ -1,16 +1,29 @@
 package io.github.podcidr.k8s;
 
 import io.github.podcidr.ipam.Cidr;
+import io.github.podcidr.ipam.IpFamily;
 import io.github.podcidr.ipam.NodeAssignment;
+import io.github.podcidr.ipam.NodeGroup;
 import io.github.podcidr.ipam.NodeIpam;
 import io.github.podcidr.ipam.NodeReport;
+import io.github.podcidr.ipam.PoolStats;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.models.V1Node;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -68,7 +81,7 @@ final class PodCidrReconciler {
     /** How many of the latest problems {@link #latestProblems()} keeps. */
     static final int LATEST_PROBLEMS = 50;
     /** The latest problems reported, oldest first, at most {@link #LATEST_PROBLEMS}; guarded by itself. */
-    private final java.util.ArrayDeque<NodeProblem> latest = new java.util.ArrayDeque<>();
+    private final ArrayDeque<NodeProblem> latest = new ArrayDeque<>();
     /** Called with the names of waiting nodes when room frees up. */
     private final java.util.function.Consumer<String> wake;
 
@@ -199,13 +212,13 @@ final class PodCidrReconciler {
      * in use)}; with named groups, {@code no free IPV4 subnet in group idc for node n: ...}.
      */
     private String exhaustion(String name, String group) {
-        List<io.github.podcidr.ipam.PoolStats> stats = ipam.stats(group);
+        List<PoolStats> stats = ipam.stats(group);
         String in = settings.hasNodeGroups() ? " in group " + group : "";
-        List<io.github.podcidr.ipam.IpFamily> families = ipam.groups().stream().filter(g -> g.name().equals(group))
-                .findFirst().map(io.github.podcidr.ipam.NodeGroup::families).orElse(ipam.families());
+        List<IpFamily> families = ipam.groups().stream().filter(g -> g.name().equals(group))
+                .findFirst().map(NodeGroup::families).orElse(ipam.families());
         StringBuilder out = new StringBuilder();
-        for (io.github.podcidr.ipam.IpFamily family : families) {
-            List<io.github.podcidr.ipam.PoolStats> of = stats.stream().filter(s -> s.family() == family).toList();
+        for (IpFamily family : families) {
+            List<PoolStats> of = stats.stream().filter(s -> s.family() == family).toList();
             if (of.stream().anyMatch(s -> s.free() > 0)) {
                 continue;
             }
@@ -213,7 +226,7 @@ final class PodCidrReconciler {
                     .append(" for node ").append(name).append(": ").append(of.size() == 1 ? "the pool is" : "all "
                             + of.size() + " " + family + " pools are").append(" full (");
             for (int i = 0; i < of.size(); i++) {
-                io.github.podcidr.ipam.PoolStats s = of.get(i);
+                PoolStats s = of.get(i);
                 out.append(i == 0 ? "" : "; ").append(s.cluster()).append(" /").append(s.nodePrefixLength())
                         .append(": ").append(s.allocated() + s.reserved()).append(" of ").append(s.capacity())
                         .append(" in use");
@@ -285,7 +298,7 @@ final class PodCidrReconciler {
         if (r.findings().isEmpty()) {
             findings.remove(name);
         } else {
-            Set<NodeReport.Kind> kinds = java.util.EnumSet.noneOf(NodeReport.Kind.class);
+            Set<NodeReport.Kind> kinds = EnumSet.noneOf(NodeReport.Kind.class);
             r.findings().forEach(f -> kinds.add(f.kind()));
             findings.put(name, kinds);
         }
@@ -301,7 +314,7 @@ final class PodCidrReconciler {
             }
             if (problem(r.node(), uid, f.kind().token(), eventReason(f.kind()), message)) {
                 remember(new NodeProblem(r.node(), f.kind(), eventReason(f.kind()), f.cidr(), message,
-                        java.time.Instant.now()));
+                        Instant.now()));
             }
         }
     }
@@ -432,7 +445,7 @@ final class PodCidrReconciler {
 
     /** Number of nodes per kind of finding on their pod CIDRs (a node with two kinds counts in both). */
     Map<NodeReport.Kind, Integer> nodesByFinding() {
-        Map<NodeReport.Kind, Integer> counts = new java.util.EnumMap<>(NodeReport.Kind.class);
+        Map<NodeReport.Kind, Integer> counts = new EnumMap<>(NodeReport.Kind.class);
         for (Set<NodeReport.Kind> kinds : findings.values()) {
             kinds.forEach(k -> counts.merge(k, 1, Integer::sum));
         }
@@ -447,25 +460,25 @@ final class PodCidrReconciler {
     /** The latest problems reported in this term, newest first, at most {@link #LATEST_PROBLEMS}. */
     List<NodeProblem> latestProblems() {
         synchronized (latest) {
-            List<NodeProblem> out = new java.util.ArrayList<>(latest);
-            java.util.Collections.reverse(out);
+            List<NodeProblem> out = new ArrayList<>(latest);
+            Collections.reverse(out);
             return out;
         }
     }
 
     /** The first {@code limit} names, in order, of the nodes waiting for a free subnet. */
-    java.util.SortedSet<String> nodesWaitingForRoom(int limit) {
+    SortedSet<String> nodesWaitingForRoom(int limit) {
         return firstNames(waitingForRoom, limit);
     }
 
     /** The first {@code limit} names, in order, of the nodes that keep their taints. */
-    java.util.SortedSet<String> nodesFailingClosed(int limit) {
+    SortedSet<String> nodesFailingClosed(int limit) {
         return firstNames(failedClosed, limit);
     }
 
     /** The first {@code limit} nodes, by name, with findings on their pod CIDRs, and the kinds found. */
-    java.util.SortedMap<String, Set<NodeReport.Kind>> nodesWithFindings(int limit) {
-        java.util.SortedMap<String, Set<NodeReport.Kind>> out = new java.util.TreeMap<>();
+    SortedMap<String, Set<NodeReport.Kind>> nodesWithFindings(int limit) {
+        SortedMap<String, Set<NodeReport.Kind>> out = new TreeMap<>();
         for (String name : firstNames(findings.keySet(), limit)) {
             Set<NodeReport.Kind> kinds = findings.get(name);
             if (kinds != null) {
@@ -492,8 +505,8 @@ final class PodCidrReconciler {
     }
 
     /** The {@code limit} smallest names of a set, in O(n log limit) without copying the set. */
-    private static java.util.SortedSet<String> firstNames(Set<String> names, int limit) {
-        java.util.TreeSet<String> first = new java.util.TreeSet<>();
+    private static SortedSet<String> firstNames(Set<String> names, int limit) {
+        TreeSet<String> first = new TreeSet<>();
         for (String name : names) {
             if (first.size() < limit) {
                 first.add(name);
