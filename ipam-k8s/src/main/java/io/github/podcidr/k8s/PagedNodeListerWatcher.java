@@ -25,9 +25,11 @@ import org.slf4j.LoggerFactory;
  * <p>Which LIST, by the resourceVersion the reflector asks for (Kubernetes: "Resource versions" and "Retrieving
  * large results sets in chunks" in the API concepts documentation):
  * <ul>
- *   <li>the first list ({@code "0"}) and a list after the last version was reported gone ({@code ""}) read a
- *       consistent snapshot from etcd in pages of {@code pageSize} ({@code limit}, {@code continue}), as client-go's
- *       pager does;</li>
+ *   <li>the first list ({@code "0"}) and a list after the last version was reported gone ({@code ""}) must hold
+ *       every write made before it (a leader restores its state from it): a one-node page from etcd gives the
+ *       current revision, and the list at that revision is served from the watch cache in one response. Where the
+ *       cache cannot serve it, the list falls back to a consistent snapshot read from etcd in pages of
+ *       {@code pageSize} ({@code limit}, {@code continue}), as client-go's pager does;</li>
  *   <li>a relist after a watch error carries the last resourceVersion seen, and is sent without a limit: kube-apiserver
  *       then answers from its watch cache (any state not older than that version) in one response, without reading
  *       etcd. With a limit it would page that exact past revision out of etcd, which is what made every relist of a
@@ -72,13 +74,29 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
         String rv = params.resourceVersion;
         try {
             if (rv == null || rv.isEmpty() || "0".equals(rv)) {
-                return consistentList(null);
+                return freshList();
             }
             return cachedList(rv);
         } catch (ApiException e) {
             lastError = e;
             throw e;
         }
+    }
+
+    /**
+     * A list not older than this moment, served from the watch cache. A one-node page read from etcd
+     * ({@code limit=1}, no resourceVersion) gives etcd's current revision; a list at that revision without a limit
+     * is then answered from kube-apiserver's watch cache once the cache has caught up with it (the server waits up
+     * to 3 s), in one response. The result holds every write made before the first request, as a consistent list
+     * would, without reading every node out of etcd (Kubernetes 1.31 serves consistent lists from the cache the
+     * same way). A cluster of at most one node is answered by the first page itself.
+     */
+    private V1NodeList freshList() throws ApiException {
+        SlimNodeCodec.Page head = fetchWithRetries(api.listNode().limit(1));
+        if (head.continueToken() == null || head.continueToken().isEmpty()) {
+            return nodeList(head.items(), head.resourceVersion());
+        }
+        return cachedList(head.resourceVersion());
     }
 
     /** A relist from the watch cache, not older than {@code resourceVersion}; a consistent list if it is gone. */
