@@ -38,7 +38,9 @@ import java.util.stream.Collectors;
  * {@code --reps 3}; {@code --contenders ours,kcm,capacity} (also {@code ours@PATH} for another build of the jar,
  * e.g. to compare a change with the build before it, and a suffix {@code :N} on ours or capacity for N workers or
  * threads instead of {@code --workers}, e.g. {@code ours:16,capacity:16}, and on ours a suffix {@code ~FLAG} for
- * one more JVM flag, e.g. {@code ours~-XX:TieredStopAtLevel=1}; ratios are against plain {@code capacity}); {@code --jar} (controller-app/target/podcidr-controller.jar);
+ * one more JVM flag, e.g. {@code ours~-XX:TieredStopAtLevel=1}; {@code capacity+json} sends the capacity client's
+ * patches without asking for protobuf answers; ratios are against plain {@code capacity});
+ * {@code --jar} (controller-app/target/podcidr-controller.jar);
  * {@code --workers 4} (ours' workers and the capacity client's threads); {@code --controller-xmx 512m};
  * {@code --restart true}; {@code --jfr DIR} (a JFR recording of each run of ours, dumped before it is killed);
  * {@code --timeout 1800} (seconds per wait). A benchmark main, not a test: it measures and prints Markdown tables.
@@ -159,7 +161,8 @@ public final class RealScaleRun {
                 long t0 = System.nanoTime();
                 long deadline = t0 + cfg.timeout().toNanos();
                 if (contender.startsWith("capacity")) {
-                    new CapacityClient(cluster, concurrencyOf(contender, cfg), limit.qps(), limit.burst())
+                    new CapacityClient(cluster, concurrencyOf(contender, cfg), limit.qps(), limit.burst(),
+                            contender.contains("+json") ? null : CapacityClient.ACCEPT)
                             .run(created);
                     watch.awaitAssigned(nodes, deadline, () -> true, "capacity");
                     double seconds = (watch.lastAssigned() - t0) / 1e9;
