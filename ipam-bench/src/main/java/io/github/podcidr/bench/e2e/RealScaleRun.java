@@ -41,7 +41,7 @@ import java.util.stream.Collectors;
  * one more JVM flag, e.g. {@code ours~-XX:TieredStopAtLevel=1}; {@code capacity+json} sends the capacity client's
  * patches without asking for protobuf answers; ratios are against plain {@code capacity});
  * {@code --jar} (controller-app/target/podcidr-controller.jar);
- * {@code --workers 4} (ours' workers and the capacity client's threads); {@code --controller-xmx 512m};
+ * {@code --workers 16} (ours' workers, its default, and the capacity client's threads); {@code --controller-xmx 512m};
  * {@code --restart true}; {@code --jfr DIR} (a JFR recording of each run of ours, dumped before it is killed);
  * {@code --timeout 1800} (seconds per wait). A benchmark main, not a test: it measures and prints Markdown tables.
  */
@@ -97,7 +97,7 @@ public final class RealScaleRun {
         }
         Config cfg = new Config(kubeconfig != null ? null : bin, kubeconfig,
                 o.getOrDefault("jar", "controller-app/target/podcidr-controller.jar"),
-                o.getOrDefault("controller-xmx", "512m"), Integer.parseInt(o.getOrDefault("workers", "4")),
+                o.getOrDefault("controller-xmx", "512m"), Integer.parseInt(o.getOrDefault("workers", "16")),
                 Duration.ofSeconds(Long.parseLong(o.getOrDefault("timeout", "1800"))),
                 o.containsKey("jfr") ? Path.of(o.get("jfr")) : null,
                 Boolean.parseBoolean(o.getOrDefault("restart", "true")));
