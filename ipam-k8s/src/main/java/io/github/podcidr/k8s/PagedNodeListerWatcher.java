@@ -27,9 +27,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>the first list ({@code "0"}) and a list after the last version was reported gone ({@code ""}) must hold
  *       every write made before it (a leader restores its state from it): a one-node page from etcd gives the
- *       current revision, and the list at that revision is served from the watch cache in one response. Where the
- *       cache cannot serve it, the list falls back to a consistent snapshot read from etcd in pages of
- *       {@code pageSize} ({@code limit}, {@code continue}), as client-go's pager does;</li>
+ *       current revision, and the list at that revision is served from the watch cache in one response (a small
+ *       cluster's, or one the cache cannot serve, is read on from etcd in pages of {@code pageSize},
+ *       {@code limit} and {@code continue}, as client-go's pager does; see {@link #freshList()});</li>
  *   <li>a relist after a watch error carries the last resourceVersion seen, and is sent without a limit: kube-apiserver
  *       then answers from its watch cache (any state not older than that version) in one response, without reading
  *       etcd. With a limit it would page that exact past revision out of etcd, which is what made every relist of a
@@ -84,19 +84,42 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
     }
 
     /**
-     * A list not older than this moment, served from the watch cache. A one-node page read from etcd
-     * ({@code limit=1}, no resourceVersion) gives etcd's current revision; a list at that revision without a limit
-     * is then answered from kube-apiserver's watch cache once the cache has caught up with it (the server waits up
-     * to 3 s), in one response. The result holds every write made before the first request, as a consistent list
-     * would, without reading every node out of etcd (Kubernetes 1.31 serves consistent lists from the cache the
-     * same way). A cluster of at most one node is answered by the first page itself.
+     * A list not older than this moment. A one-node page read from etcd ({@code limit=1}, no resourceVersion) gives
+     * etcd's current revision and, in {@code remainingItemCount}, the cluster's size:
+     * <ul>
+     *   <li>at most one node: that page is the list;</li>
+     *   <li>fewer than {@code pageSize} more: the rest of the same snapshot in one more page from etcd;</li>
+     *   <li>more: the list at that revision without a limit, which kube-apiserver answers from its watch cache once
+     *       the cache has caught up with it, in one response, without reading every node out of etcd (Kubernetes
+     *       1.31 serves consistent lists from the cache the same way). A cache that has not reached that revision
+     *       within 3 s answers 504 "Too large resource version": in 1.20 a node cache moves only with node events, so
+     *       a cluster whose nodes have not changed since other objects did gets that answer. The list then goes on
+     *       in pages after the first one, in the same snapshot.</li>
+     * </ul>
+     * Every way holds every write made before the first request, as a consistent list does.
      */
     private V1NodeList freshList() throws ApiException {
         SlimNodeCodec.Page head = fetchWithRetries(api.listNode().limit(1));
         if (head.continueToken() == null || head.continueToken().isEmpty()) {
             return nodeList(head.items(), head.resourceVersion());
         }
-        return cachedList(head.resourceVersion());
+        Long remaining = head.remainingItemCount();
+        if (remaining != null && remaining < pageSize) {
+            return paged(null, head);
+        }
+        try {
+            SlimNodeCodec.Page page = fetchWithRetries(api.listNode().resourceVersion(head.resourceVersion()));
+            LOG.debug("listed {} nodes from the watch cache at resourceVersion {} (asked {})", page.items().size(),
+                    page.resourceVersion(), head.resourceVersion());
+            return nodeList(page.items(), page.resourceVersion());
+        } catch (ApiException e) {
+            if (!tooLarge(e)) {
+                throw e;
+            }
+            LOG.info("the watch cache has not reached resourceVersion {} (HTTP 504); listing the rest of that"
+                    + " snapshot from etcd in pages", head.resourceVersion());
+            return paged(null, head);
+        }
     }
 
     /** A relist from the watch cache, not older than {@code resourceVersion}; a consistent list if it is gone. */
@@ -107,8 +130,7 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
                     page.resourceVersion(), resourceVersion);
             return nodeList(page.items(), page.resourceVersion());
         } catch (ApiException e) {
-            if (e.getCode() == 410 || e.getCode() == 504 && String.valueOf(e.getResponseBody())
-                    .contains("ResourceVersionTooLarge")) {
+            if (e.getCode() == 410 || tooLarge(e)) {
                 LOG.info("resourceVersion {} unavailable for a relist (HTTP {}); listing a consistent snapshot",
                         resourceVersion, e.getCode());
                 return consistentList(null);
@@ -123,11 +145,22 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
      * use that form: it is how relists were made before).
      */
     V1NodeList consistentList(String resourceVersion) throws ApiException {
+        return paged(resourceVersion, null);
+    }
+
+    /** {@link #consistentList}, or with {@code first} the pages after that one, in its snapshot. */
+    private V1NodeList paged(String resourceVersion, SlimNodeCodec.Page first) throws ApiException {
         List<V1Node> items = new ArrayList<>();
         String token = null;
         SlimNodeCodec.Page page = null;
         int pages = 0;
         boolean restarted = false;
+        if (first != null) {
+            items.addAll(first.items());
+            token = first.continueToken();
+            page = first;
+            pages = 1;
+        }
         do {
             CoreV1Api.APIlistNodeRequest request = api.listNode().limit(pageSize);
             if (token != null) {
@@ -188,10 +221,15 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
     /** No answer, 429 or a 5xx other than "too large resource version": worth asking again. */
     private static boolean passing(ApiException e) {
         int code = e.getCode();
-        if (code == 504 && String.valueOf(e.getResponseBody()).contains("ResourceVersionTooLarge")) {
+        if (tooLarge(e)) {
             return false;
         }
         return code == 0 || code == 429 || code >= 500;
+    }
+
+    /** 504 "Too large resource version": the watch cache has not reached the version asked for. */
+    private static boolean tooLarge(ApiException e) {
+        return e.getCode() == 504 && String.valueOf(e.getResponseBody()).contains("ResourceVersionTooLarge");
     }
 
     private SlimNodeCodec.Page fetch(okhttp3.Call call) throws ApiException {

@@ -25,8 +25,8 @@ import java.util.Set;
  * twice (into a tree, then into the models), which is what made a LIST of 100,000 nodes slow and memory-hungry.
  */
 final class SlimNodeCodec {
-    /** A page of a NodeList. */
-    record Page(List<V1Node> items, String resourceVersion, String continueToken) {
+    /** A page of a NodeList; {@code remainingItemCount} is null when the server did not say. */
+    record Page(List<V1Node> items, String resourceVersion, String continueToken, Long remainingItemCount) {
     }
 
     private final Set<String> labelKeys;
@@ -40,6 +40,7 @@ final class SlimNodeCodec {
         List<V1Node> items = new ArrayList<>();
         String rv = null;
         String cont = null;
+        Long remaining = null;
         r.beginObject();
         while (r.hasNext()) {
             String name = r.nextName();
@@ -57,6 +58,8 @@ final class SlimNodeCodec {
                         rv = string(r);
                     } else if (field.equals("continue")) {
                         cont = string(r);
+                    } else if (field.equals("remainingItemCount") && r.peek() == JsonToken.NUMBER) {
+                        remaining = r.nextLong();
                     } else {
                         r.skipValue();
                     }
@@ -67,7 +70,7 @@ final class SlimNodeCodec {
             }
         }
         r.endObject();
-        return new Page(items, rv, cont);
+        return new Page(items, rv, cont, remaining);
     }
 
     /** One line of a watch stream: {"type":..., "object":{...}}; ERROR events carry a Status. */

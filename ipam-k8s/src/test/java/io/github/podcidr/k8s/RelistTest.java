@@ -88,6 +88,15 @@ class RelistTest {
     }
 
     @Test
+    void aClusterSmallerThanAPageIsReadOnInTheSameSnapshot() throws Exception {
+        f.createNodes("n", PAGE - 1);
+        V1NodeList list = lister().list(new CallGeneratorParams(false, "0", null));
+        assertEquals(PAGE - 1, list.getItems().size());
+        assertEquals(PAGE - 1, list.getItems().stream().map(n -> n.getMetadata().getName()).distinct().count());
+        assertEquals(2, lists(), "one node, then the rest in one page");
+    }
+
+    @Test
     void aClusterOfOneNodeIsListedInOneRequest() throws Exception {
         f.createNodes("n", 1);
         V1NodeList list = lister().list(new CallGeneratorParams(false, "0", null));
