@@ -49,7 +49,7 @@ class ControllerFlagsTest {
         assertEquals("info", f.logLevel());
         assertFalse(f.settings().dryRun());
         assertNull(f.kubeconfig());
-        assertEquals(4, f.settings().workers());
+        assertEquals(16, f.settings().workers());
     }
 
     @Test
@@ -184,7 +184,7 @@ class ControllerFlagsTest {
                 Arguments.of("positional argument", List.of("--cluster-cidr=10.244.0.0/16", "run"),
                         "argument 2=run: is not a flag", "--name=value"),
                 Arguments.of("value missing at the end", List.of("--cluster-cidr=10.244.0.0/16", "--workers"),
-                        "--workers: needs a value", "--workers=4"));
+                        "--workers: needs a value", "--workers=16"));
     }
 
     @ParameterizedTest(name = "{0}")
