@@ -199,7 +199,8 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
         long backoff = FIRST_BACKOFF_MILLIS;
         for (int attempt = 1; ; attempt++) {
             try {
-                return fetch(request.buildCall(null));
+                return fetch(client.getHttpClient().newCall(request.buildCall(null).request().newBuilder()
+                        .header("Accept", SlimNodeCodec.ACCEPT).build()));
             } catch (ApiException e) {
                 if (!passing(e) || attempt == PAGE_ATTEMPTS) {
                     throw e;
@@ -237,12 +238,12 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
             ResponseBody body = response.body();
             if (!response.isSuccessful()) {
                 throw new ApiException(response.message(), response.code(), response.headers().toMultimap(),
-                        body == null ? null : body.string());
+                        StatusBody.text(client, body));
             }
             if (body == null) {
                 throw new ApiException("empty NodeList response");
             }
-            return codec.readList(body.charStream());
+            return codec.readList(body);
         } catch (IOException e) {
             throw new ApiException(e);
         }
@@ -250,12 +251,14 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
 
     @Override
     public Watchable<V1Node> watch(CallGeneratorParams params) throws ApiException {
-        okhttp3.Call call = api.listNode()
+        okhttp3.Request request = api.listNode()
                 .watch(true)
                 .allowWatchBookmarks(true)
                 .resourceVersion(params.resourceVersion)
                 .timeoutSeconds(params.timeoutSeconds)
-                .buildCall(null);
+                .buildCall(null).request();
+        okhttp3.Call call = client.getHttpClient().newCall(request.newBuilder()
+                .header("Accept", SlimNodeCodec.ACCEPT).build());
         return SlimNodeWatch.open(client, call, codec);
     }
 }

@@ -4,11 +4,16 @@ import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.models.V1Node;
 import io.kubernetes.client.util.Watch;
+import io.kubernetes.client.util.Watchable;
 import java.io.IOException;
+import java.util.Iterator;
 import okhttp3.Call;
 import okhttp3.ResponseBody;
 
-/** The client's {@link Watch} (its stream handling and errors), with node events decoded by {@link SlimNodeCodec}. */
+/**
+ * The client's {@link Watch} (its stream handling and errors), with node events decoded by {@link SlimNodeCodec}; or,
+ * when the server answers the watch in protobuf, {@link Framed}, which reads its length-prefixed frames.
+ */
 final class SlimNodeWatch extends Watch<V1Node> {
     private final SlimNodeCodec codec;
 
@@ -17,20 +22,25 @@ final class SlimNodeWatch extends Watch<V1Node> {
         this.codec = codec;
     }
 
-    /** Opens the watch; a refused request becomes an {@link ApiException} with its code, as the client does. */
-    static SlimNodeWatch open(ApiClient client, Call call, SlimNodeCodec codec) throws ApiException {
+    /**
+     * Opens the watch; a refused request becomes an {@link ApiException} with its code, as the client does. The
+     * answer's content type chooses the reader.
+     */
+    static Watchable<V1Node> open(ApiClient client, Call call, SlimNodeCodec codec) throws ApiException {
         try {
             okhttp3.Response response = call.execute(); // not Watch.Response, which this class inherits
             if (!response.isSuccessful()) {
-                String body = null;
+                String body;
                 try (ResponseBody b = response.body()) {
-                    if (b != null) {
-                        body = b.string();
-                    }
+                    body = StatusBody.text(client, b);
                 }
                 throw new ApiException(response.message(), response.code(), response.headers().toMultimap(), body);
             }
-            return new SlimNodeWatch(client, response.body(), call, codec);
+            ResponseBody body = response.body();
+            if (body != null && SlimNodeCodec.isProtobuf(body.contentType())) {
+                return new Framed(body, call, codec.protobuf());
+            }
+            return new SlimNodeWatch(client, body, call, codec);
         } catch (IOException e) {
             throw new ApiException(e);
         }
@@ -39,5 +49,50 @@ final class SlimNodeWatch extends Watch<V1Node> {
     @Override
     protected Response<V1Node> parseLine(String line) throws IOException {
         return codec.readEvent(line);
+    }
+
+    /**
+     * A protobuf watch stream: frames of a 4-byte length and a WatchEvent. Fails the way the client's JSON watch
+     * does (a {@link RuntimeException} around the I/O error), which the informer's reflector expects.
+     */
+    static final class Framed implements Watchable<V1Node> {
+        private final ResponseBody body;
+        private final Call call;
+        private final SlimNodeProtobuf protobuf;
+
+        Framed(ResponseBody body, Call call, SlimNodeProtobuf protobuf) {
+            this.body = body;
+            this.call = call;
+            this.protobuf = protobuf;
+        }
+
+        @Override
+        public boolean hasNext() {
+            try {
+                return !body.source().exhausted();
+            } catch (IOException e) {
+                throw new RuntimeException("IO Exception during hasNext method.", e);
+            }
+        }
+
+        @Override
+        public Response<V1Node> next() {
+            try {
+                return protobuf.readEvent(SlimNodeProtobuf.readFrame(body.source()));
+            } catch (IOException e) {
+                throw new RuntimeException("IO Exception during next method.", e);
+            }
+        }
+
+        @Override
+        public Iterator<Response<V1Node>> iterator() {
+            return this;
+        }
+
+        @Override
+        public void close() throws IOException {
+            call.cancel();
+            body.close();
+        }
     }
 }

@@ -10,13 +10,20 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.podcidr.apiserver.NodeGenerator;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1Node;
 import io.kubernetes.client.openapi.models.V1NodeList;
 import io.kubernetes.client.util.CallGeneratorParams;
+import io.kubernetes.client.util.Watch;
+import io.kubernetes.client.util.Watchable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import okhttp3.Request;
+import okhttp3.Response;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -125,5 +132,84 @@ class WritePathRealIT extends RealTier {
         } finally {
             f.send("DELETE", "/api/v1/namespaces/default/configmaps/moves-the-revision", null, null);
         }
+    }
+
+    /**
+     * The same nodes read from the server's JSON and from its protobuf, by list and by watch, give the same slim
+     * nodes: empty strings, a zero time, labels with empty values, taints with and without a time and a node being
+     * deleted included.
+     */
+    @Test
+    void protobufAndJsonAnswersReadAsTheSameNodes() throws Exception {
+        NodeGenerator gen = new NodeGenerator(8);
+        List<ObjectNode> nodes = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            nodes.add(gen.node(i, i % 2 == 0, "10.244." + i + ".0/24", "fd00:0:0:" + i + "::/64"));
+        }
+        f.createNodes(nodes, 4);
+        f.createNode((ObjectNode) RealFixture.JSON.readTree("{\"metadata\":{\"name\":\"odd-one\",\"labels\":"
+                + "{\"pool\":\"\",\"topology.kubernetes.io/zone\":\"ap-x-1\",\"other\":\"y\"},\"finalizers\":"
+                + "[\"example.com/hold\"]},\"spec\":{\"taints\":[{\"key\":\"a\",\"effect\":\"NoSchedule\"},"
+                + "{\"key\":\"b\",\"value\":\"v\",\"effect\":\"NoExecute\",\"timeAdded\":"
+                + "\"2026-12-01T10:11:12Z\"}]}}"));
+        f.createNode((ObjectNode) RealFixture.JSON.readTree("{\"metadata\":{\"name\":\"bare\"}}"));
+        RealFixture.Answer deleting = f.send("DELETE", "/api/v1/nodes/odd-one", null, null);
+        assertTrue(deleting.ok(), "the finalizer holds the node with a deletionTimestamp: " + deleting.code());
+
+        ApiClient client = f.controllerClients().create();
+        SlimNodeCodec codec = new SlimNodeCodec(Set.of("pool", "topology.kubernetes.io/zone"));
+        CoreV1Api api = new CoreV1Api(client);
+        SlimNodeCodec.Page json = list(client, codec, api, "application/json", false);
+        SlimNodeCodec.Page proto = list(client, codec, api, SlimNodeCodec.ACCEPT, true);
+        assertEquals(42, proto.items().size());
+        assertEquals(byName(json.items()), byName(proto.items()));
+        assertEquals(json.resourceVersion(), proto.resourceVersion());
+        V1Node odd = byName(proto.items()).get("odd-one");
+        assertNotNull(odd.getMetadata().getDeletionTimestamp());
+        assertEquals(Map.of("pool", "", "topology.kubernetes.io/zone", "ap-x-1"),
+                odd.getMetadata().getLabels());
+
+        // watches from that list's version, then three changes: both streams carry the same events
+        String rv = proto.resourceVersion();
+        try (Watchable<V1Node> jsonWatch = watch(client, codec, api, rv, "application/json");
+                Watchable<V1Node> protoWatch = watch(client, codec, api, rv, SlimNodeCodec.ACCEPT)) {
+            assertTrue(protoWatch instanceof SlimNodeWatch.Framed, "the server answered the watch in protobuf");
+            f.mergePatchNode("bare", "{\"spec\":{\"podCIDR\":\"10.244.200.0/24\",\"podCIDRs\":"
+                    + "[\"10.244.200.0/24\"],\"taints\":[{\"key\":\"c\",\"effect\":\"NoSchedule\","
+                    + "\"timeAdded\":\"2026-12-02T01:02:03Z\"}]}}");
+            f.mergePatchNode("odd-one", "{\"metadata\":{\"finalizers\":null}}");
+            f.deleteNode(nodes.get(0).at("/metadata/name").asText());
+            for (int i = 0; i < 3; i++) {
+                Watch.Response<V1Node> a = jsonWatch.next();
+                Watch.Response<V1Node> b = protoWatch.next();
+                assertEquals(a.type, b.type, "event " + i);
+                assertEquals(a.object, b.object, "event " + i + " (" + a.type + ")");
+                assertEquals("v1", b.object.getApiVersion());
+            }
+        }
+    }
+
+    private static SlimNodeCodec.Page list(ApiClient client, SlimNodeCodec codec, CoreV1Api api, String accept,
+            boolean expectProtobuf) throws Exception {
+        Request request = api.listNode().buildCall(null).request().newBuilder().header("Accept", accept).build();
+        try (Response response = client.getHttpClient().newCall(request).execute()) {
+            assertEquals(200, response.code());
+            assertEquals(expectProtobuf, SlimNodeCodec.isProtobuf(response.body().contentType()),
+                    "content type " + response.body().contentType());
+            return codec.readList(response.body());
+        }
+    }
+
+    private static Watchable<V1Node> watch(ApiClient client, SlimNodeCodec codec, CoreV1Api api, String rv,
+            String accept) throws Exception {
+        Request request = api.listNode().watch(true).resourceVersion(rv).timeoutSeconds(30).buildCall(null)
+                .request().newBuilder().header("Accept", accept).build();
+        return SlimNodeWatch.open(client, client.getHttpClient().newCall(request), codec);
+    }
+
+    private static Map<String, V1Node> byName(List<V1Node> nodes) {
+        Map<String, V1Node> out = new TreeMap<>();
+        nodes.forEach(n -> out.put(n.getMetadata().getName(), n));
+        return out;
     }
 }
