@@ -24,6 +24,8 @@ interface NodeWriter {
      * JSON (the answer to a write is the whole Node, and the server is the bottleneck of a large fill), else JSON.
      */
     String ACCEPT = "application/vnd.kubernetes.protobuf, application/json;q=0.9";
+    /** The body the generated call is built with before {@link #of} puts the real patch in its place. */
+    V1Patch NO_OPERATIONS = new V1Patch("[]");
 
     /**
      * Applies a JSON patch to a node.
@@ -65,7 +67,9 @@ interface NodeWriter {
             if (budget.isZero()) {
                 throw FenceDeadline.closed(node);
             }
-            Request built = api.patchNode(node, new V1Patch(json)).fieldManager("podcidr-controller")
+            // the generated call gives the path, query and authentication; its body is replaced, so it is built
+            // from an empty patch (the client would parse and re-write the real one as a JSON tree)
+            Request built = api.patchNode(node, NO_OPERATIONS).fieldManager("podcidr-controller")
                     .buildCall(null).request();
             Request request = built.newBuilder().patch(RequestBody.create(json, JSON_PATCH))
                     .header("Accept", ACCEPT).build();

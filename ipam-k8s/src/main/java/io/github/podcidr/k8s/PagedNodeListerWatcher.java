@@ -19,8 +19,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Lists Nodes and watches them, as client-go's reflector does at scale. The client's own lister does one unpaged
- * LIST, which at 100,000 nodes means one response of gigabytes read from etcd. Pages and watch events are decoded by
- * {@link SlimNodeCodec} straight from the stream, so the full objects never exist in memory.
+ * LIST, which at 100,000 nodes means one response of gigabytes read from etcd. Lists and watches ask for protobuf
+ * ({@link SlimNodeCodec#ACCEPT}); pages and watch events are decoded straight from the stream, protobuf by
+ * {@link SlimNodeProtobuf} and JSON (from a server that does not write protobuf) by {@link SlimNodeCodec}, so the
+ * full objects never exist in memory.
  *
  * <p>Which LIST, by the resourceVersion the reflector asks for (Kubernetes: "Resource versions" and "Retrieving
  * large results sets in chunks" in the API concepts documentation):
