@@ -87,6 +87,32 @@ class PodCidrControllerTest {
         assertEquals(before + 4, f.patches(), "only the four waiting nodes are written");
     }
 
+    /** A restarted leader's first work is the node that waited for it, not the checks of the nodes already done. */
+    @Test
+    void nodesWithoutAPodCidrAreQueuedBeforeTheOthersAtStart() throws Exception {
+        for (int i = 0; i < 300; i++) {
+            f.createNode(String.format("a%03d", i), "10." + (i / 256) + "." + (i % 256) + ".0/24");
+        }
+        f.createNode("zz-new");
+        List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+        ControllerMetrics recorder = new ControllerMetrics() {
+            @Override
+            public void assigned(String node, List<Cidr> cidrs) {
+                events.add("assigned " + node);
+            }
+
+            @Override
+            public void reconciled(String outcome, long nanos) {
+                events.add("reconciled");
+            }
+        };
+        start(settings("10.0.0.0/8").workers(1).build(), recorder);
+        f.awaitAllAssigned(NodeSelector.all(), 1, WAIT);
+        SimFixture.await(WAIT, () -> events.stream().filter("reconciled"::equals).count() >= 301,
+                () -> "every node checked: " + events.size() + " events");
+        assertEquals("assigned zz-new", events.get(0), "one worker: the new node is the first reconcile");
+    }
+
     @Test
     void aNodeThatJoinsWithAPodCidrIsAdoptedAndItsSubnetNeverHandedOut() throws Exception {
         PodCidrController c = start(settings("10.244.0.0/22").build()); // 4 subnets
