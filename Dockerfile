@@ -37,6 +37,8 @@ ENV JAVA_HOME=/opt/java/openjdk
 USER 65532:65532
 EXPOSE 8080 8081
 # JVM flags here, not in JAVA_TOOL_OPTIONS (which makes the JVM print a line to standard error): heap at 75% of the
-# memory limit; exit, and be restarted, after an OutOfMemoryError; no hsperfdata file (read-only root)
+# memory limit; exit, and be restarted, after an OutOfMemoryError; no hsperfdata file (read-only root); the C1
+# compiler only, which starts and takes over sooner and fills as fast on 2 cores (docs/benchmarks.md, issue 17)
 ENTRYPOINT ["/opt/java/openjdk/bin/java", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", \
-            "-XX:-UsePerfData", "-cp", "/app/resources:/app/classes:/app/libs/*", "io.github.podcidr.controller.Main"]
+            "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1", "-cp", "/app/resources:/app/classes:/app/libs/*", \
+            "io.github.podcidr.controller.Main"]

@@ -143,6 +143,8 @@ class ImageSmokeIT {
                 config.toString());
         assertTrue(config.path("Env").toString().indexOf("JAVA_TOOL_OPTIONS") < 0, "JVM flags are in the"
                 + " entrypoint, not in JAVA_TOOL_OPTIONS: " + config);
+        assertTrue(config.path("Entrypoint").toString().contains("\"-XX:TieredStopAtLevel=1\""),
+                "C1 only, as docs/benchmarks.md measured: " + config);
 
         Run help = run("--help");
         assertEquals(0, help.exitCode(), help.both());

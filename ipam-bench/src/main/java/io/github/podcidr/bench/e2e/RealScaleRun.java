@@ -38,7 +38,8 @@ import java.util.stream.Collectors;
  * {@code --reps 3}; {@code --contenders ours,kcm,capacity} (also {@code ours@PATH} for another build of the jar,
  * e.g. to compare a change with the build before it, and a suffix {@code :N} on ours or capacity for N workers or
  * threads instead of {@code --workers}, e.g. {@code ours:16,capacity:16}, and on ours a suffix {@code ~FLAG} for
- * one more JVM flag, e.g. {@code ours~-XX:TieredStopAtLevel=1}; {@code capacity+json} sends the capacity client's
+ * one more JVM flag after the image's (ours runs with {@code -XX:TieredStopAtLevel=1}, as the image does;
+ * {@code ours~-XX:TieredStopAtLevel=4} turns C2 back on); {@code capacity+json} sends the capacity client's
  * patches without asking for protobuf answers; ratios are against plain {@code capacity});
  * {@code --jar} (controller-app/target/podcidr-controller.jar);
  * {@code --workers 16} (ours' workers, its default, and the capacity client's threads); {@code --controller-xmx 512m};
@@ -266,7 +267,9 @@ public final class RealScaleRun {
             int healthPort = -1;
             if (contender.startsWith("ours")) {
                 healthPort = E2eSupport.freePort();
-                cmd.addAll(List.of(E2eSupport.javaBin(), "-Xmx" + cfg.xmx(), "-XX:+ExitOnOutOfMemoryError"));
+                // the image's JIT flag (C1 only); ours~-XX:TieredStopAtLevel=4 runs with C2 again
+                cmd.addAll(List.of(E2eSupport.javaBin(), "-Xmx" + cfg.xmx(), "-XX:+ExitOnOutOfMemoryError",
+                        "-XX:TieredStopAtLevel=1"));
                 if (cfg.jfr() != null) {
                     cmd.add("-XX:StartFlightRecording=name=bench,settings=profile");
                 }
