@@ -10,24 +10,36 @@ import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Makes the controller's API clients: a fresh {@link ApiClient} per call (the controller needs several with
  * different timeouts), from the in-cluster service account or a kubeconfig, each with the shared client-side rate
- * limit (except the leader election's client, which has its own budget) and, optionally, request metrics with bounded labels ({@link ApiRequestMetrics}, in the default registry).
+ * limit (except the leader election's client, which has its own budget), optionally request metrics with bounded
+ * labels ({@link ApiRequestMetrics}, in the default registry), and ChaCha20 offered first in TLS when the JVM runs
+ * C1 only ({@link TlsCipherOrder}).
  */
 final class KubeClients implements ApiClientFactory {
+    private static final Logger LOG = LoggerFactory.getLogger(KubeClients.class);
     /** Where a kubeconfig comes from: a file read at each call (so a rotated token is picked up), or text. */
     private final Path kubeconfigFile;
     private final String kubeconfigText;
     private final TokenBucket bucket;
     private final boolean requestMetrics;
+    /** Whether TLS offers ChaCha20 before AES-GCM: decided once, from the JVM's compilers. */
+    private final boolean chachaFirst;
 
     private KubeClients(Path kubeconfigFile, String kubeconfigText, TokenBucket bucket, boolean requestMetrics) {
         this.kubeconfigFile = kubeconfigFile;
         this.kubeconfigText = kubeconfigText;
         this.bucket = bucket;
         this.requestMetrics = requestMetrics;
+        this.chachaFirst = !TlsCipherOrder.hasC2();
+        if (chachaFirst && kubeconfigText == null) {
+            LOG.info("TLS offers ChaCha20-Poly1305 before AES-GCM: this JVM compiles with C1 only, without C2's"
+                    + " AES-GCM intrinsics");
+        }
     }
 
     /**
@@ -87,6 +99,9 @@ final class KubeClients implements ApiClientFactory {
             }
         } else {
             client = ClientBuilder.cluster().build();
+        }
+        if (chachaFirst) {
+            client.setHttpClient(TlsCipherOrder.preferChacha(client.getHttpClient()));
         }
         if (limit != null) {
             client.setHttpClient(client.getHttpClient().newBuilder().addInterceptor(limit).build());
