@@ -14,10 +14,11 @@ import okhttp3.OkHttpClient;
  * ({@code -XX:TieredStopAtLevel=1}).
  *
  * <p>C2's intrinsics make AES-GCM the cheaper cipher. Code compiled by C1 runs AES and GHASH as plain Java, and
- * then ChaCha20-Poly1305 is the cheaper one. On a restart at 20,000 nodes the node LIST is 266 MB, and with AES-GCM
- * under C1 most of the reading thread's time went to {@code GHASH.blockMult}. The order of the offered suites decides:
- * Go's TLS server takes ChaCha20 when the client names it first (it reads that as a client without AES hardware),
- * and servers that do not honour the client's order are not harmed. The set of suites is unchanged.
+ * then ChaCha20-Poly1305 is the cheaper one. Filling 20,000 nodes, OkHttp's reading thread, which decrypts every
+ * list and watch event, took 15 of the controller's 28 CPU-seconds with AES-GCM under C1 (mostly
+ * {@code GHASH.blockMult}), and 7 of 20 with ChaCha20 (docs/benchmarks.md, round 4). The order of the offered
+ * suites decides: Go's TLS server takes ChaCha20 when the client names it first (it reads that as a client without
+ * AES hardware), and servers that do not honour the client's order are not harmed. The set of suites is unchanged.
  */
 final class TlsCipherOrder {
     private TlsCipherOrder() {
@@ -36,7 +37,7 @@ final class TlsCipherOrder {
             }
             return Integer.parseInt(option(vm, "TieredStopAtLevel")) >= 4;
         } catch (RuntimeException e) {
-            return true; // not HotSpot: keep the JDK's order
+            return true; // not HotSpot: keep OkHttp's order
         }
     }
 
