@@ -206,21 +206,21 @@ final class PrometheusMetrics implements ControllerMetrics, AutoCloseable {
             }
             List<MetricFamilySamples> out = new ArrayList<>(List.of(capacity, allocated, reserved, free));
             out.add(new GaugeMetricFamily("podcidr_queue_depth", "Node names waiting in the work queue.",
-                    c == null ? 0 : c.queueDepth()));
+                    c == null ? 0 : c.status().queueDepth()));
             GaugeMetricFamily depth = new GaugeMetricFamily("workqueue_depth", "Current depth of workqueue",
                     List.of("name"));
-            depth.addMetric(List.of(QUEUE), c == null ? 0 : c.queueDepth());
+            depth.addMetric(List.of(QUEUE), c == null ? 0 : c.status().queueDepth());
             out.add(depth);
             out.add(new GaugeMetricFamily("podcidr_nodes_waiting_for_room",
-                    "Nodes that found every pool of some family full.", c == null ? 0 : c.waitingForRoom()));
+                    "Nodes that found every pool of some family full.", c == null ? 0 : c.status().waitingForRoom()));
             out.add(new GaugeMetricFamily("podcidr_nodes_failing_closed", "Nodes whose pod CIDR is another node's,"
                     + " outside every cluster CIDR or unreadable: they keep their taints.",
-                    c == null ? 0 : c.failingClosed()));
+                    c == null ? 0 : c.status().failingClosed()));
             GaugeMetricFamily byFinding = new GaugeMetricFamily("podcidr_nodes_with_pod_cidr_problem",
                     "Nodes by kind of problem found on their pod CIDRs (bounded: one series per kind).",
                     List.of("kind"));
             java.util.Map<io.github.podcidr.ipam.NodeReport.Kind, Integer> found =
-                    c == null ? java.util.Map.of() : c.nodesByFinding();
+                    c == null ? java.util.Map.of() : c.status().nodesByFinding();
             for (io.github.podcidr.ipam.NodeReport.Kind kind : io.github.podcidr.ipam.NodeReport.Kind.values()) {
                 byFinding.addMetric(List.of(kind.token()), found.getOrDefault(kind, 0));
             }

@@ -226,22 +226,22 @@ record StatusSnapshot(Instant takenAt, String version, String identity, Role rol
         Map<String, String> groupOfNode = new HashMap<>();
         if (c != null && c.isReady()) {
             NodeIpam ipam = c.ipam();
-            latest = c.latestProblems();
-            failing = new Capped<>(List.copyOf(c.nodesFailingClosed(LIST_LIMIT)), c.failingClosed());
-            waiting = new Capped<>(List.copyOf(c.nodesWaitingForRoom(LIST_LIMIT)), c.waitingForRoom());
-            byKind.putAll(c.nodesByFinding());
+            latest = c.status().latestProblems();
+            failing = new Capped<>(List.copyOf(c.status().nodesFailingClosed(LIST_LIMIT)), c.status().failingClosed());
+            waiting = new Capped<>(List.copyOf(c.status().nodesWaitingForRoom(LIST_LIMIT)), c.status().waitingForRoom());
+            byKind.putAll(c.status().nodesByFinding());
             List<ProblemNode> found = new ArrayList<>();
-            c.nodesWithFindings(LIST_LIMIT).forEach((node, kinds) -> found.add(new ProblemNode(node, kinds,
-                    c.isFailingClosed(node))));
-            problemNodes = new Capped<>(found, c.nodesWithFindingsCount());
-            queue = c.queueDepth();
+            c.status().nodesWithFindings(LIST_LIMIT).forEach((node, kinds) -> found.add(new ProblemNode(node, kinds,
+                    c.status().isFailingClosed(node))));
+            problemNodes = new Capped<>(found, c.status().nodesWithFindingsCount());
+            queue = c.status().queueDepth();
             for (PoolOccupancy o : ipam.occupancy(GRID_CELLS)) {
                 pools.add(new Pool(o.stats(), o, conflicts(o, latest, c),
                         ipam.groupOf(o.stats().cluster()).orElse(NodeIpam.DEFAULT_GROUP)));
             }
             if (ipam.groups().stream().anyMatch(g -> !g.name().equals(NodeIpam.DEFAULT_GROUP))) {
                 for (String node : waiting.items()) {
-                    c.groupOfNode(node).ifPresent(g -> groupOfNode.put(node, g));
+                    c.status().groupOfNode(node).ifPresent(g -> groupOfNode.put(node, g));
                 }
             }
             for (IpFamily f : ipam.families()) {
@@ -273,7 +273,7 @@ record StatusSnapshot(Instant takenAt, String version, String identity, Role rol
             Cidr cidr = p.cidr();
             if (p.kind() == NodeReport.Kind.DUPLICATE && cidr != null && o.stats().cluster().contains(cidr)
                     && cidr.prefixLength() == o.stats().nodePrefixLength()
-                    && c.findingsOf(p.node()).contains(NodeReport.Kind.DUPLICATE)) {
+                    && c.status().findingsOf(p.node()).contains(NodeReport.Kind.DUPLICATE)) {
                 cells.set(o.cellOf(indexIn(o, cidr)));
             }
         }

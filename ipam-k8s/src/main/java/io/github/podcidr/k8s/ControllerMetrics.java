@@ -9,7 +9,7 @@ import java.util.List;
  * this interface carries the counters and timings. Every method has an empty default, so an implementation picks
  * what it exports. Implementations must be thread-safe and fast: they are called from worker threads.
  */
-public interface ControllerMetrics {
+public interface ControllerMetrics extends QueueMetrics {
     /** Discards everything. */
     ControllerMetrics NONE = new ControllerMetrics() {
     };

@@ -35,7 +35,7 @@ interface NodeReader {
                 }
                 throw e;
             }
-            return Optional.of(PodCidrReconciler.podCidrsOf(found));
+            return Optional.of(NodeDecision.podCidrsOf(found));
         };
     }
 }

@@ -10,21 +10,11 @@ import io.github.podcidr.ipam.PoolStats;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.models.V1Node;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.EnumMap;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.SortedMap;
-import java.util.SortedSet;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -32,7 +22,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Brings one node to its desired state; idempotent, so it may run any number of times for a name. Reads the node
- * from the informer's cache, never from the API:
+ * from the informer's cache, never from the API, and acts on the {@link NodeDecision} made from it:
  * <ol>
  *   <li>node gone: release its subnets and wake the nodes waiting for room or failing closed;</li>
  *   <li>node with pod CIDRs: adopt them, replacing what it held per family (conflicts become Warning events, never
@@ -64,35 +54,23 @@ final class PodCidrReconciler {
     private final Function<String, V1Node> cache;
     private final NodeWriter writer;
     private final NodeReader reader;
-    private final NodeEvents events;
+    private final ProblemLedger problems;
     private final ControllerMetrics metrics;
     private final ControllerSettings settings;
     private final WriteFence fence;
-    /** Nodes whose pod CIDRs cannot be vouched for: they keep their taints; woken when a subnet is released. */
-    private final Set<String> failedClosed = ConcurrentHashMap.newKeySet();
-    /** Node name to the kinds of the findings of its latest adopt, for the problem gauge; absent when none. */
-    private final Map<String, Set<NodeReport.Kind>> findings = new ConcurrentHashMap<>();
-    /** Nodes that found no free subnet; woken when a subnet is released. */
-    private final Set<String> waitingForRoom = ConcurrentHashMap.newKeySet();
     /** Node name to the resourceVersion it had when we patched it: until the cache moves past it, do not write. */
     private final Map<String, String> writtenAt = new ConcurrentHashMap<>();
-    /** Node name to the problems already reported for it, so each is logged and counted once per leader term. */
-    private final Map<String, Set<String>> reported = new ConcurrentHashMap<>();
-    /** How many of the latest problems {@link #latestProblems()} keeps. */
-    static final int LATEST_PROBLEMS = 50;
-    /** The latest problems reported, oldest first, at most {@link #LATEST_PROBLEMS}; guarded by itself. */
-    private final ArrayDeque<NodeProblem> latest = new ArrayDeque<>();
     /** Called with the names of waiting nodes when room frees up. */
-    private final java.util.function.Consumer<String> wake;
+    private final Consumer<String> wake;
 
     PodCidrReconciler(NodeIpam ipam, Function<String, V1Node> cache, NodeWriter writer, NodeReader reader,
-                      NodeEvents events, ControllerMetrics metrics, ControllerSettings settings, WriteFence fence,
-                      java.util.function.Consumer<String> wake) {
+                      ProblemLedger problems, ControllerMetrics metrics, ControllerSettings settings,
+                      WriteFence fence, Consumer<String> wake) {
         this.ipam = ipam;
         this.cache = cache;
         this.writer = writer;
         this.reader = reader;
-        this.events = events;
+        this.problems = problems;
         this.metrics = metrics;
         this.settings = settings;
         this.fence = fence;
@@ -101,69 +79,71 @@ final class PodCidrReconciler {
 
     ReconcileResult reconcile(String name) {
         V1Node node = cache.apply(name);
-        if (node == null) {
-            return released(name);
-        }
-        String uid = node.getMetadata().getUid();
-        String rv = node.getMetadata().getResourceVersion();
         String written = writtenAt.get(name);
-        if (written != null) {
-            if (written.equals(rv)) {
-                return ReconcileResult.requeueAfter(CACHE_LAG_RECHECK); // our write is not in the cache yet
-            }
-            writtenAt.remove(name);
+        if (node != null && written != null && !written.equals(node.getMetadata().getResourceVersion())) {
+            writtenAt.remove(name); // the cache has moved past our write
+            written = null;
         }
-        List<String> podCidrs = podCidrsOf(node);
-        if (!podCidrs.isEmpty()) {
-            return adoptAndUntaint(node, podCidrs);
-        }
-        boolean deleting = node.getMetadata().getDeletionTimestamp() != null;
-        String group = groupOf(node);
-        boolean selected = group != null;
-        if ((deleting || !selected) && ipam.holdsAny(name)) {
-            // It holds a subnet (a write without an answer) but will not get one now: free it once the API confirms
-            // that the node has no pod CIDR (the write may have landed after all).
-            Optional<List<String>> live;
-            try {
-                live = reader.podCidrs(name);
-            } catch (ApiException e) {
-                LOG.atInfo().setMessage("cannot read node to settle its held subnet, will retry")
-                        .addKeyValue("node", name).addKeyValue("code", e.getCode()).log();
-                return ReconcileResult.retry();
+        String group = node == null ? null : settings.groupOf(NodeCache.labelsOf(node));
+        return act(name, node, NodeDecision.decide(node, written, ipam.holdsAny(name), group));
+    }
+
+    private ReconcileResult act(String name, V1Node node, NodeDecision decision) {
+        return switch (decision.kind()) {
+            case RELEASE -> released(name);
+            case WAIT_FOR_CACHE -> ReconcileResult.requeueAfter(CACHE_LAG_RECHECK);
+            case ADOPT -> adoptAndUntaint(node, decision.podCidrs());
+            case SETTLE_HELD -> settleHeld(node);
+            case KEEP -> ReconcileResult.done(); // being deleted: keep whatever it holds until it is gone
+            case UNTAINT -> {
+                if (settings.hasNodeGroups() && settings.clusterCidrs().isEmpty()) {
+                    inNoGroup(name, node.getMetadata().getUid());
+                }
+                yield write(node, List.of(), false);
             }
-            if (live.isEmpty()) {
-                return released(name);
-            }
-            if (!live.get().isEmpty()) {
-                return adoptAndUntaint(node, live.get());
-            }
-            List<Cidr> held = ipam.assignmentOf(name).map(NodeAssignment::cidrs).orElse(List.of());
-            ipam.release(name);
-            LOG.atInfo().setMessage("freed").addKeyValue("node", name).addKeyValue("cidr", join(held))
-                    .addKeyValue("reason", deleting ? "deleting" : "not_selected").log();
-            metrics.released(name, held);
-            wakeWaiting();
-        }
-        if (deleting) {
-            return ReconcileResult.done(); // being deleted: keep whatever it holds until it is gone
-        }
-        if (!selected) {
-            if (settings.hasNodeGroups() && settings.clusterCidrs().isEmpty()) {
-                inNoGroup(name, uid);
-            }
-            return write(node, List.of(), false);
-        }
-        Optional<NodeAssignment> assignment = ipam.tryAssign(name, group);
-        if (assignment.isEmpty()) {
-            if (waitingForRoom.add(name)) {
-                LOG.atWarn().setMessage("no free subnet").addKeyValue("node", name).addKeyValue("group", group)
-                        .addKeyValue("reason", exhaustion(name, group)).log();
-            }
-            metrics.exhausted(name, group);
-            events.warnAtMostEveryInterval(name, uid, EventReasons.CIDR_NOT_AVAILABLE, () -> exhaustion(name, group));
+            case ASSIGN -> assign(node, decision.group());
+        };
+    }
+
+    /**
+     * A node that will not get a subnet now holds one (a write without an answer): free it once the API confirms
+     * that the node has no pod CIDR (the write may have landed after all), then go on as for a node holding none.
+     */
+    private ReconcileResult settleHeld(V1Node node) {
+        String name = node.getMetadata().getName();
+        Optional<List<String>> live;
+        try {
+            live = reader.podCidrs(name);
+        } catch (ApiException e) {
+            LOG.atInfo().setMessage("cannot read node to settle its held subnet, will retry")
+                    .addKeyValue("node", name).addKeyValue("code", e.getCode()).log();
             return ReconcileResult.retry();
         }
-        waitingForRoom.remove(name);
+        if (live.isEmpty()) {
+            return released(name);
+        }
+        if (!live.get().isEmpty()) {
+            return adoptAndUntaint(node, live.get());
+        }
+        List<Cidr> held = ipam.assignmentOf(name).map(NodeAssignment::cidrs).orElse(List.of());
+        ipam.release(name);
+        boolean deleting = node.getMetadata().getDeletionTimestamp() != null;
+        LOG.atInfo().setMessage("freed").addKeyValue("node", name).addKeyValue("cidr", join(held))
+                .addKeyValue("reason", deleting ? "deleting" : "not_selected").log();
+        metrics.released(name, held);
+        wakeWaiting();
+        // it was here because it is being deleted or in no group: decided again, it is kept or only untainted
+        return act(name, node, NodeDecision.decide(node, null, false, null));
+    }
+
+    private ReconcileResult assign(V1Node node, String group) {
+        String name = node.getMetadata().getName();
+        Optional<NodeAssignment> assignment = ipam.tryAssign(name, group);
+        if (assignment.isEmpty()) {
+            problems.noRoom(name, node.getMetadata().getUid(), group, () -> exhaustion(name, group));
+            return ReconcileResult.retry();
+        }
+        problems.roomFound(name);
         return write(node, assignment.get().podCidrs(), true);
     }
 
@@ -173,37 +153,20 @@ final class PodCidrReconciler {
      */
     private ReconcileResult adoptAndUntaint(V1Node node, List<String> podCidrs) {
         String name = node.getMetadata().getName();
-        NodeReport r = adopt(name, groupOf(node), node.getMetadata().getUid(), podCidrs);
+        NodeReport r = adopt(name, settings.groupOf(NodeCache.labelsOf(node)), node.getMetadata().getUid(), podCidrs);
         if (!r.vouched()) {
-            if (failedClosed.add(name)) {
-                LOG.atWarn().setMessage("pod CIDR not vouched for, taints kept").addKeyValue("node", name)
-                        .addKeyValue("cidr", String.join(",", podCidrs)).log();
-            }
+            problems.failClosed(name, podCidrs);
             return ReconcileResult.done(); // woken again when a subnet is released
         }
-        if (failedClosed.remove(name)) {
-            LOG.atInfo().setMessage("pod CIDR conflict resolved").addKeyValue("node", name)
-                    .addKeyValue("cidr", join(r.adopted())).log();
-            reported.remove(name); // report it again should it come back
-        }
+        problems.vouched(name, r.adopted());
         return write(node, List.of(), false);
-    }
-
-    /** The node's group by its labels as cached, or null if it belongs to none. */
-    private String groupOf(V1Node node) {
-        Map<String, String> labels = node.getMetadata().getLabels();
-        return settings.groupOf(labels == null ? Map.of() : labels);
     }
 
     /** A node no group's selector matches, on a cluster without a default group: it gets no pod CIDR. */
     private void inNoGroup(String name, String uid) {
-        String message = "node matches the selector of no node group (" + settings.nodeGroups().stream()
+        problems.inNoGroup(name, uid, "node matches the selector of no node group (" + settings.nodeGroups().stream()
                 .map(NodeGroupSettings::name).collect(Collectors.joining(", ")) + ") and there is no default group"
-                + " (--cluster-cidr): it gets no pod CIDR; label it for a group or add a catch-all group";
-        if (reported.computeIfAbsent(name, n -> ConcurrentHashMap.newKeySet()).add(message)) {
-            LOG.atWarn().setMessage("node in no group").addKeyValue("node", name).log();
-            events.warnOnce(name, uid, EventReasons.NODE_IN_NO_GROUP, message);
-        }
+                + " (--cluster-cidr): it gets no pod CIDR; label it for a group or add a catch-all group");
     }
 
     /**
@@ -236,27 +199,10 @@ final class PodCidrReconciler {
         return out.append("; delete nodes or add a range").append(in.isEmpty() ? "" : " to the group").toString();
     }
 
-    /** The node's pod CIDR texts: spec.podCIDRs, or spec.podCIDR alone on clusters that set only that. */
-    static List<String> podCidrsOf(V1Node node) {
-        if (node.getSpec() == null) {
-            return List.of();
-        }
-        List<String> list = node.getSpec().getPodCIDRs();
-        if (list != null && !list.isEmpty()) {
-            return list;
-        }
-        String single = node.getSpec().getPodCIDR();
-        return single == null || single.isEmpty() ? List.of() : List.of(single);
-    }
-
     private ReconcileResult released(String name) {
         writtenAt.remove(name);
-        waitingForRoom.remove(name);
-        reported.remove(name);
-        events.forget(name);
+        problems.forget(name);
         Optional<NodeAssignment> held = ipam.assignmentOf(name);
-        failedClosed.remove(name);
-        findings.remove(name);
         if (ipam.release(name)) {
             List<Cidr> cidrs = held.map(NodeAssignment::cidrs).orElse(List.of());
             LOG.atInfo().setMessage("released").addKeyValue("node", name).addKeyValue("cidr", join(cidrs)).log();
@@ -268,12 +214,7 @@ final class PodCidrReconciler {
 
     /** Queues the nodes that a freed subnet may help: those waiting for room and those failing closed. */
     private void wakeWaiting() {
-        for (String waiting : List.copyOf(waitingForRoom)) {
-            wake.accept(waiting);
-        }
-        for (String conflicting : List.copyOf(failedClosed)) {
-            wake.accept(conflicting);
-        }
+        problems.toWake().forEach(wake);
     }
 
     private NodeReport adopt(String name, String group, String uid, List<String> podCidrs) {
@@ -294,63 +235,9 @@ final class PodCidrReconciler {
                 wakeWaiting();
             }
         }
-        report(r, uid);
-        if (r.findings().isEmpty()) {
-            findings.remove(name);
-        } else {
-            Set<NodeReport.Kind> kinds = EnumSet.noneOf(NodeReport.Kind.class);
-            r.findings().forEach(f -> kinds.add(f.kind()));
-            findings.put(name, kinds);
-        }
+        problems.report(r, uid);
+        problems.findingsOf(name, r);
         return r;
-    }
-
-    /** Turns the findings of an adopt or restore into events, metrics and log lines (each once per node). */
-    void report(NodeReport r, String uid) {
-        for (NodeReport.Finding f : r.findings()) {
-            String message = f.message();
-            if (f.kind().failsClosed() && !settings.removeTaints().isEmpty()) {
-                message += "; until then the node keeps the taints the controller would remove";
-            }
-            if (problem(r.node(), uid, f.kind().token(), eventReason(f.kind()), message)) {
-                remember(new NodeProblem(r.node(), f.kind(), eventReason(f.kind()), f.cidr(), message,
-                        Instant.now()));
-            }
-        }
-    }
-
-    private static String eventReason(NodeReport.Kind kind) {
-        return switch (kind) {
-            case DUPLICATE -> EventReasons.CIDR_CONFLICT;
-            case OUTSIDE_POOLS, UNCONFIGURED_FAMILY -> EventReasons.CIDR_OUTSIDE_CLUSTER_CIDR;
-            case MISALIGNED, OVERSIZED -> EventReasons.CIDR_MISALIGNED;
-            case IN_RESERVED_RANGE -> EventReasons.CIDR_IN_RESERVED_RANGE;
-            case NON_CANONICAL -> EventReasons.CIDR_NOT_CANONICAL;
-            case MALFORMED, SECOND_OF_FAMILY -> EventReasons.INVALID_POD_CIDR;
-            case MISSING_FAMILY -> EventReasons.CIDR_FAMILY_MISSING;
-            case IN_OTHER_GROUP -> EventReasons.CIDR_IN_OTHER_GROUP;
-        };
-    }
-
-    /** Reports a problem once per node and term; true if it was new. */
-    private boolean problem(String name, String uid, String kind, String reason, String message) {
-        if (!reported.computeIfAbsent(name, n -> ConcurrentHashMap.newKeySet()).add(reason + ": " + message)) {
-            return false; // already reported for this node in this term
-        }
-        metrics.conflict(kind);
-        LOG.atWarn().setMessage("pod CIDR problem").addKeyValue("node", name).addKeyValue("reason", reason)
-                .addKeyValue("message", message).log();
-        events.warnOnce(name, uid, reason, message);
-        return true;
-    }
-
-    private void remember(NodeProblem p) {
-        synchronized (latest) {
-            if (latest.size() == LATEST_PROBLEMS) {
-                latest.removeFirst();
-            }
-            latest.addLast(p);
-        }
     }
 
     private ReconcileResult write(V1Node node, List<String> podCidrs, boolean assigning) {
@@ -393,36 +280,28 @@ final class PodCidrReconciler {
 
     private ReconcileResult writeFailed(V1Node node, ApiException e, boolean assigning, List<String> podCidrs) {
         String name = node.getMetadata().getName();
-        int code = e.getCode();
-        if (code == 404) {
-            // The node is gone from the API: its subnets are free (the delete event will confirm it).
-            metrics.writeFailed("not_found");
-            LOG.atInfo().setMessage("node gone while writing").addKeyValue("node", name).log();
-            return released(name);
-        }
-        if (code == 409 || code == 422) {
-            // Someone else changed the node between our read and our patch (a test op failed): read it again.
-            metrics.writeFailed("conflict");
-            LOG.atInfo().setMessage("node changed under us, will re-read").addKeyValue("node", name)
-                    .addKeyValue("code", code).log();
-            return ReconcileResult.retry();
-        }
-        if (code == 0 || code == 429 || code >= 500) {
-            // No answer or a server-side failure: the patch may have been applied. Keep the subnets for this node
-            // (releasing one that might have been written is worse than holding it until the next read) and retry.
-            metrics.writeFailed("unavailable");
-            LOG.atWarn().setMessage("write not confirmed, keeping the subnets and retrying").addKeyValue("node", name)
-                    .addKeyValue("cidr", String.join(",", podCidrs)).addKeyValue("code", code)
-                    .addKeyValue("error", firstLine(e)).log();
-            return ReconcileResult.retry();
-        }
-        metrics.writeFailed("rejected");
-        String message = "the API server refused the pod CIDR patch (HTTP " + code + "): " + firstLine(e);
-        LOG.atError().setMessage("write refused").addKeyValue("node", name)
-                .addKeyValue("cidr", String.join(",", podCidrs)).addKeyValue("code", code)
-                .addKeyValue("message", firstLine(e)).log();
-        if (assigning) {
-            events.warnOnce(name, node.getMetadata().getUid(), EventReasons.CIDR_ASSIGNMENT_FAILED, message);
+        WriteOutcome outcome = WriteOutcome.of(e.getCode());
+        metrics.writeFailed(outcome.token());
+        switch (outcome) {
+            case NOT_FOUND -> {
+                LOG.atInfo().setMessage("node gone while writing").addKeyValue("node", name).log();
+                return released(name);
+            }
+            case CONFLICT -> LOG.atInfo().setMessage("node changed under us, will re-read").addKeyValue("node", name)
+                    .addKeyValue("code", e.getCode()).log();
+            case UNAVAILABLE -> LOG.atWarn().setMessage("write not confirmed, keeping the subnets and retrying")
+                    .addKeyValue("node", name).addKeyValue("cidr", String.join(",", podCidrs))
+                    .addKeyValue("code", e.getCode()).addKeyValue("error", firstLine(e)).log();
+            case REJECTED -> {
+                LOG.atError().setMessage("write refused").addKeyValue("node", name)
+                        .addKeyValue("cidr", String.join(",", podCidrs)).addKeyValue("code", e.getCode())
+                        .addKeyValue("message", firstLine(e)).log();
+                if (assigning) {
+                    problems.warnOnce(name, node.getMetadata().getUid(), EventReasons.CIDR_ASSIGNMENT_FAILED,
+                            "the API server refused the pod CIDR patch (HTTP " + e.getCode() + "): " + firstLine(e));
+                }
+            }
+            default -> throw new AssertionError(outcome);
         }
         return ReconcileResult.retry();
     }
@@ -436,85 +315,5 @@ final class PodCidrReconciler {
 
     private static String join(List<Cidr> cidrs) {
         return cidrs.stream().map(Cidr::toString).collect(Collectors.joining(","));
-    }
-
-    /** Number of nodes whose pod CIDRs cannot be vouched for and that keep their taints. */
-    int failedClosed() {
-        return failedClosed.size();
-    }
-
-    /** Number of nodes per kind of finding on their pod CIDRs (a node with two kinds counts in both). */
-    Map<NodeReport.Kind, Integer> nodesByFinding() {
-        Map<NodeReport.Kind, Integer> counts = new EnumMap<>(NodeReport.Kind.class);
-        for (Set<NodeReport.Kind> kinds : findings.values()) {
-            kinds.forEach(k -> counts.merge(k, 1, Integer::sum));
-        }
-        return counts;
-    }
-
-    /** Number of nodes waiting for a free subnet. */
-    int waitingForRoom() {
-        return waitingForRoom.size();
-    }
-
-    /** The latest problems reported in this term, newest first, at most {@link #LATEST_PROBLEMS}. */
-    List<NodeProblem> latestProblems() {
-        synchronized (latest) {
-            List<NodeProblem> out = new ArrayList<>(latest);
-            Collections.reverse(out);
-            return out;
-        }
-    }
-
-    /** The first {@code limit} names, in order, of the nodes waiting for a free subnet. */
-    SortedSet<String> nodesWaitingForRoom(int limit) {
-        return firstNames(waitingForRoom, limit);
-    }
-
-    /** The first {@code limit} names, in order, of the nodes that keep their taints. */
-    SortedSet<String> nodesFailingClosed(int limit) {
-        return firstNames(failedClosed, limit);
-    }
-
-    /** The first {@code limit} nodes, by name, with findings on their pod CIDRs, and the kinds found. */
-    SortedMap<String, Set<NodeReport.Kind>> nodesWithFindings(int limit) {
-        SortedMap<String, Set<NodeReport.Kind>> out = new TreeMap<>();
-        for (String name : firstNames(findings.keySet(), limit)) {
-            Set<NodeReport.Kind> kinds = findings.get(name);
-            if (kinds != null) {
-                out.put(name, Set.copyOf(kinds));
-            }
-        }
-        return out;
-    }
-
-    /** Number of nodes with findings on their pod CIDRs now (whatever their kinds). */
-    int nodesWithFindingsCount() {
-        return findings.size();
-    }
-
-    /** The kinds found on a node's pod CIDRs now; empty when none. */
-    Set<NodeReport.Kind> findingsOf(String node) {
-        Set<NodeReport.Kind> kinds = findings.get(node);
-        return kinds == null ? Set.of() : Set.copyOf(kinds);
-    }
-
-    /** Whether a node keeps its taints because its pod CIDRs cannot be vouched for. */
-    boolean isFailingClosed(String node) {
-        return failedClosed.contains(node);
-    }
-
-    /** The {@code limit} smallest names of a set, in O(n log limit) without copying the set. */
-    private static SortedSet<String> firstNames(Set<String> names, int limit) {
-        TreeSet<String> first = new TreeSet<>();
-        for (String name : names) {
-            if (first.size() < limit) {
-                first.add(name);
-            } else if (limit > 0 && name.compareTo(first.last()) < 0) {
-                first.pollLast();
-                first.add(name);
-            }
-        }
-        return first;
     }
 }

@@ -101,7 +101,7 @@ class AllocationRealIT extends RealTier {
         RealFixture.await(CONVERGE, () -> r.assigned.get() >= toAssign.size(),
                 () -> r.assigned.get() + " of " + toAssign.size() + " assigned, write failures " + r.writeFailures);
         Duration allAssigned = Duration.ofNanos(r.lastAssignedAt.get() - started);
-        RealFixture.await(CONVERGE, () -> r.controller().queueDepth() == 0, () -> "queue drained");
+        RealFixture.await(CONVERGE, () -> r.controller().status().queueDepth() == 0, () -> "queue drained");
         AtomicReference<Map<String, ObjectNode>> stored = new AtomicReference<>();
         RealFixture.await(CONVERGE, () -> {
             stored.set(f.nodes());
@@ -144,7 +144,7 @@ class AllocationRealIT extends RealTier {
                 () -> "outside event");
         RealFixture.await(CONVERGE, () -> !RealFixture.taintKeys(f.node(winner)).contains(TKE_TAINT),
                 () -> "taint removed from the holder " + winner);
-        assertEquals(2, r.controller().failingClosed());
+        assertEquals(2, r.controller().status().failingClosed());
         assertTrue(all.get(NodeGenerator.name(withoutSpec)).has("spec"), "1.20 stores spec {} for a node sent"
                 + " without one");
 
@@ -227,7 +227,7 @@ class AllocationRealIT extends RealTier {
                 () -> "taint removed from " + taintedJoiner);
         f.createNodes(List.of(gen.node(2), gen.node(3)), 2);
         RealFixture.await(CONVERGE, () -> r.assigned.get() >= 4, () -> r.assigned.get() + " of 4 assigned");
-        RealFixture.await(CONVERGE, () -> r.controller().queueDepth() == 0, () -> "queue drained");
+        RealFixture.await(CONVERGE, () -> r.controller().status().queueDepth() == 0, () -> "queue drained");
 
         Map<String, ObjectNode> all = f.nodes();
         assertEquals(List.of("10.244.0.64/27"), RealFixture.podCidrs(all.get(taintedJoiner)));

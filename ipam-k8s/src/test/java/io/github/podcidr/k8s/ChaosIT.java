@@ -109,7 +109,7 @@ class ChaosIT {
         Replicas.Replica leader = replicas.awaitLeader(Duration.ofSeconds(60));
         try {
             f.awaitAllAssigned(selector, 2, Duration.ofSeconds(120));
-            SimFixture.await(Duration.ofSeconds(60), () -> leader.runner.controller().queueDepth() == 0, () -> "drained");
+            SimFixture.await(Duration.ofSeconds(60), () -> leader.runner.controller().status().queueDepth() == 0, () -> "drained");
             // The last deletions reach the leader through its watch, which the chaos may have left reconnecting:
             // releasing them is eventual (invariant 4), so wait for it before the snapshot of the invariants.
             SimFixture.await(Duration.ofSeconds(60),

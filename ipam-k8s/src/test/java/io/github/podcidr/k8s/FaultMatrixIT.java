@@ -61,7 +61,7 @@ class FaultMatrixIT {
     private void converged(Replicas.Replica leader, NodeSelector selector, Set<String> exempt) {
         int families = leader.runner.controller().ipam().families().size();
         f.awaitAllAssigned(selector, families, CONVERGE);
-        SimFixture.await(CONVERGE, () -> leader.runner.controller().queueDepth() == 0, () -> "queue drained");
+        SimFixture.await(CONVERGE, () -> leader.runner.controller().status().queueDepth() == 0, () -> "queue drained");
         SimFixture.await(CONVERGE, () -> leaked(leader).isEmpty(), () -> "released: " + leaked(leader));
         f.assertInvariants(leader.runner.controller(), selector, exempt);
         assertEquals(List.of(), replicas.violations, "node writes by a replica the Lease did not name");
@@ -251,7 +251,7 @@ class FaultMatrixIT {
         Replicas.Replica leader = rs.awaitLeader(CONVERGE);
         f.createNodes("e", 80);
         SimFixture.await(CONVERGE, () -> f.unassigned(NodeSelector.all(), 1).size() == 16, () -> "16 waiting");
-        SimFixture.await(CONVERGE, () -> leader.runner.controller().waitingForRoom() == 16, () -> "waiting count");
+        SimFixture.await(CONVERGE, () -> leader.runner.controller().status().waitingForRoom() == 16, () -> "waiting count");
         // the waiting count moves before the exhaustion counter of the same reconcile: wait for it, not read it
         SimFixture.await(CONVERGE, () -> leader.exhausted.get() >= 16, () -> "exhaustion counted: "
                 + leader.exhausted.get());
@@ -260,7 +260,7 @@ class FaultMatrixIT {
             f.sim.deleteNode("e" + i);
         }
         converged(leader, NodeSelector.all(), Set.of());
-        assertEquals(0, leader.runner.controller().waitingForRoom());
+        assertEquals(0, leader.runner.controller().status().waitingForRoom());
     }
 
     /** 8: nodes deleted while a finalizer holds them keep their subnet until the object is gone. */

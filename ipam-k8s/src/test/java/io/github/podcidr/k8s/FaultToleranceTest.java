@@ -77,7 +77,7 @@ class FaultToleranceTest {
         f.createNodes("n", 12);
         start(Duration.ofMillis(800));
         f.awaitAllAssigned(NodeSelector.all(), 2, WAIT);
-        SimFixture.await(WAIT, () -> c.queueDepth() == 0, () -> "queue drained");
+        SimFixture.await(WAIT, () -> c.status().queueDepth() == 0, () -> "queue drained");
         f.assertInvariants(c, NodeSelector.all(), Set.of());
         long v4Used = c.ipam().stats().get(0).allocated();
         assertEquals(12, v4Used, "no subnet was allocated twice for a node whose write timed out");

@@ -160,9 +160,9 @@ class NodeGroupsIT {
         // The IDC group holds 64 nodes; the other 36 wait, with events naming the group. The cloud group is not held
         // up by it: every cloud node gets its /27.
         SimFixture.await(WAIT, () -> assignedIn("cloud") == 1900 && assignedIn("idc") == 64
-                        && c.waitingForRoom() == 36,
+                        && c.status().waitingForRoom() == 36,
                 () -> assignedIn("cloud") + " cloud, " + assignedIn("idc") + " idc assigned, "
-                        + c.waitingForRoom() + " waiting");
+                        + c.status().waitingForRoom() + " waiting");
         assertEquals(0, metrics.exhaustedIn(NodeIpam.DEFAULT_GROUP));
         assertTrue(metrics.exhaustedIn("idc") >= 36, metrics.exhausted::toString);
         SimFixture.await(WAIT, () -> f.events("CIDRNotAvailable").size() == 36, () -> f.events("CIDRNotAvailable")
@@ -181,28 +181,28 @@ class NodeGroupsIT {
         // Churn in the IDC group: 20 holders deleted, 20 waiting nodes get their subnets.
         List<String> holders = names("idc", n -> !f.podCidrs(n).isEmpty()).subList(0, 20);
         holders.forEach(f.sim::deleteNode);
-        SimFixture.await(WAIT, () -> assignedIn("idc") == 64 && c.waitingForRoom() == 16,
-                () -> assignedIn("idc") + " idc assigned, " + c.waitingForRoom() + " waiting");
+        SimFixture.await(WAIT, () -> assignedIn("idc") == 64 && c.status().waitingForRoom() == 16,
+                () -> assignedIn("idc") + " idc assigned, " + c.status().waitingForRoom() + " waiting");
 
         // Labels move 30 cloud nodes into the IDC group: they keep their subnets (pod CIDRs are immutable) and are
         // reported; nothing is written to them, and the IDC group's capacity is untouched.
         long patchesBefore = f.patches();
         List<String> moved = names("cloud", n -> true).subList(0, 30);
         moved.forEach(n -> relabel(n, EXTERNAL));
-        SimFixture.await(WAIT, () -> c.nodesByFinding().getOrDefault(NodeReport.Kind.IN_OTHER_GROUP, 0) == 30,
-                () -> "in_other_group: " + c.nodesByFinding());
+        SimFixture.await(WAIT, () -> c.status().nodesByFinding().getOrDefault(NodeReport.Kind.IN_OTHER_GROUP, 0) == 30,
+                () -> "in_other_group: " + c.status().nodesByFinding());
         SimFixture.await(WAIT, () -> f.events("CIDRInOtherGroup").size() == 30,
                 () -> f.events("CIDRInOtherGroup").size() + " CIDRInOtherGroup events");
         String other = f.events("CIDRInOtherGroup").get(0).path("message").asText();
         assertTrue(other.contains("lies in a range of group default, but the node belongs to group idc"), other);
         assertEquals(30, metrics.problems.get("in_other_group").get());
-        assertEquals(0, c.failingClosed(), "a node in another group's range keeps its taints off");
+        assertEquals(0, c.status().failingClosed(), "a node in another group's range keeps its taints off");
         assertEquals(1950, assignedIn("cloud"), "moved nodes keep their cloud subnet");
         assertEquals(64, c.ipam().stats("idc").get(0).allocated());
         // Ten move back: their reports clear.
         moved.subList(0, 10).forEach(n -> relabel(n, "S5.LARGE8"));
-        SimFixture.await(WAIT, () -> c.nodesByFinding().getOrDefault(NodeReport.Kind.IN_OTHER_GROUP, 0) == 20,
-                () -> "in_other_group after moving back: " + c.nodesByFinding());
+        SimFixture.await(WAIT, () -> c.status().nodesByFinding().getOrDefault(NodeReport.Kind.IN_OTHER_GROUP, 0) == 20,
+                () -> "in_other_group after moving back: " + c.status().nodesByFinding());
         assertEquals(patchesBefore, f.patches(), "moves write nothing");
         assertNoOverlap(c);
 
@@ -218,7 +218,7 @@ class NodeGroupsIT {
         assertEquals(1950, second.ipam().stats(NodeIpam.DEFAULT_GROUP).get(0).allocated(),
                 "the 20 moved nodes still hold their default-group subnets");
         assertEquals(64, second.ipam().stats("idc").get(0).allocated());
-        SimFixture.await(WAIT, () -> second.waitingForRoom() == 16, () -> second.waitingForRoom() + " waiting");
+        SimFixture.await(WAIT, () -> second.status().waitingForRoom() == 16, () -> second.status().waitingForRoom() + " waiting");
         assertEquals(beforeRestart, f.patches(), "a restart writes nothing");
         assertNoOverlap(second);
     }

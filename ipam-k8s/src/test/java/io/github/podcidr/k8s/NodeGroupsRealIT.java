@@ -85,9 +85,9 @@ class NodeGroupsRealIT extends RealTier {
         RealReplicas.Replica r = replicas.start("real-0");
         assertEquals(r, replicas.awaitLeader(Duration.ofSeconds(60)));
 
-        RealFixture.await(CONVERGE, () -> r.controller().waitingForRoom() == IDC_NODES - 64
+        RealFixture.await(CONVERGE, () -> r.controller().status().waitingForRoom() == IDC_NODES - 64
                         && r.assigned.get() == CLOUD_NODES + 64,
-                () -> r.assigned.get() + " assigned, " + r.controller().waitingForRoom() + " waiting");
+                () -> r.assigned.get() + " assigned, " + r.controller().status().waitingForRoom() + " waiting");
         Duration filled = Duration.ofNanos(System.nanoTime() - started);
         Map<String, ObjectNode> all = f.nodes();
         assertEquals(cloud, holding(all, CLOUD, 27), "every cloud node has a /27 of the default group");
@@ -116,9 +116,9 @@ class NodeGroupsRealIT extends RealTier {
         // Ten IDC holders deleted: ten waiting IDC nodes get their subnets.
         List<String> deleted = new ArrayList<>(idcHolders).subList(0, 10);
         deleted.forEach(f::deleteNode);
-        RealFixture.await(CONVERGE, () -> r.controller().waitingForRoom() == IDC_NODES - 64 - 10
+        RealFixture.await(CONVERGE, () -> r.controller().status().waitingForRoom() == IDC_NODES - 64 - 10
                         && holding(f.nodes(), IDC, 28).size() == 64,
-                () -> r.controller().waitingForRoom() + " waiting, " + holding(f.nodes(), IDC, 28).size()
+                () -> r.controller().status().waitingForRoom() + " waiting, " + holding(f.nodes(), IDC, 28).size()
                         + " IDC holders");
 
         // Ten cloud nodes relabelled into the IDC group keep their /27 and are reported; nothing writes to them.
@@ -129,9 +129,9 @@ class NodeGroupsRealIT extends RealTier {
             before.put(name, RealFixture.podCidrs(f.node(name)));
             f.mergePatchNode(name, "{\"metadata\":{\"labels\":{\"" + TYPE + "\":\"" + EXTERNAL + "\"}}}");
         }
-        RealFixture.await(CONVERGE, () -> r.controller().nodesByFinding()
+        RealFixture.await(CONVERGE, () -> r.controller().status().nodesByFinding()
                         .getOrDefault(NodeReport.Kind.IN_OTHER_GROUP, 0) == 10,
-                () -> "in_other_group: " + r.controller().nodesByFinding());
+                () -> "in_other_group: " + r.controller().status().nodesByFinding());
         RealFixture.await(CONVERGE, () -> f.events("reason=" + EventReasons.CIDR_IN_OTHER_GROUP).size() == 10,
                 () -> f.events("reason=" + EventReasons.CIDR_IN_OTHER_GROUP).size() + " CIDRInOtherGroup events");
         for (String name : moved) {
@@ -141,7 +141,7 @@ class NodeGroupsRealIT extends RealTier {
         for (String name : moved) {
             assertEquals(0, patches.getOrDefault(name, 0), name + " is not written");
         }
-        assertEquals(0, r.controller().failingClosed());
+        assertEquals(0, r.controller().status().failingClosed());
         RealFixture.assertNoOverlap(f.nodes(), List.of());
         System.out.printf("real node groups: nodes=%d (cloud=%d idc=%d, idc room 64) created_in_ms=%d"
                         + " filled_ms=%d requests_by_verb=%s failed_requests=%s conflicts=%s%n",

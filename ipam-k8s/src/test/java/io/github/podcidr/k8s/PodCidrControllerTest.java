@@ -167,7 +167,7 @@ class PodCidrControllerTest {
         Thread.sleep(300);
         assertEquals(4, conflicts.get(), "each problem is counted once, however often its node is reconciled");
         assertEquals(Optional.of("bad"), c.ipam().holderOf(Cidr.parse("10.244.7.0/24")), "held as Kubernetes reads it");
-        assertEquals(2, c.failingClosed(), "the loser of the duplicate and the node outside the cluster CIDR");
+        assertEquals(2, c.status().failingClosed(), "the loser of the duplicate and the node outside the cluster CIDR");
         f.assertInvariants(c, NodeSelector.all(), Set.of("dup", "first", "bad", "misaligned", "outside"));
         for (int i = 0; i < 5; i++) {
             String mine = f.podCidrs("n" + i).get(0);
@@ -194,17 +194,17 @@ class PodCidrControllerTest {
         Thread.sleep(300);
         assertTrue(f.taintKeys("second").contains(TKE_TAINT), "fails closed: a duplicate stays unschedulable");
         assertTrue(f.taintKeys("outside").contains(TKE_TAINT), "nothing vouches for a foreign range");
-        assertEquals(2, c.failingClosed());
+        assertEquals(2, c.status().failingClosed());
         assertEquals(Map.of(io.github.podcidr.ipam.NodeReport.Kind.DUPLICATE, 1,
-                io.github.podcidr.ipam.NodeReport.Kind.OUTSIDE_POOLS, 1), c.nodesByFinding());
+                io.github.podcidr.ipam.NodeReport.Kind.OUTSIDE_POOLS, 1), c.status().nodesByFinding());
 
         f.sim.deleteNode("first");
         SimFixture.await(WAIT, () -> !f.taintKeys("second").contains(TKE_TAINT), () -> "taint of second after the"
                 + " holder left: " + f.taintKeys("second"));
         assertEquals(Optional.of("second"), c.ipam().holderOf(Cidr.parse("10.244.9.0/24")));
-        assertEquals(1, c.failingClosed());
+        assertEquals(1, c.status().failingClosed());
         assertTrue(f.taintKeys("outside").contains(TKE_TAINT));
-        assertEquals(Map.of(io.github.podcidr.ipam.NodeReport.Kind.OUTSIDE_POOLS, 1), c.nodesByFinding());
+        assertEquals(Map.of(io.github.podcidr.ipam.NodeReport.Kind.OUTSIDE_POOLS, 1), c.status().nodesByFinding());
     }
 
     @Test
@@ -278,11 +278,11 @@ class PodCidrControllerTest {
         ObjectNode e = f.events(EventReasons.CIDR_NOT_AVAILABLE).get(0);
         assertEquals("waiting", e.at("/involvedObject/name").asText());
         assertTrue(e.path("message").asText().contains("no free IPV4 subnet for node waiting"), e.toString());
-        assertEquals(1, c.waitingForRoom());
+        assertEquals(1, c.status().waitingForRoom());
         f.sim.deleteNode("n0");
         f.awaitAllAssigned(NodeSelector.all(), 1, Duration.ofSeconds(5)); // woken by the release, not by backoff
         f.assertInvariants(c, NodeSelector.all(), Set.of());
-        assertEquals(0, c.waitingForRoom());
+        assertEquals(0, c.status().waitingForRoom());
     }
 
     @Test
@@ -311,7 +311,7 @@ class PodCidrControllerTest {
         f.sim.createNode(SimFixture.node("n", Map.of(), List.of(TKE_TAINT + ":NoSchedule")));
         PodCidrController c = start(settings("10.244.0.0/16").dryRun(true)
                 .removeTaints(TaintRule.parseList(TKE_TAINT)).build());
-        SimFixture.await(WAIT, () -> c.queueDepth() == 0 && c.ipam().nodeCount() == 1, () -> "decision");
+        SimFixture.await(WAIT, () -> c.status().queueDepth() == 0 && c.ipam().nodeCount() == 1, () -> "decision");
         Thread.sleep(200);
         assertEquals(0, f.patches());
         assertEquals(0, f.sim.requests().count("create", "events"));
