@@ -91,7 +91,10 @@ public final class Faults {
     }
   }
 
-  /** The next {@code count} matching requests fail with {@code code} (e.g. 500, 503, or 429 with Retry-After). */
+  /**
+   * The next {@code count} matching requests fail with {@code code} (e.g. 500, 503, 429 with Retry-After, or 422 as
+   * validation refuses a node update: a cause naming the field).
+   */
   public Faults failNext(String verb, String resource, int count, int code) {
     checkCode(code);
     rules.add(new Rule(Kind.FAIL_NEXT, verb, resource, count, 0, code, null));

@@ -232,6 +232,11 @@ final class StatusException extends RuntimeException {
   /** A Status with an arbitrary code, for fault injection. */
   static StatusException injected(int code) {
     switch (code) {
+      case 422:
+        // a validation refusal, as errors.NewInvalid writes it (one cause naming the field), unlike the empty
+        // details of a JSON patch whose test failed (jsonPatchNotApplicable)
+        return invalid("Node", "", "", List.of(FieldError.forbidden("spec.podCIDRs",
+            Validation.POD_CIDR_IMMUTABLE_MSG)));
       case 429:
         return tooManyRequests(1);
       case 500:

@@ -61,7 +61,7 @@ final class PrometheusMetrics implements ControllerMetrics, AutoCloseable {
                 "Subnets freed because their node was deleted.").labelNames("family").create());
         taintsRemoved = add(Counter.build("podcidr_taints_removed_total", "Taints removed from nodes.").create());
         writeFailures = add(Counter.build("podcidr_write_failures_total",
-                "Node writes that failed, by reason (conflict, not_found, unavailable, rejected).")
+                "Node writes that failed, by reason (conflict, invalid, not_found, unavailable, rejected).")
                 .labelNames("reason").create());
         exhausted = add(Counter.build("podcidr_pool_exhausted_total",
                 "Times a node found every pool of a family full.").create());

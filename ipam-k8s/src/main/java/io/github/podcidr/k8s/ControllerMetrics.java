@@ -44,7 +44,8 @@ public interface ControllerMetrics extends QueueMetrics {
     /**
      * A write failed.
      *
-     * @param reason a stable token: {@code conflict}, {@code not_found}, {@code unavailable}, {@code rejected}
+     * @param reason a stable token: {@code conflict}, {@code invalid}, {@code not_found}, {@code unavailable},
+     *     {@code rejected}
      */
     default void writeFailed(String reason) {
     }

@@ -280,7 +280,7 @@ final class PodCidrReconciler {
 
     private ReconcileResult writeFailed(V1Node node, ApiException e, boolean assigning, List<String> podCidrs) {
         String name = node.getMetadata().getName();
-        WriteOutcome outcome = WriteOutcome.of(e.getCode());
+        WriteOutcome outcome = WriteOutcome.of(e.getCode(), e.getResponseBody());
         metrics.writeFailed(outcome.token());
         switch (outcome) {
             case NOT_FOUND -> {
@@ -292,6 +292,17 @@ final class PodCidrReconciler {
             case UNAVAILABLE -> LOG.atWarn().setMessage("write not confirmed, keeping the subnets and retrying")
                     .addKeyValue("node", name).addKeyValue("cidr", String.join(",", podCidrs))
                     .addKeyValue("code", e.getCode()).addKeyValue("error", firstLine(e)).log();
+            case INVALID -> {
+                // Validation refused the patch itself: retrying the same patch cannot pass. The node is looked at
+                // again when it changes (the informer queues it), on a wake-up, or in the next term.
+                LOG.atWarn().setMessage("write refused by validation, waiting for the node to change")
+                        .addKeyValue("node", name).addKeyValue("cidr", String.join(",", podCidrs))
+                        .addKeyValue("message", firstLine(e)).log();
+                problems.warnOnce(name, node.getMetadata().getUid(), EventReasons.CIDR_ASSIGNMENT_FAILED,
+                        "the API server refused the node's patch as invalid (HTTP 422): " + firstLine(e)
+                                + "; it is not retried until the node changes");
+                return ReconcileResult.done();
+            }
             case REJECTED -> {
                 LOG.atError().setMessage("write refused").addKeyValue("node", name)
                         .addKeyValue("cidr", String.join(",", podCidrs)).addKeyValue("code", e.getCode())

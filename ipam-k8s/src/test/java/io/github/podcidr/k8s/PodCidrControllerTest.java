@@ -223,6 +223,57 @@ class PodCidrControllerTest {
     }
 
     @Test
+    void aPatchRefusedByValidationIsReportedAndNotRetriedUntilTheNodeChanges() throws Exception {
+        java.util.Map<String, Integer> failures = new java.util.concurrent.ConcurrentHashMap<>();
+        PodCidrController c = start(settings("10.244.0.0/16").build(), new ControllerMetrics() {
+            @Override
+            public void writeFailed(String reason) {
+                failures.merge(reason, 1, Integer::sum);
+            }
+        });
+        f.sim.faults().failNext("patch", "nodes", 1, 422); // a cause names spec.podCIDRs, as validation writes it
+        f.sim.createNode(SimFixture.node("n", Map.of(), List.of()));
+        SimFixture.await(WAIT, () -> !f.events(EventReasons.CIDR_ASSIGNMENT_FAILED).isEmpty(), () -> "event");
+        assertTrue(f.events(EventReasons.CIDR_ASSIGNMENT_FAILED).get(0).path("message").asText()
+                .contains("not retried until the node changes"));
+        Thread.sleep(1_500); // a retry with backoff would have come within 50 ms, 100 ms, ...
+        assertEquals(1, f.patches(), "one patch, no retry of a patch validation refused");
+        assertEquals(Map.of("invalid", 1), failures);
+        assertEquals(List.of(), f.podCidrs("n"));
+        f.sim.patch(ResourceType.NODES, null, "n", "application/merge-patch+json",
+                "{\"spec\":{\"taints\":[{\"key\":\"x.example/changed\",\"effect\":\"NoSchedule\"}]}}");
+        f.awaitAllAssigned(NodeSelector.all(), 1, WAIT); // a change reconcile reads (not any label: it keeps few)
+        assertEquals(2, f.patches());
+        f.assertInvariants(c, NodeSelector.all(), Set.of());
+    }
+
+    @Test
+    void aPatchWhoseGuardFailsIsReadAgainAndRetried() throws Exception {
+        java.util.Map<String, Integer> failures = new java.util.concurrent.ConcurrentHashMap<>();
+        PodCidrController c = start(settings("10.244.0.0/16").removeTaints(TaintRule.parseList(TKE_TAINT)).build(),
+                new ControllerMetrics() {
+                    @Override
+                    public void writeFailed(String reason) {
+                        failures.merge(reason, 1, Integer::sum);
+                    }
+                });
+        // the taint list moves between the cache's read and the patch: the taint test at its index fails (422 with
+        // empty details), and the node is read again and written
+        f.sim.faults().latency("patch", "nodes", Duration.ofMillis(300));
+        f.sim.createNode(SimFixture.node("n", Map.of(), List.of(TKE_TAINT + ":NoSchedule")));
+        SimFixture.await(WAIT, () -> f.patches() == 1, () -> "the controller's patch is on its way");
+        f.sim.patch(ResourceType.NODES, null, "n", "application/json-patch+json",
+                "[{\"op\":\"add\",\"path\":\"/spec/taints/0\",\"value\":{\"key\":\"a.example/first\","
+                        + "\"effect\":\"NoSchedule\"}}]");
+        f.awaitAllAssigned(NodeSelector.all(), 1, WAIT);
+        SimFixture.await(WAIT, () -> !f.taintKeys("n").contains(TKE_TAINT), () -> "taints " + f.taintKeys("n"));
+        assertTrue(f.taintKeys("n").contains("a.example/first"), "the other writer's taint is kept");
+        assertEquals(Map.of("conflict", 1), failures, "the guard failed once; nothing was taken as invalid");
+        assertTrue(f.events(EventReasons.CIDR_ASSIGNMENT_FAILED).isEmpty());
+        f.assertInvariants(c, NodeSelector.all(), Set.of());
+    }
+
+    @Test
     void aNodeHeldByAFinalizerKeepsItsSubnetUntilItIsGone() throws Exception {
         ObjectNode held = SimFixture.node("held", Map.of(), List.of());
         held.with("metadata").putArray("finalizers").add("example.com/hold");
