@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * }</pre>
  */
 public final class Faults {
-  private enum Kind { FAIL_NEXT, FAIL_RATE, LATENCY, NEVER_ANSWER }
+  private enum Kind { FAIL_NEXT, FAIL_RATE, LATENCY, NEVER_ANSWER, APPLY_LATE }
 
   private static final class Rule {
     final Kind kind;
@@ -39,6 +39,8 @@ public final class Faults {
     final Duration latency;
     /** For latency rules: the User-Agent prefix of the requests they slow down, or null for every request. */
     final String userAgent;
+    /** For late-write rules: where the held writes wait. */
+    final LateWrites late;
 
     Rule(Kind kind, String verb, String resource, int count, double probability, int code, Duration latency) {
       this(kind, verb, resource, count, probability, code, latency, null);
@@ -46,6 +48,12 @@ public final class Faults {
 
     Rule(Kind kind, String verb, String resource, int count, double probability, int code, Duration latency,
         String userAgent) {
+      this(kind, verb, resource, count, probability, code, latency, userAgent, null);
+    }
+
+    Rule(Kind kind, String verb, String resource, int count, double probability, int code, Duration latency,
+        String userAgent, LateWrites late) {
+      this.late = late;
       this.userAgent = userAgent;
       this.kind = kind;
       this.verb = verb;
@@ -145,6 +153,61 @@ public final class Faults {
     return this;
   }
 
+  /**
+   * The next {@code count} matching writes are answered 504 at once and carried out only when the test says so
+   * ({@link LateWrites#landNow()}), as kube-apiserver 1.20 does when its storage path is slow: the handler answers at
+   * the request's deadline while the storage call goes on and may still commit. A JSON patch so held is applied to the
+   * object as it is when it lands, so its {@code test} operations are judged against what happened meanwhile. Reads
+   * (get, list, watch) are never held.
+   *
+   * @return the handle that lands the held writes
+   */
+  public LateWrites applyLate(String verb, String resource, int count) {
+    LateWrites late = new LateWrites();
+    rules.add(new Rule(Kind.APPLY_LATE, verb, resource, count, 0, 0, null, null, late));
+    return late;
+  }
+
+  /** Writes answered 504 but not yet carried out; see {@link #applyLate}. */
+  public static final class LateWrites {
+    private final List<java.util.concurrent.Callable<Boolean>> held = new java.util.ArrayList<>();
+
+    synchronized void hold(java.util.concurrent.Callable<Boolean> write) {
+      held.add(write);
+    }
+
+    /**
+     * Returns how many writes are held.
+     *
+     * @return the count
+     */
+    public synchronized int held() {
+      return held.size();
+    }
+
+    /**
+     * Carries out every held write now, in the order they came, each against the objects as they are now.
+     *
+     * @return how many were stored (the others were refused, e.g. a JSON patch whose test no longer holds)
+     */
+    public int landNow() {
+      List<java.util.concurrent.Callable<Boolean>> now;
+      synchronized (this) {
+        now = List.copyOf(held);
+        held.clear();
+      }
+      int stored = 0;
+      for (java.util.concurrent.Callable<Boolean> w : now) {
+        try {
+          stored += w.call() ? 1 : 0;
+        } catch (Exception e) {
+          throw new IllegalStateException("a held write failed unexpectedly", e);
+        }
+      }
+      return stored;
+    }
+  }
+
   /** Ends every open watch now, cleanly (the client sees the end of the stream and watches again). */
   public Faults dropWatchesNow() {
     store.forEachWatcher(Watcher::close);
@@ -207,6 +270,16 @@ public final class Faults {
         if (draw < r.probability) {
           return StatusException.injected(r.code);
         }
+      }
+    }
+    return null;
+  }
+
+  /** The handle that will carry this write out after its 504, or null if it is served as usual. */
+  LateWrites applyLate(String verb, String resource) {
+    for (Rule r : rules) {
+      if (r.kind == Kind.APPLY_LATE && r.matches(verb, resource) && r.take()) {
+        return r.late;
       }
     }
     return null;

@@ -85,6 +85,21 @@ final class HttpApi implements HttpHandler {
       if (injected != null) {
         throw injected;
       }
+      Faults.LateWrites late = verb.equals("list") || verb.equals("watch") || verb.equals("get") ? null
+          : faults.applyLate(verb, target.resourceLabel());
+      if (late != null) {
+        late.hold(() -> {
+          try {
+            serve(ex, verb, target, q, body); // the answer went out already: only the change remains
+            return true;
+          } catch (StatusException refused) {
+            return false; // judged against the objects as they are now, e.g. a JSON patch test no longer holds
+          }
+        });
+        Duration limit = RequestTimeout.parse(q.get("timeout"));
+        sendStatus(ex, RequestTimeout.exceeded(limit == null ? Duration.ofSeconds(60) : limit));
+        return;
+      }
       if (faults.neverAnswer(verb, target.resourceLabel())) {
         try {
           if (!verb.equals("list") && !verb.equals("watch")) { // those stream their own answer: just hold them

@@ -220,11 +220,14 @@ class ChartTest {
     }
 
     @Test
-    void leaderElectionOffRendersNoRole() throws IOException {
+    void leaderElectionOffGrantsTheIntentJournalOnly() throws IOException {
         Rendered r = render(Map.of("leaderElection.enabled", "false", "replicaCount", "1"));
         assertTrue(r.container().getArgs().contains("--leader-elect=false"));
-        assertTrue(r.all(V1Role.class).isEmpty());
+        V1Role role = r.one(V1Role.class);
+        assertEquals(List.of("podcidr-controller-intents"), role.getRules().get(1).getResourceNames(),
+                "a single replica still records its writes for the pod that replaces it");
         assertFalse(acceptedByTheController(r).election().enabled());
+        assertEquals("podcidr-controller", acceptedByTheController(r).election().leaseName());
     }
 
     @Test
@@ -278,7 +281,8 @@ class ChartTest {
                 "[events.k8s.io] [events] [create, patch]"), rules);
         V1Role role = r.one(V1Role.class);
         assertEquals("kube-system", role.getMetadata().getNamespace());
-        assertEquals(List.of("podcidr-controller"), role.getRules().get(1).getResourceNames());
+        assertEquals(List.of("podcidr-controller", "podcidr-controller-intents"),
+                role.getRules().get(1).getResourceNames());
         assertEquals(List.of("get", "update"), role.getRules().get(1).getVerbs());
     }
 

@@ -118,7 +118,7 @@ public final class ControllerRunner implements AutoCloseable {
         leadingSince = System.nanoTime();
         leading.set(true);
         LOG.atInfo().setMessage("became leader").addKeyValue("identity", election.identity()).log();
-        PodCidrController c = new PodCidrController(clients, settings, metrics, fence);
+        PodCidrController c = new PodCidrController(clients, settings, metrics, fence, journalOf(election));
         controller = c;
         try {
             c.start();
@@ -245,5 +245,16 @@ public final class ControllerRunner implements AutoCloseable {
         }
         leading.set(false);
         LOG.atInfo().setMessage("stopped").addKeyValue("identity", election.identity()).log();
+    }
+
+    /**
+     * The intent journal's Lease: beside the election's, named after it, so that replicas of one controller share
+     * it and two controllers with their own leases do not.
+     *
+     * @param election the leader election settings
+     * @return the journal's location
+     */
+    static IntentJournal.Location journalOf(LeaderElectionSettings election) {
+        return new IntentJournal.Location(election.namespace(), election.leaseName() + "-intents");
     }
 }

@@ -8,6 +8,8 @@ import io.github.podcidr.ipam.PoolStats;
 import io.github.podcidr.ipam.RestoreReport;
 import io.kubernetes.client.extended.event.legacy.LegacyEventBroadcaster;
 import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.CoordinationV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1EventSource;
 import io.kubernetes.client.openapi.models.V1Node;
@@ -19,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,6 +48,7 @@ public final class PodCidrController implements AutoCloseable {
     private final ControllerSettings settings;
     private final ControllerMetrics metrics;
     private final WriteFence fence;
+    private final IntentJournal.Location journalAt;
     private final NodeIpam ipam;
     private final WorkLoop<String> loop;
     private final ControllerStatus status = new ControllerStatus(this);
@@ -66,6 +70,23 @@ public final class PodCidrController implements AutoCloseable {
      */
     public PodCidrController(ApiClientFactory clients, ControllerSettings settings, ControllerMetrics metrics,
                              WriteFence fence) {
+        this(clients, settings, metrics, fence, null);
+    }
+
+    /**
+     * Creates a controller that records the writes it sends in an intent journal (see {@link IntentJournal}), and
+     * finishes those an earlier term left; nothing runs until {@link #start()}.
+     *
+     * @param clients makes API clients for the cluster
+     * @param settings what to allocate and how
+     * @param metrics where counters go
+     * @param fence asked right before every write
+     * @param journalAt the journal's Lease, the same for every replica; null for none (then a write of an earlier
+     *     term that lands late is not guarded against)
+     */
+    public PodCidrController(ApiClientFactory clients, ControllerSettings settings, ControllerMetrics metrics,
+                             WriteFence fence, IntentJournal.Location journalAt) {
+        this.journalAt = journalAt;
         this.clients = Objects.requireNonNull(clients, "clients");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
@@ -97,10 +118,21 @@ public final class PodCidrController implements AutoCloseable {
                     settings.exhaustedEventInterval(), Clock.systemUTC());
             broadcaster.startRecording();
         }
+        IntentJournal journal = journalAt == null || settings.dryRun() ? IntentJournal.NONE
+                : IntentJournal.in(new CoordinationV1Api(writeClient), journalAt.namespace(), journalAt.name(),
+                        "term-" + UUID.randomUUID());
+        List<IntentJournal.Intent> inherited;
+        try {
+            inherited = journal.seal(); // before any write of this term, and so that no earlier term writes again
+        } catch (ApiException e) {
+            throw new IOException("cannot seal the intent journal " + journalAt.namespace() + "/" + journalAt.name()
+                    + " (HTTP " + e.getCode() + "): the controller needs get, create and update on that Lease", e);
+        }
         NodeCache nodes = new NodeCache(watchClient, settings);
         problems = new ProblemLedger(events, metrics, !settings.removeTaints().isEmpty());
         reconciler = new PodCidrReconciler(ipam, nodes::get, NodeWriter.of(writeClient, fence,
-                settings.requestTimeout()), NodeReader.of(writeClient), problems, metrics, settings, fence, loop::add);
+                settings.requestTimeout()), NodeReader.of(writeClient), problems, metrics, settings, fence, journal,
+                loop::add);
         cache = nodes;
 
         nodes.start();
@@ -116,6 +148,7 @@ public final class PodCidrController implements AutoCloseable {
         }
         long synced = System.nanoTime();
         restore(nodes);
+        finish(inherited, nodes, journal);
         queueEveryNode(nodes);
         loop.start(settings.workers(), reconciler::reconcile);
         ready.set(true);
@@ -123,6 +156,30 @@ public final class PodCidrController implements AutoCloseable {
                 .addKeyValue("synced_ms", (synced - t0) / 1_000_000)
                 .addKeyValue("restored_ms", (System.nanoTime() - synced) / 1_000_000)
                 .addKeyValue("workers", settings.workers()).addKeyValue("dry_run", settings.dryRun()).log();
+    }
+
+    /**
+     * Holds the subnets of an earlier term's unsettled writes for their nodes, so that they go to no other node; the
+     * nodes' reconciles then write them again (queued first, as nodes without pod CIDRs). An intent whose node is
+     * gone, re-created (another uid) or already has pod CIDRs is settled: its guarded write can no longer land.
+     */
+    private void finish(List<IntentJournal.Intent> inherited, NodeCache nodes, IntentJournal journal) {
+        for (IntentJournal.Intent i : inherited) {
+            V1Node n = nodes.get(i.node());
+            if (n == null || !Objects.equals(n.getMetadata().getUid(), i.uid())
+                    || !NodeDecision.podCidrsOf(n).isEmpty()) {
+                journal.settle(i.node());
+                continue;
+            }
+            NodeReport r = ipam.adopt(i.node(), settings.groupOf(NodeCache.labelsOf(n)), i.cidrs());
+            LOG.atInfo().setMessage("holding an earlier term's write that may still land").addKeyValue("node", i.node())
+                    .addKeyValue("cidr", String.join(",", i.cidrs())).addKeyValue("held", r.adopted().size()).log();
+            if (!r.findings().isEmpty()) {
+                LOG.atError().setMessage("an earlier term's write conflicts with what nodes hold")
+                        .addKeyValue("node", i.node()).addKeyValue("cidr", String.join(",", i.cidrs()))
+                        .addKeyValue("findings", r.findings()).log();
+            }
+        }
     }
 
     /**

@@ -58,6 +58,7 @@ final class PodCidrReconciler {
     private final ControllerMetrics metrics;
     private final ControllerSettings settings;
     private final WriteFence fence;
+    private final IntentJournal journal;
     /** Node name to the resourceVersion it had when we patched it: until the cache moves past it, do not write. */
     private final Map<String, String> writtenAt = new ConcurrentHashMap<>();
     /** Called with the names of waiting nodes when room frees up. */
@@ -65,7 +66,7 @@ final class PodCidrReconciler {
 
     PodCidrReconciler(NodeIpam ipam, Function<String, V1Node> cache, NodeWriter writer, NodeReader reader,
                       ProblemLedger problems, ControllerMetrics metrics, ControllerSettings settings,
-                      WriteFence fence, Consumer<String> wake) {
+                      WriteFence fence, IntentJournal journal, Consumer<String> wake) {
         this.ipam = ipam;
         this.cache = cache;
         this.writer = writer;
@@ -74,6 +75,7 @@ final class PodCidrReconciler {
         this.metrics = metrics;
         this.settings = settings;
         this.fence = fence;
+        this.journal = journal;
         this.wake = wake;
     }
 
@@ -111,6 +113,14 @@ final class PodCidrReconciler {
      */
     private ReconcileResult settleHeld(V1Node node) {
         String name = node.getMetadata().getName();
+        if (journal.unsettled(name)) {
+            // The unanswered write may still land at any time, so the subnet cannot be freed on a live read. Send it
+            // again: one of the two writes lands, and the other fails its guard.
+            List<String> held = ipam.assignmentOf(name).map(NodeAssignment::podCidrs).orElse(List.of());
+            LOG.atInfo().setMessage("writing again a pod CIDR whose write may still land").addKeyValue("node", name)
+                    .addKeyValue("cidr", String.join(",", held)).log();
+            return write(node, held, true);
+        }
         Optional<List<String>> live;
         try {
             live = reader.podCidrs(name);
@@ -153,6 +163,7 @@ final class PodCidrReconciler {
      */
     private ReconcileResult adoptAndUntaint(V1Node node, List<String> podCidrs) {
         String name = node.getMetadata().getName();
+        journal.settle(name); // a guarded write of ours can no longer land on it
         NodeReport r = adopt(name, settings.groupOf(NodeCache.labelsOf(node)), node.getMetadata().getUid(), podCidrs);
         if (!r.vouched()) {
             problems.failClosed(name, podCidrs);
@@ -201,6 +212,7 @@ final class PodCidrReconciler {
 
     private ReconcileResult released(String name) {
         writtenAt.remove(name);
+        journal.settle(name); // gone: a write guarded by its uid can no longer land
         problems.forget(name);
         Optional<NodeAssignment> held = ipam.assignmentOf(name);
         if (ipam.release(name)) {
@@ -257,11 +269,18 @@ final class PodCidrReconciler {
                     .addKeyValue("patch", patch.json()).log();
             return ReconcileResult.done();
         }
+        if (!podCidrs.isEmpty()) {
+            ReconcileResult postponed = recordIntent(node, podCidrs);
+            if (postponed != null) {
+                return postponed;
+            }
+        }
         try {
             writer.patch(name, patch.json());
         } catch (ApiException e) {
             return writeFailed(node, e, assigning, podCidrs);
         }
+        journal.settle(name);
         writtenAt.put(name, node.getMetadata().getResourceVersion());
         if (assigning) {
             LOG.atInfo().setMessage("assigned").addKeyValue("node", name)
@@ -278,10 +297,30 @@ final class PodCidrReconciler {
         return ReconcileResult.done();
     }
 
+    /** Stores the intent of a write that carries pod CIDRs; null once stored, else what to do instead of writing. */
+    private ReconcileResult recordIntent(V1Node node, List<String> podCidrs) {
+        String name = node.getMetadata().getName();
+        try {
+            journal.record(new IntentJournal.Intent(name, node.getMetadata().getUid(), podCidrs));
+            return null;
+        } catch (IntentJournal.SupersededException e) {
+            LOG.atInfo().setMessage("another term leads, write skipped").addKeyValue("node", name).log();
+            return ReconcileResult.requeueAfter(Duration.ofSeconds(1));
+        } catch (ApiException e) {
+            metrics.writeFailed(WriteOutcome.UNAVAILABLE.token());
+            LOG.atWarn().setMessage("intent not recorded, write postponed").addKeyValue("node", name)
+                    .addKeyValue("cidr", String.join(",", podCidrs)).addKeyValue("code", e.getCode()).log();
+            return ReconcileResult.retry();
+        }
+    }
+
     private ReconcileResult writeFailed(V1Node node, ApiException e, boolean assigning, List<String> podCidrs) {
         String name = node.getMetadata().getName();
         WriteOutcome outcome = WriteOutcome.of(e.getCode(), e.getResponseBody());
         metrics.writeFailed(outcome.token());
+        if (outcome != WriteOutcome.UNAVAILABLE) {
+            journal.settle(name); // answered: this write will not land later
+        }
         switch (outcome) {
             case NOT_FOUND -> {
                 LOG.atInfo().setMessage("node gone while writing").addKeyValue("node", name).log();
