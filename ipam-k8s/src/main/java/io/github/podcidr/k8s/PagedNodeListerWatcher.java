@@ -46,6 +46,9 @@ import org.slf4j.LoggerFactory;
  * token (410) restarts from page 1 once.
  *
  * <p>The last LIST failure is kept ({@link #lastError()}), so that a leader whose cache never syncs can say why.
+ *
+ * <p>A protobuf answer that cannot be decoded is a failed request like the others; when they repeat, lists and watches
+ * ask for JSON from then on ({@link ProtobufFallback}, {@link #protobufFallenBack()}).
  */
 final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> {
     private static final Logger LOG = LoggerFactory.getLogger(PagedNodeListerWatcher.class);
@@ -57,13 +60,39 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
     private final CoreV1Api api;
     private final int pageSize;
     private final SlimNodeCodec codec;
+    private final ProtobufFallback fallback;
     private volatile ApiException lastError;
 
     PagedNodeListerWatcher(ApiClient client, int pageSize, SlimNodeCodec codec) {
+        this(client, pageSize, codec, ControllerMetrics.NONE);
+    }
+
+    /** A lister that reports its fall back from protobuf to JSON to {@code metrics}. */
+    PagedNodeListerWatcher(ApiClient client, int pageSize, SlimNodeCodec codec, ControllerMetrics metrics) {
         this.client = client;
         this.api = new CoreV1Api(client);
         this.pageSize = pageSize;
         this.codec = codec;
+        this.fallback = new ProtobufFallback(metrics);
+    }
+
+    /**
+     * Whether lists and watches ask for JSON only, because protobuf answers failed to decode
+     * {@value ProtobufFallback#FAILURES_IN_A_ROW} times in a row; it stays so until the process restarts.
+     *
+     * @return true once fallen back to JSON
+     */
+    public boolean protobufFallenBack() {
+        return fallback.fallenBack();
+    }
+
+    /**
+     * Protobuf answers (list pages and watch events) that could not be decoded since the start.
+     *
+     * @return how many
+     */
+    public long protobufDecodeFailures() {
+        return fallback.failures();
     }
 
     /** The last failure of a LIST (after its retries), or null if none failed. */
@@ -202,7 +231,7 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
         for (int attempt = 1; ; attempt++) {
             try {
                 return fetch(client.getHttpClient().newCall(request.buildCall(null).request().newBuilder()
-                        .header("Accept", SlimNodeCodec.ACCEPT).build()));
+                        .header("Accept", fallback.accept()).build()));
             } catch (ApiException e) {
                 if (!passing(e) || attempt == PAGE_ATTEMPTS) {
                     throw e;
@@ -245,7 +274,14 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
             if (body == null) {
                 throw new ApiException("empty NodeList response");
             }
-            return codec.readList(body);
+            SlimNodeCodec.Page page = codec.readList(body);
+            if (SlimNodeCodec.isProtobuf(body.contentType())) {
+                fallback.decoded();
+            }
+            return page;
+        } catch (ProtobufDecodeException e) {
+            fallback.failed(e);
+            throw new ApiException(e); // asked again as a passing failure, in JSON once they repeat
         } catch (IOException e) {
             throw new ApiException(e);
         }
@@ -260,7 +296,7 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
                 .timeoutSeconds(params.timeoutSeconds)
                 .buildCall(null).request();
         okhttp3.Call call = client.getHttpClient().newCall(request.newBuilder()
-                .header("Accept", SlimNodeCodec.ACCEPT).build());
-        return SlimNodeWatch.open(client, call, codec);
+                .header("Accept", fallback.accept()).build());
+        return SlimNodeWatch.open(client, call, codec, fallback);
     }
 }
