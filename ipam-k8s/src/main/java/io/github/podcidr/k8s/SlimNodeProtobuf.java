@@ -88,10 +88,11 @@ final class SlimNodeProtobuf {
             SlimNodeCodec.Page page = null;
             for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
                 if (tag == (2 << 3 | LEN)) { // Unknown.raw: the NodeList
+                    int length = length(in, Integer.MAX_VALUE, "NodeList");
                     // the answer's one large field: the stream's byte counts (ints) start again from here, so that a
                     // list of up to 2 GiB is read whatever came before it
                     in.resetSizeCounter();
-                    int outer = enter(in, Integer.MAX_VALUE, "NodeList");
+                    int outer = in.pushLimit(length);
                     page = readNodeList(in);
                     leave(in, outer, "NodeList");
                 } else {
