@@ -124,8 +124,10 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
      *       the cache has caught up with it, in one response, without reading every node out of etcd (Kubernetes
      *       1.31 serves consistent lists from the cache the same way). A cache that has not reached that revision
      *       within 3 s answers 504 "Too large resource version": in 1.20 a node cache moves only with node events, so
-     *       a cluster whose nodes have not changed since other objects did gets that answer. The list then goes on
-     *       in pages after the first one, in the same snapshot.</li>
+     *       a cluster whose nodes have not changed since other objects did gets that answer. From Kubernetes 1.31 a
+     *       watch cache that is still starting answers 429 instead of waiting (it serves nothing until it has read
+     *       every node), and asking again would only wait for it: both answers send the list on at once, in pages
+     *       after the first one, in the same snapshot, read from etcd.</li>
      * </ul>
      * Every way holds every write made before the first request, as a consistent list does.
      */
@@ -139,16 +141,17 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
             return paged(null, head);
         }
         try {
-            SlimNodeCodec.Page page = fetchWithRetries(api.listNode().resourceVersion(head.resourceVersion()));
+            SlimNodeCodec.Page page = fetchWithRetries(api.listNode().resourceVersion(head.resourceVersion()), false);
             LOG.debug("listed {} nodes from the watch cache at resourceVersion {} (asked {})", page.items().size(),
                     page.resourceVersion(), head.resourceVersion());
             return nodeList(page.items(), page.resourceVersion());
         } catch (ApiException e) {
-            if (!tooLarge(e)) {
+            if (!tooLarge(e) && e.getCode() != 429) {
                 throw e;
             }
-            LOG.info("the watch cache has not reached resourceVersion {} (HTTP 504); listing the rest of that"
-                    + " snapshot from etcd in pages", head.resourceVersion());
+            LOG.info("the watch cache {} resourceVersion {} (HTTP {}); listing the rest of that snapshot from etcd in"
+                    + " pages", e.getCode() == 429 ? "is still starting, it cannot serve" : "has not reached",
+                    head.resourceVersion(), e.getCode());
             return paged(null, head);
         }
     }
@@ -227,13 +230,22 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
 
     /** One request, asked again after a backoff when it fails for a passing reason. */
     private SlimNodeCodec.Page fetchWithRetries(CoreV1Api.APIlistNodeRequest request) throws ApiException {
+        return fetchWithRetries(request, true);
+    }
+
+    /**
+     * One request, asked again after a backoff when it fails for a passing reason; a 429 only when
+     * {@code retryTooMany} (the first list from the watch cache has a better way on than waiting for it).
+     */
+    private SlimNodeCodec.Page fetchWithRetries(CoreV1Api.APIlistNodeRequest request, boolean retryTooMany)
+            throws ApiException {
         long backoff = FIRST_BACKOFF_MILLIS;
         for (int attempt = 1; ; attempt++) {
             try {
                 return fetch(client.getHttpClient().newCall(request.buildCall(null).request().newBuilder()
                         .header("Accept", fallback.accept()).build()));
             } catch (ApiException e) {
-                if (!passing(e) || attempt == PAGE_ATTEMPTS) {
+                if (!passing(e) || (e.getCode() == 429 && !retryTooMany) || attempt == PAGE_ATTEMPTS) {
                     throw e;
                 }
                 lastError = e;
