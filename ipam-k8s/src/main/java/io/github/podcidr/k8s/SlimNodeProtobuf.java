@@ -9,7 +9,9 @@ import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1Status;
 import io.kubernetes.client.openapi.models.V1Taint;
 import io.kubernetes.client.util.Watch;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
 import java.time.Instant;
@@ -83,7 +85,7 @@ final class SlimNodeProtobuf {
             throw new ProtobufDecodeException("protobuf NodeList answer without the k8s\\0 prefix");
         }
         source.skip(MAGIC.size());
-        CodedInputStream in = CodedInputStream.newInstance(source.inputStream(), STREAM_BUFFER);
+        CodedInputStream in = CodedInputStream.newInstance(skipping(source), STREAM_BUFFER);
         try {
             SlimNodeCodec.Page page = null;
             for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
@@ -387,6 +389,24 @@ final class SlimNodeProtobuf {
             throw new ProtobufDecodeException("protobuf end-group tag of field " + WireFormat.getTagFieldNumber(tag)
                     + " without its start group");
         }
+    }
+
+    /**
+     * okio's stream of {@code source}, whose skip drops what okio has buffered instead of copying it out first, as
+     * {@link InputStream#skip} does: a node's status is skipped this way.
+     */
+    private static InputStream skipping(BufferedSource source) {
+        return new FilterInputStream(source.inputStream()) {
+            @Override
+            public long skip(long n) throws IOException {
+                if (n <= 0 || !source.request(1)) {
+                    return 0; // the decoder then reads on, and finds the end of the stream
+                }
+                long skipped = Math.min(n, source.getBuffer().size());
+                source.skip(skipped);
+                return skipped;
+            }
+        };
     }
 
     private static ProtobufDecodeException unreadable(String what, CodedInputStream in, Exception e) {
