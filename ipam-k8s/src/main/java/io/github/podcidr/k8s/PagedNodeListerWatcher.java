@@ -43,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * <p>A page that fails for a passing reason (no answer, 429, 5xx) is asked again with the same continue token after
  * a backoff (100 ms doubling, {@value #PAGE_ATTEMPTS} tries), instead of failing the whole list: the reflector would
  * start again from page 1 a second later, and a large cluster under load might then never finish a list. An expired
- * token (410) restarts from page 1 once.
+ * token (410) restarts from page 1 once. The one exception is the first list's request to the watch cache: a 429 there
+ * is a cache still starting, and the list goes on in pages from etcd at once ({@link #freshList()}).
  *
  * <p>The last LIST failure is kept ({@link #lastError()}), so that a leader whose cache never syncs can say why.
  *
