@@ -27,6 +27,7 @@ import java.util.function.Supplier;
  * podcidr_pool_exhausted_total              podcidr_cidr_conflicts_total{kind}
  * podcidr_group_exhausted_total{group}      (with node groups, --pools-file; one series per configured group)
  * podcidr_reconcile_duration_seconds{outcome} (histogram)
+ * podcidr_protobuf_decode_fallbacks_total   (0, or 1 once node lists and watches asked for JSON instead)
  * podcidr_pool_capacity_subnets{cidr,family,node_mask} and _allocated_, _reserved_, _free_ likewise; with node
  *     groups they carry a group label too ({group="default"} for --cluster-cidr's ranges)
  * podcidr_queue_depth  podcidr_nodes_waiting_for_room  podcidr_nodes_failing_closed  podcidr_leader  podcidr_ready
@@ -48,6 +49,7 @@ final class PrometheusMetrics implements ControllerMetrics, AutoCloseable {
     private final Counter groupExhausted;
     private final Counter conflicts;
     private final Histogram reconcile;
+    private final Counter protobufFallbacks;
     private final Counter queueAdds;
     private final Counter queueRetries;
     private final Histogram queueDuration;
@@ -76,6 +78,9 @@ final class PrometheusMetrics implements ControllerMetrics, AutoCloseable {
                 .labelNames("outcome")
                 .buckets(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
                 .create());
+        protobufFallbacks = add(Counter.build("podcidr_protobuf_decode_fallbacks_total",
+                "Times node lists and watches stopped asking for protobuf because its answers failed to decode"
+                        + " several times in a row (JSON is asked for until the process restarts).").create());
         // client-go's work-queue metrics, same names, label and buckets (1e-8 s to 10 s, factor 10)
         double[] buckets = {1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10};
         queueAdds = add(Counter.build("workqueue_adds_total", "Total number of adds handled by workqueue")
@@ -141,6 +146,11 @@ final class PrometheusMetrics implements ControllerMetrics, AutoCloseable {
     public void reconciled(String outcome, long nanos) {
         reconcile.labels(outcome).observe(nanos / 1e9);
         workDuration.labels(QUEUE).observe(nanos / 1e9);
+    }
+
+    @Override
+    public void protobufFallback() {
+        protobufFallbacks.inc();
     }
 
     @Override

@@ -69,4 +69,9 @@ final class TeeMetrics implements ControllerMetrics {
     public void reconciled(String outcome, long nanos) {
         targets.forEach(t -> t.reconciled(outcome, nanos));
     }
+
+    @Override
+    public void protobufFallback() {
+        targets.forEach(ControllerMetrics::protobufFallback);
+    }
 }

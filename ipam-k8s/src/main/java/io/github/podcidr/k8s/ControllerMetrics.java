@@ -109,4 +109,11 @@ public interface ControllerMetrics extends QueueMetrics {
      */
     default void reconciled(String outcome, long nanos) {
     }
+
+    /**
+     * Node lists and watches stopped asking for protobuf: its answers failed to decode several times in a row, so
+     * JSON is asked for until the process restarts. Called at most once per process.
+     */
+    default void protobufFallback() {
+    }
 }

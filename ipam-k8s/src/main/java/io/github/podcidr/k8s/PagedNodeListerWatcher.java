@@ -43,9 +43,13 @@ import org.slf4j.LoggerFactory;
  * <p>A page that fails for a passing reason (no answer, 429, 5xx) is asked again with the same continue token after
  * a backoff (100 ms doubling, {@value #PAGE_ATTEMPTS} tries), instead of failing the whole list: the reflector would
  * start again from page 1 a second later, and a large cluster under load might then never finish a list. An expired
- * token (410) restarts from page 1 once.
+ * token (410) restarts from page 1 once. The one exception is the first list's request to the watch cache: a 429 there
+ * is a cache still starting, and the list goes on in pages from etcd at once ({@link #freshList()}).
  *
  * <p>The last LIST failure is kept ({@link #lastError()}), so that a leader whose cache never syncs can say why.
+ *
+ * <p>A protobuf answer that cannot be decoded is a failed request like the others; when they repeat, lists and watches
+ * ask for JSON from then on ({@link ProtobufFallback}, {@link #protobufFallenBack()}).
  */
 final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> {
     private static final Logger LOG = LoggerFactory.getLogger(PagedNodeListerWatcher.class);
@@ -57,13 +61,39 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
     private final CoreV1Api api;
     private final int pageSize;
     private final SlimNodeCodec codec;
+    private final ProtobufFallback fallback;
     private volatile ApiException lastError;
 
     PagedNodeListerWatcher(ApiClient client, int pageSize, SlimNodeCodec codec) {
+        this(client, pageSize, codec, ControllerMetrics.NONE);
+    }
+
+    /** A lister that reports its fall back from protobuf to JSON to {@code metrics}. */
+    PagedNodeListerWatcher(ApiClient client, int pageSize, SlimNodeCodec codec, ControllerMetrics metrics) {
         this.client = client;
         this.api = new CoreV1Api(client);
         this.pageSize = pageSize;
         this.codec = codec;
+        this.fallback = new ProtobufFallback(metrics);
+    }
+
+    /**
+     * Whether lists and watches ask for JSON only, because protobuf answers failed to decode
+     * {@value ProtobufFallback#FAILURES_IN_A_ROW} times in a row; it stays so until the process restarts.
+     *
+     * @return true once fallen back to JSON
+     */
+    public boolean protobufFallenBack() {
+        return fallback.fallenBack();
+    }
+
+    /**
+     * Protobuf answers (list pages and watch events) that could not be decoded since the start.
+     *
+     * @return how many
+     */
+    public long protobufDecodeFailures() {
+        return fallback.failures();
     }
 
     /** The last failure of a LIST (after its retries), or null if none failed. */
@@ -95,8 +125,10 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
      *       the cache has caught up with it, in one response, without reading every node out of etcd (Kubernetes
      *       1.31 serves consistent lists from the cache the same way). A cache that has not reached that revision
      *       within 3 s answers 504 "Too large resource version": in 1.20 a node cache moves only with node events, so
-     *       a cluster whose nodes have not changed since other objects did gets that answer. The list then goes on
-     *       in pages after the first one, in the same snapshot.</li>
+     *       a cluster whose nodes have not changed since other objects did gets that answer. From Kubernetes 1.31 a
+     *       watch cache that is still starting answers 429 instead of waiting (it serves nothing until it has read
+     *       every node), and asking again would only wait for it: both answers send the list on at once, in pages
+     *       after the first one, in the same snapshot, read from etcd.</li>
      * </ul>
      * Every way holds every write made before the first request, as a consistent list does.
      */
@@ -110,16 +142,17 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
             return paged(null, head);
         }
         try {
-            SlimNodeCodec.Page page = fetchWithRetries(api.listNode().resourceVersion(head.resourceVersion()));
+            SlimNodeCodec.Page page = fetchWithRetries(api.listNode().resourceVersion(head.resourceVersion()), false);
             LOG.debug("listed {} nodes from the watch cache at resourceVersion {} (asked {})", page.items().size(),
                     page.resourceVersion(), head.resourceVersion());
             return nodeList(page.items(), page.resourceVersion());
         } catch (ApiException e) {
-            if (!tooLarge(e)) {
+            if (!tooLarge(e) && e.getCode() != 429) {
                 throw e;
             }
-            LOG.info("the watch cache has not reached resourceVersion {} (HTTP 504); listing the rest of that"
-                    + " snapshot from etcd in pages", head.resourceVersion());
+            LOG.info("the watch cache {} resourceVersion {} (HTTP {}); listing the rest of that snapshot from etcd in"
+                    + " pages", e.getCode() == 429 ? "is still starting, it cannot serve" : "has not reached",
+                    head.resourceVersion(), e.getCode());
             return paged(null, head);
         }
     }
@@ -198,13 +231,22 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
 
     /** One request, asked again after a backoff when it fails for a passing reason. */
     private SlimNodeCodec.Page fetchWithRetries(CoreV1Api.APIlistNodeRequest request) throws ApiException {
+        return fetchWithRetries(request, true);
+    }
+
+    /**
+     * One request, asked again after a backoff when it fails for a passing reason; a 429 only when
+     * {@code retryTooMany} (the first list from the watch cache has a better way on than waiting for it).
+     */
+    private SlimNodeCodec.Page fetchWithRetries(CoreV1Api.APIlistNodeRequest request, boolean retryTooMany)
+            throws ApiException {
         long backoff = FIRST_BACKOFF_MILLIS;
         for (int attempt = 1; ; attempt++) {
             try {
                 return fetch(client.getHttpClient().newCall(request.buildCall(null).request().newBuilder()
-                        .header("Accept", SlimNodeCodec.ACCEPT).build()));
+                        .header("Accept", fallback.accept()).build()));
             } catch (ApiException e) {
-                if (!passing(e) || attempt == PAGE_ATTEMPTS) {
+                if (!passing(e) || (e.getCode() == 429 && !retryTooMany) || attempt == PAGE_ATTEMPTS) {
                     throw e;
                 }
                 lastError = e;
@@ -245,7 +287,14 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
             if (body == null) {
                 throw new ApiException("empty NodeList response");
             }
-            return codec.readList(body);
+            SlimNodeCodec.Page page = codec.readList(body);
+            if (SlimNodeCodec.isProtobuf(body.contentType())) {
+                fallback.decoded();
+            }
+            return page;
+        } catch (ProtobufDecodeException e) {
+            fallback.failed(e);
+            throw new ApiException(e); // asked again as a passing failure, in JSON once they repeat
         } catch (IOException e) {
             throw new ApiException(e);
         }
@@ -260,7 +309,7 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
                 .timeoutSeconds(params.timeoutSeconds)
                 .buildCall(null).request();
         okhttp3.Call call = client.getHttpClient().newCall(request.newBuilder()
-                .header("Accept", SlimNodeCodec.ACCEPT).build());
-        return SlimNodeWatch.open(client, call, codec);
+                .header("Accept", fallback.accept()).build());
+        return SlimNodeWatch.open(client, call, codec, fallback);
     }
 }

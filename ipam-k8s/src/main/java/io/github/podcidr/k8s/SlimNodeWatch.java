@@ -27,6 +27,12 @@ final class SlimNodeWatch extends Watch<V1Node> {
      * answer's content type chooses the reader.
      */
     static Watchable<V1Node> open(ApiClient client, Call call, SlimNodeCodec codec) throws ApiException {
+        return open(client, call, codec, new ProtobufFallback(ControllerMetrics.NONE));
+    }
+
+    /** {@link #open(ApiClient, Call, SlimNodeCodec)}, reporting protobuf events read or unreadable to {@code fallback}. */
+    static Watchable<V1Node> open(ApiClient client, Call call, SlimNodeCodec codec, ProtobufFallback fallback)
+            throws ApiException {
         try {
             okhttp3.Response response = call.execute(); // not Watch.Response, which this class inherits
             if (!response.isSuccessful()) {
@@ -38,7 +44,7 @@ final class SlimNodeWatch extends Watch<V1Node> {
             }
             ResponseBody body = response.body();
             if (body != null && SlimNodeCodec.isProtobuf(body.contentType())) {
-                return new Framed(body, call, codec.protobuf());
+                return new Framed(body, call, codec.protobuf(), fallback);
             }
             return new SlimNodeWatch(client, body, call, codec);
         } catch (IOException e) {
@@ -59,11 +65,13 @@ final class SlimNodeWatch extends Watch<V1Node> {
         private final ResponseBody body;
         private final Call call;
         private final SlimNodeProtobuf protobuf;
+        private final ProtobufFallback fallback;
 
-        Framed(ResponseBody body, Call call, SlimNodeProtobuf protobuf) {
+        Framed(ResponseBody body, Call call, SlimNodeProtobuf protobuf, ProtobufFallback fallback) {
             this.body = body;
             this.call = call;
             this.protobuf = protobuf;
+            this.fallback = fallback;
         }
 
         @Override
@@ -78,7 +86,12 @@ final class SlimNodeWatch extends Watch<V1Node> {
         @Override
         public Response<V1Node> next() {
             try {
-                return protobuf.readEvent(SlimNodeProtobuf.readFrame(body.source()));
+                Response<V1Node> event = protobuf.readEvent(SlimNodeProtobuf.readFrame(body.source()));
+                fallback.decoded();
+                return event;
+            } catch (ProtobufDecodeException e) {
+                fallback.failed(e);
+                throw new RuntimeException("IO Exception during next method.", e);
             } catch (IOException e) {
                 throw new RuntimeException("IO Exception during next method.", e);
             }

@@ -31,6 +31,9 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 import okio.Buffer;
+import okio.ForwardingSource;
+import okio.Okio;
+import okio.Source;
 
 /**
  * {@link SlimNodeProtobuf} against nodes built and encoded by client-java-proto's generated code, an independent
@@ -47,15 +50,17 @@ class SlimNodeProtobufTest {
 
     @Property(tries = 200)
     void aListReadsAsItsNodesSay(@ForAll("nodeLists") List<V1.Node> nodes,
-            @ForAll("strings") String rv, @ForAll("strings") String cont, @ForAll boolean withRemaining)
-            throws IOException {
+            @ForAll("strings") String rv, @ForAll("strings") String cont, @ForAll boolean withRemaining,
+            @ForAll @IntRange(min = 1, max = 20_000) int chunk) throws IOException {
         Meta.ListMeta.Builder meta = Meta.ListMeta.newBuilder().setSelfLink("").setResourceVersion(rv)
                 .setContinue(cont);
         if (withRemaining) {
             meta.setRemainingItemCount(nodes.size() * 7L);
         }
         V1.NodeList list = V1.NodeList.newBuilder().setMetadata(meta).addAllItems(nodes).build();
-        SlimNodeCodec.Page page = reader.readList(new Buffer().write(envelope("NodeList", list.toByteString())));
+        // as from the network: arriving in chunks of any size, so that fields and skips straddle what is buffered
+        SlimNodeCodec.Page page = reader.readList(Okio.buffer(trickle(
+                new Buffer().write(envelope("NodeList", list.toByteString())), chunk)));
         List<V1Node> expected = new ArrayList<>();
         nodes.forEach(n -> expected.add(expected(n)));
         assertEquals(expected, page.items());
@@ -102,6 +107,16 @@ class SlimNodeProtobufTest {
             assertThrows(IOException.class, () -> reader.readEvent(SlimNodeProtobuf.readFrame(
                     new Buffer().write(cut))));
         }
+    }
+
+    /** A source that hands out {@code in} at most {@code chunk} bytes at a time. */
+    static Source trickle(Buffer in, int chunk) {
+        return new ForwardingSource(in) {
+            @Override
+            public long read(Buffer sink, long byteCount) throws IOException {
+                return super.read(sink, Math.min(byteCount, chunk));
+            }
+        };
     }
 
     /** What the reader should make of a node: its fields, with Go's empty strings and zero time as absent. */
