@@ -228,6 +228,27 @@ class ChartTest {
     }
 
     @Test
+    void severalReplicasWithoutLeaderElectionAreRefused() throws IOException {
+        for (String replicas : List.of("2", "3")) {
+            IllegalStateException refused = assertThrows(IllegalStateException.class,
+                    () -> render(Map.of("leaderElection.enabled", "false", "replicaCount", replicas)),
+                    () -> replicas + " replicas without leader election were rendered");
+            String message = refused.getMessage();
+            // what was wrong, why, and both ways out
+            assertTrue(message.contains("replicaCount is " + replicas + " with leaderElection.enabled false"), message);
+            assertTrue(message.contains("same subnet"), message);
+            assertTrue(message.contains("leaderElection.enabled=true"), message);
+            assertTrue(message.contains("replicaCount=1"), message);
+        }
+        // the default replicaCount (2) with leader election off is refused too
+        assertThrows(IllegalStateException.class, () -> render(Map.of("leaderElection.enabled", "false")));
+        // one replica, or none (scaled down), needs no election
+        assertEquals(0, render(Map.of("leaderElection.enabled", "false", "replicaCount", "0"))
+                .one(V1Deployment.class).getSpec().getReplicas());
+        assertEquals(3, render(Map.of("replicaCount", "3")).one(V1Deployment.class).getSpec().getReplicas());
+    }
+
+    @Test
     void dualStackAndReservedRangesAndSelectorReachTheController() throws IOException {
         Map<String, String> v = new LinkedHashMap<>();
         // helm-java escapes commas itself; on the helm command line write 10.244.0.0/16\\,fd00:10:244::/56
