@@ -146,3 +146,52 @@ replicas run than minAvailable asks for (a percentage counts as Kubernetes count
 groups:
 {{- toYaml .Values.pools | nindent 2 }}
 {{- end }}
+
+{{/*
+removeTaints as the controller's --remove-taints takes it: a comma list, each item trimmed, empty ones left out.
+*/}}
+{{- define "podcidr-controller.removeTaints" -}}
+{{- $items := list }}
+{{- range .Values.removeTaints | default list }}
+{{- $item := trim (toString .) }}
+{{- if $item }}
+{{- $items = append $items $item }}
+{{- end }}
+{{- end }}
+{{- join "," $items }}
+{{- end }}
+
+{{/*
+The pods' tolerations, so that the controller can start on the nodes that wait for it (see values.yaml,
+tolerations): control-plane nodes; with hostNetwork, nodes that are not ready or have no pod network yet (their CNI
+waits for a pod CIDR); nodes that the cloud provider has not initialized; each taint the controller is asked to
+remove (its key with operator Exists, and its effect when the rule names one). NoExecute taints are left to
+Kubernetes' defaults (evicted after 300 s on a not-ready or unreachable node). Then .Values.tolerations.
+*/}}
+{{- define "podcidr-controller.tolerations" -}}
+{{- $tolerations := list (dict "key" "node-role.kubernetes.io/control-plane" "operator" "Exists" "effect" "NoSchedule") }}
+{{- if .Values.hostNetwork }}
+{{- $tolerations = append $tolerations (dict "key" "node.kubernetes.io/not-ready" "operator" "Exists" "effect" "NoSchedule") }}
+{{- $tolerations = append $tolerations (dict "key" "node.kubernetes.io/network-unavailable" "operator" "Exists" "effect" "NoSchedule") }}
+{{- end }}
+{{- $tolerations = append $tolerations (dict "key" "node.cloudprovider.kubernetes.io/uninitialized" "operator" "Exists" "effect" "NoSchedule") }}
+{{- range splitList "," (include "podcidr-controller.removeTaints" .) }}
+{{- if . }}
+{{- $keyValue := . }}
+{{- $effect := "" }}
+{{- if contains ":" . }}
+{{- $parts := splitList ":" . }}
+{{- $effect = last $parts }}
+{{- $keyValue = join ":" (initial $parts) }}
+{{- end }}
+{{- $toleration := dict "key" (first (splitList "=" $keyValue)) "operator" "Exists" }}
+{{- if $effect }}
+{{- $_ := set $toleration "effect" $effect }}
+{{- end }}
+{{- if not (has $toleration $tolerations) }}
+{{- $tolerations = append $tolerations $toleration }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- toYaml (concat $tolerations (.Values.tolerations | default list)) }}
+{{- end }}

@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -196,7 +197,7 @@ class ChartTest {
         // sized for 50,000 nodes (docs/benchmarks.md, Chart sizing): the request is the limit, the heap 75% of it
         assertEquals(Quantity.fromString("512Mi"), c.getResources().getLimits().get("memory"));
         assertEquals(c.getResources().getLimits().get("memory"), c.getResources().getRequests().get("memory"));
-        assertEquals("node-role.kubernetes.io/control-plane", pod.getTolerations().get(0).getKey());
+        assertEquals(BUILT_IN_TOLERATIONS, tolerations(r));
         assertEquals("kubernetes.io/hostname", pod.getAffinity().getPodAntiAffinity()
                 .getRequiredDuringSchedulingIgnoredDuringExecution().get(0).getTopologyKey());
         ControllerFlags flags = acceptedByTheController(r);
@@ -211,9 +212,11 @@ class ChartTest {
         Rendered r = render(TKE_GUIDE);
         assertTrue(r.container().getArgs().contains("--remove-taints=" + TKE_TAINT), r.container().getArgs()
                 .toString());
-        List<String> tolerated = r.pod().getTolerations().stream().map(V1Toleration::getKey).toList();
-        assertEquals(List.of("node-role.kubernetes.io/control-plane", TKE_TAINT, "node-role.kubernetes.io/master",
-                "tke.cloud.tencent.com/uninitialized", "node.cloudprovider.kubernetes.io/uninitialized"), tolerated);
+        // the built-in ones (the removeTaints key among them), then the guide's own, which repeat two harmlessly
+        assertEquals(List.of(BUILT_IN_TOLERATIONS.get(0), BUILT_IN_TOLERATIONS.get(1), BUILT_IN_TOLERATIONS.get(2),
+                BUILT_IN_TOLERATIONS.get(3), TKE_TAINT + " Exists", TKE_TAINT + " Exists",
+                "node-role.kubernetes.io/master Exists", "tke.cloud.tencent.com/uninitialized Exists",
+                "node.cloudprovider.kubernetes.io/uninitialized Exists"), tolerations(r));
         ControllerFlags flags = acceptedByTheController(r);
         assertEquals(24, flags.settings().nodeMaskIpv4());
         assertEquals(TKE_TAINT, flags.settings().removeTaints().get(0).key());
@@ -225,6 +228,118 @@ class ChartTest {
         assertTrue(r.container().getArgs().contains("--leader-elect=false"));
         assertTrue(r.all(V1Role.class).isEmpty());
         assertFalse(acceptedByTheController(r).election().enabled());
+    }
+
+    /** The tolerations of the defaults, as "key operator effect": the nodes that wait for the controller. */
+    private static final List<String> BUILT_IN_TOLERATIONS = List.of(
+            "node-role.kubernetes.io/control-plane Exists NoSchedule",
+            "node.kubernetes.io/not-ready Exists NoSchedule",
+            "node.kubernetes.io/network-unavailable Exists NoSchedule",
+            "node.cloudprovider.kubernetes.io/uninitialized Exists NoSchedule");
+
+    private static List<String> tolerations(Rendered r) {
+        List<String> out = new ArrayList<>();
+        for (V1Toleration t : r.pod().getTolerations()) {
+            assertNull(t.getTolerationSeconds(), () -> "NoExecute is left to Kubernetes' defaults: " + t);
+            out.add(t.getKey() + (t.getValue() == null ? "" : "=" + t.getValue()) + " " + t.getOperator()
+                    + (t.getEffect() == null ? "" : " " + t.getEffect()));
+        }
+        return out;
+    }
+
+    @Test
+    void eachRemovedTaintIsToleratedWithItsEffect() throws IOException {
+        Map<String, String> v = new LinkedHashMap<>();
+        v.put("removeTaints[0]", "example.com/a");
+        v.put("removeTaints[1]", "example.com/b:NoSchedule");
+        v.put("removeTaints[2]", "example.com/c=waiting:NoExecute");
+        v.put("removeTaints[3]", "example.com/d=waiting");
+        v.put("removeTaints[4]", "node.cloudprovider.kubernetes.io/uninitialized:NoSchedule");  // built in already
+        v.put("tolerations[0].key", "dedicated");
+        v.put("tolerations[0].operator", "Equal");
+        v.put("tolerations[0].value", "network");
+        v.put("tolerations[0].effect", "NoSchedule");
+        Rendered r = render(v);
+        List<String> expected = new ArrayList<>(BUILT_IN_TOLERATIONS);
+        expected.addAll(List.of("example.com/a Exists", "example.com/b Exists NoSchedule",
+                "example.com/c Exists NoExecute", "example.com/d Exists",
+                "dedicated=network Equal NoSchedule"));  // the operator's own, last and unchanged
+        assertEquals(expected, tolerations(r));
+        assertEquals("example.com/a,example.com/b:NoSchedule,example.com/c=waiting:NoExecute,example.com/d=waiting,"
+                + "node.cloudprovider.kubernetes.io/uninitialized:NoSchedule", acceptedByTheController(r).settings()
+                .removeTaints().stream().map(Object::toString).collect(Collectors.joining(",")));
+    }
+
+    @Test
+    void withoutHostNetworkThePodsMeetTheRestrictedPodSecurityLevel() throws IOException {
+        // the default: on the host network, which only the privileged level allows
+        Rendered onHost = render(Map.of());
+        assertEquals(List.of("hostNetwork"), restrictedViolations(onHost.pod()));
+        Rendered r = render(Map.of("hostNetwork", "false"));
+        V1PodSpec pod = r.pod();
+        assertEquals(Boolean.FALSE, pod.getHostNetwork());
+        assertNull(pod.getDnsPolicy(), "the default ClusterFirst on the pod network");
+        assertEquals(List.of(), restrictedViolations(pod));
+        // a pod on the pod network cannot start on a node without it: no not-ready and network-unavailable
+        assertEquals(List.of(BUILT_IN_TOLERATIONS.get(0), BUILT_IN_TOLERATIONS.get(3)), tolerations(r));
+        // the endpoints still bind the pod IP, now the pod's own
+        assertEquals("10.0.3.7", acceptedByTheController(r).healthProbeAddress().host());
+        IllegalStateException type = assertThrows(IllegalStateException.class,
+                () -> render(Map.of("hostNetwork", "yes")));
+        assertTrue(type.getMessage().contains("hostNetwork"), type.getMessage());
+    }
+
+    /**
+     * What the Pod Security Standards' "restricted" level refuses in a pod spec (the checks that apply to what the
+     * chart renders: host namespaces and ports, privileged, capabilities, volume types, non-root, privilege
+     * escalation, seccomp), by the name of the field at fault.
+     */
+    private static List<String> restrictedViolations(V1PodSpec pod) {
+        List<String> out = new ArrayList<>();
+        if (Boolean.TRUE.equals(pod.getHostNetwork())) {
+            out.add("hostNetwork");
+        }
+        if (Boolean.TRUE.equals(pod.getHostPID()) || Boolean.TRUE.equals(pod.getHostIPC())) {
+            out.add("hostPID/hostIPC");
+        }
+        for (var volume : pod.getVolumes()) {
+            if (volume.getEmptyDir() == null && volume.getConfigMap() == null && volume.getSecret() == null
+                    && volume.getProjected() == null && volume.getDownwardAPI() == null) {
+                out.add("volumes[" + volume.getName() + "]");
+            }
+        }
+        var podContext = pod.getSecurityContext();
+        for (V1Container c : pod.getContainers()) {
+            var context = c.getSecurityContext();
+            if (c.getPorts() != null && c.getPorts().stream().anyMatch(p -> p.getHostPort() != null)) {
+                out.add("hostPort");
+            }
+            if (context == null || Boolean.TRUE.equals(context.getPrivileged())) {
+                out.add("privileged");
+                continue;
+            }
+            if (!Boolean.FALSE.equals(context.getAllowPrivilegeEscalation())) {
+                out.add("allowPrivilegeEscalation");
+            }
+            if (context.getCapabilities() == null || !context.getCapabilities().getDrop().contains("ALL")
+                    || (context.getCapabilities().getAdd() != null
+                            && !List.of("NET_BIND_SERVICE").containsAll(context.getCapabilities().getAdd()))) {
+                out.add("capabilities");
+            }
+            boolean nonRoot = context.getRunAsNonRoot() != null ? context.getRunAsNonRoot()
+                    : podContext != null && Boolean.TRUE.equals(podContext.getRunAsNonRoot());
+            Long user = context.getRunAsUser() != null ? context.getRunAsUser()
+                    : podContext == null ? null : podContext.getRunAsUser();
+            if (!nonRoot || (user != null && user == 0)) {
+                out.add("runAsNonRoot");
+            }
+            var seccomp = context.getSeccompProfile() != null ? context.getSeccompProfile()
+                    : podContext == null ? null : podContext.getSeccompProfile();
+            if (seccomp == null || !List.of("RuntimeDefault", "Localhost").contains(seccomp.getType())) {
+                out.add("seccompProfile");
+            }
+        }
+        return out;
     }
 
     @Test
