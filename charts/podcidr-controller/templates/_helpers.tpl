@@ -1,9 +1,9 @@
 {{/*
-Chart name, cut to 63 characters (the limit of a label value and of many names). It is used in the selector labels,
-so nameOverride does not change it (see values.yaml, nameOverride).
+The app name: nameOverride, else the chart name, cut to 63 characters (the limit of a label value). It is the
+selector's app.kubernetes.io/name, as the Go chart renders it for the same nameOverride (see selectorLabels).
 */}}
 {{- define "podcidr-controller.name" -}}
-{{- .Chart.Name | trunc 63 | trimSuffix "-" }}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
 {{/*
@@ -52,14 +52,15 @@ app.kubernetes.io/managed-by: {{ $root.Release.Service }}
 {{- end }}
 
 {{/*
-Selector labels: exactly the Go podcidr-controller chart's Deployment selector (a Deployment's selector cannot change),
-so that `helm upgrade` over a release of the Go chart succeeds and rolls its pods. Neither nameOverride nor
-commonLabels changes them.
+Selector labels: exactly the Go podcidr-controller chart's (v1.x) Deployment selector for the same values, since a
+Deployment's selector cannot change, so that `helm upgrade` over a release of the Go chart succeeds and rolls its
+pods: app.kubernetes.io/name is nameOverride or the chart name, app.kubernetes.io/instance the release name, and name
+always "podcidr-controller". commonLabels and podLabels never change them.
 */}}
 {{- define "podcidr-controller.selectorLabels" -}}
 app.kubernetes.io/name: {{ include "podcidr-controller.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
-name: {{ include "podcidr-controller.name" . }}
+name: podcidr-controller
 {{- end }}
 
 {{- define "podcidr-controller.serviceAccountName" -}}
@@ -145,4 +146,58 @@ replicas run than minAvailable asks for (a percentage counts as Kubernetes count
 {{- define "podcidr-controller.poolsFile" -}}
 groups:
 {{- toYaml .Values.pools | nindent 2 }}
+{{- end }}
+
+{{/*
+removeTaints as the controller's --remove-taints takes it: a comma list, each item trimmed, empty ones left out.
+The value is a list, or a string (one rule, or a comma list) as the Go chart took it: --set removeTaints=<key>.
+*/}}
+{{- define "podcidr-controller.removeTaints" -}}
+{{- $items := list }}
+{{- $value := .Values.removeTaints | default list }}
+{{- if kindIs "string" $value }}
+{{- $value = splitList "," $value }}
+{{- end }}
+{{- range $value }}
+{{- $item := trim (toString .) }}
+{{- if $item }}
+{{- $items = append $items $item }}
+{{- end }}
+{{- end }}
+{{- join "," $items }}
+{{- end }}
+
+{{/*
+The pods' tolerations, so that the controller can start on the nodes that wait for it (see values.yaml,
+tolerations): control-plane nodes; with hostNetwork, nodes that are not ready or have no pod network yet (their CNI
+waits for a pod CIDR); nodes that the cloud provider has not initialized; each taint the controller is asked to
+remove (its key with operator Exists, and its effect when the rule names one). NoExecute taints are left to
+Kubernetes' defaults (evicted after 300 s on a not-ready or unreachable node). Then .Values.tolerations.
+*/}}
+{{- define "podcidr-controller.tolerations" -}}
+{{- $tolerations := list (dict "key" "node-role.kubernetes.io/control-plane" "operator" "Exists" "effect" "NoSchedule") }}
+{{- if .Values.hostNetwork }}
+{{- $tolerations = append $tolerations (dict "key" "node.kubernetes.io/not-ready" "operator" "Exists" "effect" "NoSchedule") }}
+{{- $tolerations = append $tolerations (dict "key" "node.kubernetes.io/network-unavailable" "operator" "Exists" "effect" "NoSchedule") }}
+{{- end }}
+{{- $tolerations = append $tolerations (dict "key" "node.cloudprovider.kubernetes.io/uninitialized" "operator" "Exists" "effect" "NoSchedule") }}
+{{- range splitList "," (include "podcidr-controller.removeTaints" .) }}
+{{- if . }}
+{{- $keyValue := . }}
+{{- $effect := "" }}
+{{- if contains ":" . }}
+{{- $parts := splitList ":" . }}
+{{- $effect = last $parts }}
+{{- $keyValue = join ":" (initial $parts) }}
+{{- end }}
+{{- $toleration := dict "key" (first (splitList "=" $keyValue)) "operator" "Exists" }}
+{{- if $effect }}
+{{- $_ := set $toleration "effect" $effect }}
+{{- end }}
+{{- if not (has $toleration $tolerations) }}
+{{- $tolerations = append $tolerations $toleration }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- toYaml (concat $tolerations (.Values.tolerations | default list)) }}
 {{- end }}

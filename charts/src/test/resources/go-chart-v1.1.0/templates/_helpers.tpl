@@ -1,6 +1,7 @@
-{{- define "go.name" -}}{{ .Chart.Name }}{{- end }}
+{{- define "go.name" -}}{{ default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}{{- end }}
 {{- define "go.fullname" -}}
-{{- if contains .Chart.Name .Release.Name }}{{ .Release.Name }}{{ else }}{{ printf "%s-%s" .Release.Name .Chart.Name }}{{ end }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}{{ .Release.Name }}{{ else }}{{ printf "%s-%s" .Release.Name $name }}{{ end }}
 {{- end }}
 {{- define "go.labels" -}}
 helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}

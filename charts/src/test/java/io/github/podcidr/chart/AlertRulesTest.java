@@ -23,6 +23,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
@@ -35,6 +37,11 @@ class AlertRulesTest {
     private static final Path RULES = ChartDocs.CHART.resolve("files/alerts.yaml");
     private static final Path TESTS = Path.of("src/test/resources/promtool/alerts-test.yaml");
     private static final Path RUNBOOK = Path.of("../docs/operations.md");
+    /** Where the runbooks are browsed: the repository of Chart.yaml's home, its main branch. */
+    private static final String RUNBOOKS = "https://github.com/podcidr/podcidr-controller/blob/main/";
+    /** The series of the release podcidr-controller in kube-system, as the chart's ServiceMonitor scrapes them. */
+    private static final String FILE_SELECTOR = "job=\"podcidr-controller-metrics\", namespace=\"kube-system\"";
+    private static final Pattern METRIC_SELECTOR = Pattern.compile("\\b((?:podcidr|workqueue)_[a-z_]+)(\\{[^}]*})?");
 
     @SuppressWarnings("unchecked")
     private static Map<String, Object> yaml(Path file) throws IOException {
@@ -72,7 +79,7 @@ class AlertRulesTest {
         }
         Set<String> names = alerts().stream().map(a -> (String) a.get("alert")).collect(Collectors.toCollection(
                 TreeSet::new));
-        assertEquals(6, names.size(), names.toString());
+        assertEquals(10, names.size(), names.toString());
         assertEquals(names, fires, "alerts tested firing");
         assertEquals(names, staysQuiet, "alerts tested not firing");
     }
@@ -92,10 +99,54 @@ class AlertRulesTest {
             assertNotNull(annotations.get("summary"), name);
             assertNotNull(annotations.get("description"), name);
             String anchor = name.toLowerCase(Locale.ROOT);
-            assertEquals("docs/operations.md#" + anchor, annotations.get("runbook_url"), name);
+            assertEquals(RUNBOOKS + "docs/operations.md#" + anchor, annotations.get("runbook_url"), name);
             assertTrue(anchors.contains(anchor), () -> "no section " + anchor + " in " + RUNBOOK + ": " + anchors);
             assertTrue(Set.of("warning", "critical").contains(map(alert, "labels").get("severity")), name);
         }
+    }
+
+    @Test
+    void everySeriesAnAlertReadsIsThisReleasesByJobAndNamespace() throws IOException {
+        for (Map<String, Object> alert : alerts()) {
+            String expr = (String) alert.get("expr");
+            Matcher m = METRIC_SELECTOR.matcher(expr);
+            int selectors = 0;
+            while (m.find()) {
+                selectors++;
+                String matchers = m.group(2);
+                assertTrue(matchers != null && matchers.startsWith("{" + FILE_SELECTOR), () -> alert.get("alert")
+                        + " reads " + m.group() + " without " + FILE_SELECTOR);
+            }
+            assertTrue(selectors > 0, expr);
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void theChartPicksItsOwnReleasesSeries() throws IOException {
+        // another release and namespace: its metrics Service's job and its namespace, in every expression
+        ChartDocs.Options other = new ChartDocs.Options("cidrs", "network");
+        Map<String, Object> rule = ChartDocs.only(ChartDocs.render(other, Map.of("metrics.prometheusRule.enabled",
+                "true")), "PrometheusRule");
+        List<Map<String, Object>> rules = list(list(map(rule, "spec"), "groups").get(0), "rules");
+        assertEquals(alerts().size(), rules.size());
+        for (int i = 0; i < rules.size(); i++) {
+            String shipped = (String) alerts().get(i).get("expr");
+            String rendered = (String) rules.get(i).get("expr");
+            assertFalse(rendered.contains(FILE_SELECTOR), rendered);
+            assertEquals(shipped.replace(FILE_SELECTOR,
+                    "job=\"cidrs-podcidr-controller-metrics\", namespace=\"network\""), rendered);
+        }
+        // a selector of the operator's own (a scrape config of theirs)
+        Map<String, Object> own = ChartDocs.only(ChartDocs.render(Map.of("metrics.prometheusRule.enabled", "true",
+                "metrics.prometheusRule.selector", "job=\"podcidr\"")), "PrometheusRule");
+        String noLeader = list(list(map(own, "spec"), "groups").get(0), "rules").stream()
+                .filter(r -> "PodCidrMetricsAbsent".equals(r.get("alert"))).map(r -> (String) r.get("expr"))
+                .findFirst().orElseThrow();
+        assertEquals("absent(podcidr_leader{job=\"podcidr\"})", noLeader.strip());
+        IllegalStateException refused = assertThrows(IllegalStateException.class, () -> ChartDocs.render(Map.of(
+                "metrics.prometheusRule.selector", "podcidr")));
+        assertTrue(refused.getMessage().contains("selector"), refused.getMessage());
     }
 
     /** The anchors a Markdown renderer gives the headings: lower case, punctuation dropped, spaces as dashes. */
@@ -152,8 +203,9 @@ class AlertRulesTest {
         assertEquals("kube-prometheus-stack", map(map(rule, "metadata"), "labels").get("release"));
         Map<String, Map<String, Object>> byName = new LinkedHashMap<>();
         list(list(map(rule, "spec"), "groups").get(0), "rules").forEach(r -> byName.put((String) r.get("alert"), r));
-        assertEquals(List.of("PodCidrPoolAlmostFull", "PodCidrPoolFull", "PodCidrNodesWaitingForRoom",
-                "PodCidrNoLeader", "PodCidrWriteFailures"), List.copyOf(byName.keySet()));
+        assertEquals(List.of("PodCidrPoolAlmostFull", "PodCidrPoolFull", "PodCidrGroupExhausted",
+                "PodCidrNodesWaitingForRoom", "PodCidrNoLeader", "PodCidrSeveralLeaders", "PodCidrMetricsAbsent",
+                "PodCidrWriteFailures", "PodCidrNodesWithOversizedCidr"), List.copyOf(byName.keySet()));
         assertEquals("30m", byName.get("PodCidrPoolAlmostFull").get("for"));
         assertEquals("1m", byName.get("PodCidrPoolFull").get("for"));
         assertEquals(Map.of("severity", "info", "team", "platform"), map(byName.get("PodCidrWriteFailures"),

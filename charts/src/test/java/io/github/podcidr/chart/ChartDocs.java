@@ -14,14 +14,29 @@ final class ChartDocs {
     private ChartDocs() {
     }
 
+    /** The release name and namespace to render for. */
+    record Options(String release, String namespace) {
+        static final Options DEFAULT = new Options("podcidr-controller", "kube-system");
+    }
+
     /**
      * Renders the chart as release "podcidr-controller" in kube-system with {@code values} (--set pairs).
      *
      * @return every document of the output
      */
-    @SuppressWarnings("unchecked")
     static List<Map<String, Object>> render(Map<String, String> values) {
-        TemplateCommand t = new Helm(CHART).template().withName("podcidr-controller").withNamespace("kube-system");
+        return render(Options.DEFAULT, values);
+    }
+
+    /**
+     * Renders the chart as {@code options}' release in its namespace with {@code values} (--set pairs).
+     *
+     * @return every document of the output
+     */
+    @SuppressWarnings("unchecked")
+    static List<Map<String, Object>> render(Options options, Map<String, String> values) {
+        TemplateCommand t = new Helm(CHART).template().withName(options.release())
+                .withNamespace(options.namespace());
         values.forEach(t::set);
         List<Map<String, Object>> docs = new ArrayList<>();
         for (String doc : t.call().split("(?m)^---\\s*$")) {

@@ -34,6 +34,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -149,15 +150,21 @@ class ChartInstallRealIT {
 
     /**
      * The TKE guide's command, first with the Go chart (a stand-in with its names, selector, labels and RBAC in the
-     * test resources), then the same {@code helm upgrade} with this chart: the upgrade succeeds (the Deployment's
-     * immutable selector is the same), the ClusterRole becomes ours, and nothing of the old release is left.
+     * test resources), with {@code removeTaints} as a string and a {@code nameOverride} as the Go chart took them,
+     * then the same {@code helm upgrade} with this chart: the upgrade succeeds (the Deployment's immutable selector is
+     * the same, nameOverride included), the ClusterRole becomes ours but keeps {@code update} on nodes for the Go
+     * pods still running, and nothing of the old release is left.
      */
     @Test
     void helmUpgradeOverAGoChartRelease() throws Exception {
         String release = "podcidr-controller";
+        Map<String, String> values = new LinkedHashMap<>(ChartTest.TKE_GUIDE);
+        values.remove("removeTaints[0]");
+        values.put("removeTaints", TKE_TAINT);
+        values.put("nameOverride", "pcc");
         InstallCommand install = new Helm(Path.of("src/test/resources/go-chart-v1.1.0")).install().withName(release)
                 .withNamespace(NAMESPACE).withKubeConfig(kubeconfig);
-        ChartTest.TKE_GUIDE.forEach(install::set);
+        values.forEach(install::set);
         Release goRelease = install.call();
         assertEquals("deployed", goRelease.getStatus(), goRelease.getOutput());
         TreeSet<Ref> goRefs = refs(storedManifest(release, 1));
@@ -165,7 +172,9 @@ class ChartInstallRealIT {
 
         UpgradeCommand upgrade = new Helm(CHART).upgrade().withName(release).withNamespace(NAMESPACE)
                 .withKubeConfig(kubeconfig);
-        ControllerRbacRealIT.TKE_GUIDE.forEach(upgrade::set);
+        values.forEach(upgrade::set);
+        upgrade.set("image.repository", ControllerRbacRealIT.TKE_GUIDE.get("image.repository"))
+                .set("image.tag", ControllerRbacRealIT.TKE_GUIDE.get("image.tag"));
         Release upgraded = upgrade.call();
         assertEquals("deployed", upgraded.getStatus(), upgraded.getOutput());
         assertEquals("2", upgraded.getRevision());
@@ -175,16 +184,19 @@ class ChartInstallRealIT {
         assertEveryObjectStoredAsRendered(manifest);
         assertEquals(refs, labelledWith(release), "nothing of the Go release is left, nothing is missing");
         JsonObject deployment = stored(byKind(manifest, "Deployment"));
-        assertEquals(GSON.toJsonTree(Map.of("app.kubernetes.io/name", "podcidr-controller",
+        assertEquals(GSON.toJsonTree(Map.of("app.kubernetes.io/name", "pcc",
                         "app.kubernetes.io/instance", release, "name", "podcidr-controller")),
                 deployment.getAsJsonObject("spec").getAsJsonObject("selector").getAsJsonObject("matchLabels"),
-                "the Go chart's selector, which a Deployment cannot change");
-        assertTrue(deployment.getAsJsonObject("spec").getAsJsonObject("template").getAsJsonObject("spec")
-                .getAsJsonArray("containers").get(0).getAsJsonObject().get("image").getAsString()
-                .startsWith(ControllerRbacRealIT.TKE_GUIDE.get("image.repository")), "the pods roll to ours");
+                "the Go chart's selector for the same nameOverride, which a Deployment cannot change");
+        JsonObject container = deployment.getAsJsonObject("spec").getAsJsonObject("template")
+                .getAsJsonObject("spec").getAsJsonArray("containers").get(0).getAsJsonObject();
+        assertTrue(container.get("image").getAsString().startsWith(
+                ControllerRbacRealIT.TKE_GUIDE.get("image.repository")), "the pods roll to ours");
+        assertTrue(container.getAsJsonArray("args").contains(new JsonPrimitive("--remove-taints=" + TKE_TAINT)),
+                container.toString());
         JsonObject role = stored(byKind(manifest, "ClusterRole"));
-        assertTrue(role.toString().contains("\"patch\"") && !role.toString().contains("\"update\""),
-                "our least-privilege ClusterRole replaced the Go chart's: " + role);
+        assertTrue(role.toString().contains("\"patch\"") && role.toString().contains("\"update\""),
+                "ours replaced the Go chart's ClusterRole, keeping update on nodes for its running pods: " + role);
         uninstallLeavesNothing(release);
     }
 

@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -196,7 +197,7 @@ class ChartTest {
         // sized for 50,000 nodes (docs/benchmarks.md, Chart sizing): the request is the limit, the heap 75% of it
         assertEquals(Quantity.fromString("512Mi"), c.getResources().getLimits().get("memory"));
         assertEquals(c.getResources().getLimits().get("memory"), c.getResources().getRequests().get("memory"));
-        assertEquals("node-role.kubernetes.io/control-plane", pod.getTolerations().get(0).getKey());
+        assertEquals(BUILT_IN_TOLERATIONS, tolerations(r));
         assertEquals("kubernetes.io/hostname", pod.getAffinity().getPodAntiAffinity()
                 .getRequiredDuringSchedulingIgnoredDuringExecution().get(0).getTopologyKey());
         ControllerFlags flags = acceptedByTheController(r);
@@ -211,9 +212,11 @@ class ChartTest {
         Rendered r = render(TKE_GUIDE);
         assertTrue(r.container().getArgs().contains("--remove-taints=" + TKE_TAINT), r.container().getArgs()
                 .toString());
-        List<String> tolerated = r.pod().getTolerations().stream().map(V1Toleration::getKey).toList();
-        assertEquals(List.of("node-role.kubernetes.io/control-plane", TKE_TAINT, "node-role.kubernetes.io/master",
-                "tke.cloud.tencent.com/uninitialized", "node.cloudprovider.kubernetes.io/uninitialized"), tolerated);
+        // the built-in ones (the removeTaints key among them), then the guide's own, which repeat two harmlessly
+        assertEquals(List.of(BUILT_IN_TOLERATIONS.get(0), BUILT_IN_TOLERATIONS.get(1), BUILT_IN_TOLERATIONS.get(2),
+                BUILT_IN_TOLERATIONS.get(3), TKE_TAINT + " Exists", TKE_TAINT + " Exists",
+                "node-role.kubernetes.io/master Exists", "tke.cloud.tencent.com/uninitialized Exists",
+                "node.cloudprovider.kubernetes.io/uninitialized Exists"), tolerations(r));
         ControllerFlags flags = acceptedByTheController(r);
         assertEquals(24, flags.settings().nodeMaskIpv4());
         assertEquals(TKE_TAINT, flags.settings().removeTaints().get(0).key());
@@ -228,6 +231,139 @@ class ChartTest {
                 "a single replica still records its writes for the pod that replaces it");
         assertFalse(acceptedByTheController(r).election().enabled());
         assertEquals("podcidr-controller", acceptedByTheController(r).election().leaseName());
+    }
+
+    /** The tolerations of the defaults, as "key operator effect": the nodes that wait for the controller. */
+    private static final List<String> BUILT_IN_TOLERATIONS = List.of(
+            "node-role.kubernetes.io/control-plane Exists NoSchedule",
+            "node.kubernetes.io/not-ready Exists NoSchedule",
+            "node.kubernetes.io/network-unavailable Exists NoSchedule",
+            "node.cloudprovider.kubernetes.io/uninitialized Exists NoSchedule");
+
+    private static List<String> tolerations(Rendered r) {
+        List<String> out = new ArrayList<>();
+        for (V1Toleration t : r.pod().getTolerations()) {
+            assertNull(t.getTolerationSeconds(), () -> "NoExecute is left to Kubernetes' defaults: " + t);
+            out.add(t.getKey() + (t.getValue() == null ? "" : "=" + t.getValue()) + " " + t.getOperator()
+                    + (t.getEffect() == null ? "" : " " + t.getEffect()));
+        }
+        return out;
+    }
+
+    @Test
+    void eachRemovedTaintIsToleratedWithItsEffect() throws IOException {
+        Map<String, String> v = new LinkedHashMap<>();
+        v.put("removeTaints[0]", "example.com/a");
+        v.put("removeTaints[1]", "example.com/b:NoSchedule");
+        v.put("removeTaints[2]", "example.com/c=waiting:NoExecute");
+        v.put("removeTaints[3]", "example.com/d=waiting");
+        v.put("removeTaints[4]", "node.cloudprovider.kubernetes.io/uninitialized:NoSchedule");  // built in already
+        v.put("tolerations[0].key", "dedicated");
+        v.put("tolerations[0].operator", "Equal");
+        v.put("tolerations[0].value", "network");
+        v.put("tolerations[0].effect", "NoSchedule");
+        Rendered r = render(v);
+        List<String> expected = new ArrayList<>(BUILT_IN_TOLERATIONS);
+        expected.addAll(List.of("example.com/a Exists", "example.com/b Exists NoSchedule",
+                "example.com/c Exists NoExecute", "example.com/d Exists",
+                "dedicated=network Equal NoSchedule"));  // the operator's own, last and unchanged
+        assertEquals(expected, tolerations(r));
+        assertEquals("example.com/a,example.com/b:NoSchedule,example.com/c=waiting:NoExecute,example.com/d=waiting,"
+                + "node.cloudprovider.kubernetes.io/uninitialized:NoSchedule", acceptedByTheController(r).settings()
+                .removeTaints().stream().map(Object::toString).collect(Collectors.joining(",")));
+    }
+
+    @Test
+    void withoutHostNetworkThePodsMeetTheRestrictedPodSecurityLevel() throws IOException {
+        // the default: on the host network, which only the privileged level allows
+        Rendered onHost = render(Map.of());
+        assertEquals(List.of("hostNetwork"), restrictedViolations(onHost.pod()));
+        Rendered r = render(Map.of("hostNetwork", "false"));
+        V1PodSpec pod = r.pod();
+        assertEquals(Boolean.FALSE, pod.getHostNetwork());
+        assertNull(pod.getDnsPolicy(), "the default ClusterFirst on the pod network");
+        assertEquals(List.of(), restrictedViolations(pod));
+        // a pod on the pod network cannot start on a node without it: no not-ready and network-unavailable
+        assertEquals(List.of(BUILT_IN_TOLERATIONS.get(0), BUILT_IN_TOLERATIONS.get(3)), tolerations(r));
+        // the endpoints still bind the pod IP, now the pod's own
+        assertEquals("10.0.3.7", acceptedByTheController(r).healthProbeAddress().host());
+        IllegalStateException type = assertThrows(IllegalStateException.class,
+                () -> render(Map.of("hostNetwork", "yes")));
+        assertTrue(type.getMessage().contains("hostNetwork"), type.getMessage());
+    }
+
+    /**
+     * What the Pod Security Standards' "restricted" level refuses in a pod spec (the checks that apply to what the
+     * chart renders: host namespaces and ports, privileged, capabilities, volume types, non-root, privilege
+     * escalation, seccomp), by the name of the field at fault.
+     */
+    private static List<String> restrictedViolations(V1PodSpec pod) {
+        List<String> out = new ArrayList<>();
+        if (Boolean.TRUE.equals(pod.getHostNetwork())) {
+            out.add("hostNetwork");
+        }
+        if (Boolean.TRUE.equals(pod.getHostPID()) || Boolean.TRUE.equals(pod.getHostIPC())) {
+            out.add("hostPID/hostIPC");
+        }
+        for (var volume : pod.getVolumes()) {
+            if (volume.getEmptyDir() == null && volume.getConfigMap() == null && volume.getSecret() == null
+                    && volume.getProjected() == null && volume.getDownwardAPI() == null) {
+                out.add("volumes[" + volume.getName() + "]");
+            }
+        }
+        var podContext = pod.getSecurityContext();
+        for (V1Container c : pod.getContainers()) {
+            var context = c.getSecurityContext();
+            if (c.getPorts() != null && c.getPorts().stream().anyMatch(p -> p.getHostPort() != null)) {
+                out.add("hostPort");
+            }
+            if (context == null || Boolean.TRUE.equals(context.getPrivileged())) {
+                out.add("privileged");
+                continue;
+            }
+            if (!Boolean.FALSE.equals(context.getAllowPrivilegeEscalation())) {
+                out.add("allowPrivilegeEscalation");
+            }
+            if (context.getCapabilities() == null || !context.getCapabilities().getDrop().contains("ALL")
+                    || (context.getCapabilities().getAdd() != null
+                            && !List.of("NET_BIND_SERVICE").containsAll(context.getCapabilities().getAdd()))) {
+                out.add("capabilities");
+            }
+            boolean nonRoot = context.getRunAsNonRoot() != null ? context.getRunAsNonRoot()
+                    : podContext != null && Boolean.TRUE.equals(podContext.getRunAsNonRoot());
+            Long user = context.getRunAsUser() != null ? context.getRunAsUser()
+                    : podContext == null ? null : podContext.getRunAsUser();
+            if (!nonRoot || (user != null && user == 0)) {
+                out.add("runAsNonRoot");
+            }
+            var seccomp = context.getSeccompProfile() != null ? context.getSeccompProfile()
+                    : podContext == null ? null : podContext.getSeccompProfile();
+            if (seccomp == null || !List.of("RuntimeDefault", "Localhost").contains(seccomp.getType())) {
+                out.add("seccompProfile");
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void severalReplicasWithoutLeaderElectionAreRefused() throws IOException {
+        for (String replicas : List.of("2", "3")) {
+            IllegalStateException refused = assertThrows(IllegalStateException.class,
+                    () -> render(Map.of("leaderElection.enabled", "false", "replicaCount", replicas)),
+                    () -> replicas + " replicas without leader election were rendered");
+            String message = refused.getMessage();
+            // what was wrong, why, and both ways out
+            assertTrue(message.contains("replicaCount is " + replicas + " with leaderElection.enabled false"), message);
+            assertTrue(message.contains("same subnet"), message);
+            assertTrue(message.contains("leaderElection.enabled=true"), message);
+            assertTrue(message.contains("replicaCount=1"), message);
+        }
+        // the default replicaCount (2) with leader election off is refused too
+        assertThrows(IllegalStateException.class, () -> render(Map.of("leaderElection.enabled", "false")));
+        // one replica, or none (scaled down), needs no election
+        assertEquals(0, render(Map.of("leaderElection.enabled", "false", "replicaCount", "0"))
+                .one(V1Deployment.class).getSpec().getReplicas());
+        assertEquals(3, render(Map.of("replicaCount", "3")).one(V1Deployment.class).getSpec().getReplicas());
     }
 
     @Test
@@ -277,8 +413,10 @@ class ChartTest {
         for (V1PolicyRule rule : cr.getRules()) {
             rules.add(rule.getApiGroups() + " " + rule.getResources() + " " + rule.getVerbs());
         }
-        assertEquals(List.of("[] [nodes] [get, list, watch, patch]", "[] [events] [create, patch]",
-                "[events.k8s.io] [events] [create, patch]"), rules);
+        // update on nodes only for the Go pods that still run during the upgrade from the Go chart (a rule of its
+        // own, to be dropped in a later release)
+        assertEquals(List.of("[] [nodes] [get, list, watch, patch]", "[] [nodes] [update]",
+                "[] [events] [create, patch]", "[events.k8s.io] [events] [create, patch]"), rules);
         V1Role role = r.one(V1Role.class);
         assertEquals("kube-system", role.getMetadata().getNamespace());
         assertEquals(List.of("podcidr-controller", "podcidr-controller-intents"),
@@ -336,13 +474,15 @@ class ChartTest {
     @SuppressWarnings("unchecked")
     void operatorValuesReachEveryObjectButNeverTheSelector() throws IOException {
         Rendered r = render(operatorValues());
-        // nameOverride renames the objects; the selector and the pods' selector labels stay the Go chart's
+        // nameOverride renames the objects and app.kubernetes.io/name, as the Go chart's selector does
         V1Deployment d = r.one(V1Deployment.class);
         assertEquals("podcidr-controller-pcc", d.getMetadata().getName());
-        assertEquals(SELECTOR, d.getSpec().getSelector().getMatchLabels());
-        assertEquals("podcidr-controller", d.getMetadata().getLabels().get("app.kubernetes.io/name"));
+        Map<String, String> selector = Map.of("app.kubernetes.io/name", "pcc", "app.kubernetes.io/instance",
+                "podcidr-controller", "name", "podcidr-controller");
+        assertEquals(selector, d.getSpec().getSelector().getMatchLabels());
+        assertEquals("pcc", d.getMetadata().getLabels().get("app.kubernetes.io/name"));
         Map<String, String> podLabels = d.getSpec().getTemplate().getMetadata().getLabels();
-        assertTrue(podLabels.entrySet().containsAll(SELECTOR.entrySet()), podLabels.toString());
+        assertTrue(podLabels.entrySet().containsAll(selector.entrySet()), podLabels.toString());
         assertEquals("platform", podLabels.get("team"), "commonLabels reach the pods");
         // commonLabels on every object
         assertEquals(List.of("ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "PodDisruptionBudget",
@@ -371,7 +511,7 @@ class ChartTest {
         V1TopologySpreadConstraint spread = r.pod().getTopologySpreadConstraints().get(0);
         assertEquals("topology.kubernetes.io/zone", spread.getTopologyKey());
         assertEquals("ScheduleAnyway", spread.getWhenUnsatisfiable());
-        assertEquals(SELECTOR, spread.getLabelSelector().getMatchLabels());
+        assertEquals(selector, spread.getLabelSelector().getMatchLabels());
         assertEquals(300, c.getStartupProbe().getPeriodSeconds() * c.getStartupProbe().getFailureThreshold());
         // the explicit all-interfaces address
         assertTrue(c.getArgs().contains("--metrics-bind-address=0.0.0.0:10290"), c.getArgs().toString());
@@ -387,7 +527,61 @@ class ChartTest {
         assertEquals("cidrs", r.one(V1ServiceAccount.class).getMetadata().getName());
         assertEquals("cidrs", r.one(V1ClusterRoleBinding.class).getSubjects().get(0).getName());
         assertEquals("cidrs", r.pod().getServiceAccountName());
-        assertEquals(SELECTOR, r.one(V1Deployment.class).getSpec().getSelector().getMatchLabels());
+        assertEquals(Map.of("app.kubernetes.io/name", "ignored", "app.kubernetes.io/instance", "podcidr-controller",
+                "name", "podcidr-controller"), r.one(V1Deployment.class).getSpec().getSelector().getMatchLabels(),
+                "fullnameOverride names the objects only; nameOverride still sets app.kubernetes.io/name");
+    }
+
+    private static final Path GO_CHART = Path.of("src/test/resources/go-chart-v1.1.0");
+
+    @Test
+    void theSelectorIsTheGoChartsForTheSameValues() throws IOException {
+        List<Map<String, String>> cases = List.of(Map.of(), Map.of("nameOverride", "pcc"),
+                Map.of("nameOverride", "podcidr"), Map.of("fullnameOverride", "cidrs", "nameOverride", "pcc"));
+        for (String release : List.of("podcidr-controller", "net")) {
+            for (Map<String, String> values : cases) {
+                TemplateCommand go = new Helm(GO_CHART).template().withName(release).withNamespace("kube-system");
+                values.forEach(go::set);
+                V1Deployment theirs = parse(go.call()).one(V1Deployment.class);
+                TemplateCommand ours = new Helm(CHART).template().withName(release).withNamespace("kube-system");
+                values.forEach(ours::set);
+                V1Deployment d = parse(ours.call()).one(V1Deployment.class);
+                // the selector cannot change on `helm upgrade` over the Go release; the pods must match it
+                assertEquals(theirs.getSpec().getSelector(), d.getSpec().getSelector(), () -> release + " " + values);
+                assertTrue(d.getSpec().getTemplate().getMetadata().getLabels().entrySet().containsAll(
+                        d.getSpec().getSelector().getMatchLabels().entrySet()), () -> release + " " + values);
+                if (!values.containsKey("fullnameOverride")) {
+                    assertEquals(theirs.getMetadata().getName(), d.getMetadata().getName(), "upgraded in place");
+                }
+            }
+        }
+    }
+
+    @Test
+    void removeTaintsAsAStringAsTheGoChartTookIt() throws IOException {
+        // --set removeTaints=<key>: one rule
+        Rendered one = render(Map.of("removeTaints", TKE_TAINT));
+        assertTrue(one.container().getArgs().contains("--remove-taints=" + TKE_TAINT), one.container().getArgs()
+                .toString());
+        assertEquals(TKE_TAINT, acceptedByTheController(one).settings().removeTaints().get(0).key());
+        assertTrue(tolerations(one).contains(TKE_TAINT + " Exists"), tolerations(one).toString());
+        // a comma list in one string (-f values, or --set-string with an escaped comma), spaces around items
+        Rendered two = render(Map.of("removeTaints", TKE_TAINT + ", example.com/b:NoSchedule"));
+        assertTrue(two.container().getArgs().contains("--remove-taints=" + TKE_TAINT + ",example.com/b:NoSchedule"),
+                two.container().getArgs().toString());
+        assertEquals(2, acceptedByTheController(two).settings().removeTaints().size());
+        assertTrue(tolerations(two).contains("example.com/b Exists NoSchedule"), tolerations(two).toString());
+        // the empty string is no rule
+        assertTrue(render(Map.of("removeTaints", "")).container().getArgs().stream()
+                .noneMatch(a -> a.startsWith("--remove-taints")));
+        // a wrong type or a blank inside a rule still fails against the schema, naming the value
+        for (Map.Entry<String, String> bad : List.of(Map.entry("removeTaints", "5"),
+                Map.entry("removeTaints.key", TKE_TAINT), Map.entry("removeTaints", "a b"),
+                Map.entry("removeTaints[0]", "a,b"))) {
+            IllegalStateException refused = assertThrows(IllegalStateException.class,
+                    () -> render(Map.ofEntries(bad)), () -> bad + " was accepted");
+            assertTrue(refused.getMessage().contains("removeTaints"), refused.getMessage());
+        }
     }
 
     @Test

@@ -22,13 +22,16 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Grafana dashboard of files/dashboard.json: well formed for Grafana (unique panel ids, panels on the 24-column
- * grid without overlap, every query on the datasource variable), self-contained, querying only metrics the
- * controller exports with expressions promtool parses; shipped in a ConfigMap with the sidecar's label.
+ * grid without overlap, every query on the datasource variable and on one cluster, namespace and job),
+ * self-contained, querying only metrics the controller exports with expressions promtool parses; shipped in a
+ * ConfigMap with the sidecar's label.
  */
 class DashboardTest {
     private static final Path DASHBOARD = ChartDocs.CHART.resolve("files/dashboard.json");
@@ -94,6 +97,40 @@ class DashboardTest {
         assertFalse(text.matches("(?s).*(https?:)?//[a-zA-Z0-9.-]+\\.[a-z]{2,}.*"), "no external resources");
     }
 
+    /** What every metric selector of a query starts with: the series of one release of one cluster. */
+    private static final String RELEASE = "cluster=\"$cluster\", namespace=\"$namespace\", job=\"$job\"";
+    private static final Pattern METRIC_SELECTOR = Pattern.compile("\\b((?:podcidr|workqueue)_[a-z_]+)(\\{[^}]*})?");
+
+    @Test
+    void clusterNamespaceAndJobAreVariablesThatEveryQueryUses() throws IOException {
+        Map<String, Object> d = dashboard();
+        List<Map<String, Object>> variables = list(map(d, "templating"), "list");
+        assertEquals(List.of("datasource", "cluster", "namespace", "job"), variables.stream().map(v -> v.get("name"))
+                .toList());
+        // each lists the values within the one before, from a series every replica exports
+        assertEquals(List.of("label_values(podcidr_build_info, cluster)",
+                "label_values(podcidr_build_info{cluster=\"$cluster\"}, namespace)",
+                "label_values(podcidr_build_info{cluster=\"$cluster\", namespace=\"$namespace\"}, job)"),
+                variables.subList(1, 4).stream().map(v -> v.get("query")).toList());
+        for (Map<String, Object> v : variables.subList(1, 4)) {
+            assertEquals("query", v.get("type"));
+            assertEquals("${datasource}", map(v, "datasource").get("uid"), () -> v.get("name") + "");
+            assertEquals(Boolean.FALSE, v.get("multi"), () -> v.get("name") + ": one release at a time");
+            assertEquals(Boolean.FALSE, v.get("includeAll"), () -> v.get("name") + ": one release at a time");
+        }
+        assertTrue(ExportedMetrics.seriesNames().contains("podcidr_build_info"));
+        expressions(d).forEach((where, expr) -> {
+            Matcher m = METRIC_SELECTOR.matcher(expr);
+            int selectors = 0;
+            while (m.find()) {
+                selectors++;
+                assertTrue(m.group(2) != null && m.group(2).startsWith("{" + RELEASE), () -> where + " reads "
+                        + m.group() + " of every cluster and release: " + expr);
+            }
+            assertTrue(selectors > 0, where);
+        });
+    }
+
     @Test
     void everyQueryReadsOnlyExportedMetrics() throws IOException {
         Set<String> exported = ExportedMetrics.seriesNames();
@@ -107,7 +144,7 @@ class DashboardTest {
         });
         for (String needed : List.of("podcidr_pool_capacity_subnets", "podcidr_nodes_waiting_for_room",
                 "podcidr_nodes_failing_closed", "podcidr_write_failures_total",
-                "podcidr_api_request_duration_seconds_bucket", "podcidr_leader")) {
+                "podcidr_api_request_duration_seconds_bucket", "podcidr_leader", "podcidr_group_exhausted_total")) {
             assertTrue(used.contains(needed), () -> "no panel reads " + needed);
         }
     }
