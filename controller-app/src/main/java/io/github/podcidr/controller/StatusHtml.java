@@ -134,7 +134,13 @@ final class StatusHtml {
         h.append("</table><p class=\"note\">Capacity: node subnets in the range; allocated: held by nodes; reserved:"
                 + " inside <code>--reserved-cidrs</code>, never handed out; free: left to hand out. Queue: <span"
                 + " id=\"queue-depth\">").append(s.queueDepth()).append("</span> node names waiting to be"
-                + " reconciled.</p></section>");
+                + " reconciled.</p>");
+        if (s.protobufFallenBack()) {
+            h.append("<p class=\"bad\" id=\"protobuf-fallback\">Node lists and watches read JSON: protobuf answers of"
+                    + " the API server could not be read (see the log and podcidr_protobuf_decode_fallbacks_total)."
+                    + "</p>");
+        }
+        h.append("</section>");
     }
 
     /**

@@ -121,7 +121,8 @@ final class StatusJson {
                 .put("failedWrites", r.failedWritesLastMinute());
         root.putObject("writesSinceStart").put("subnetsAssigned", r.assignedTotal())
                 .put("failedWrites", r.failedWritesTotal());
-        root.put("queueDepth", s.queueDepth()).put("captureMicros", s.captureMicros());
+        root.put("queueDepth", s.queueDepth()).put("captureMicros", s.captureMicros())
+                .put("protobufFallenBack", s.protobufFallenBack());
         try {
             return MAPPER.writeValueAsString(root) + "\n";
         } catch (JsonProcessingException e) {

@@ -44,12 +44,14 @@ import java.util.Set;
  * @param queueDepth node names waiting in the work queue
  * @param captureMicros how long taking the snapshot took (of which the allocator's lock was held for part)
  * @param groupOfNode the group of each listed waiting node, by name; empty without named groups
+ * @param protobufFallenBack whether the node cache reads JSON because protobuf answers could not be read
  */
 record StatusSnapshot(Instant takenAt, String version, String identity, Role role, boolean electionEnabled,
                       LeaderLease lease, boolean ready, List<Pool> pools, List<FamilyTotals> families,
                       Capped<String> waiting, Capped<String> failingClosed, Capped<ProblemNode> problemNodes,
                       Map<NodeReport.Kind, Integer> problemsByKind, List<NodeProblem> latestProblems,
-                      WriteRates.Rates rates, int queueDepth, long captureMicros, Map<String, String> groupOfNode) {
+                      WriteRates.Rates rates, int queueDepth, long captureMicros, Map<String, String> groupOfNode,
+                      boolean protobufFallenBack) {
     /** Most names in each list of nodes. */
     static final int LIST_LIMIT = 50;
     /** Most cells in the picture of one pool: one per subnet up to 2^16 subnets, blocks of subnets above. */
@@ -223,6 +225,7 @@ record StatusSnapshot(Instant takenAt, String version, String identity, Role rol
         Map<NodeReport.Kind, Integer> byKind = new EnumMap<>(NodeReport.Kind.class);
         List<NodeProblem> latest = List.of();
         int queue = 0;
+        boolean json = false;
         Map<String, String> groupOfNode = new HashMap<>();
         if (c != null && c.isReady()) {
             NodeIpam ipam = c.ipam();
@@ -235,6 +238,7 @@ record StatusSnapshot(Instant takenAt, String version, String identity, Role rol
                     c.status().isFailingClosed(node))));
             problemNodes = new Capped<>(found, c.status().nodesWithFindingsCount());
             queue = c.status().queueDepth();
+            json = c.status().protobufFallenBack();
             for (PoolOccupancy o : ipam.occupancy(GRID_CELLS)) {
                 pools.add(new Pool(o.stats(), o, conflicts(o, latest, c),
                         ipam.groupOf(o.stats().cluster()).orElse(NodeIpam.DEFAULT_GROUP)));
@@ -260,7 +264,7 @@ record StatusSnapshot(Instant takenAt, String version, String identity, Role rol
         }
         return new StatusSnapshot(Instant.now(), Version.current(), identity, role, electionEnabled, lease,
                 runner.isReady(), pools, families, waiting, failing, problemNodes, byKind, latest,
-                rates.lastMinute(), queue, (System.nanoTime() - t0) / 1000, groupOfNode);
+                rates.lastMinute(), queue, (System.nanoTime() - t0) / 1000, groupOfNode, json);
     }
 
     /**

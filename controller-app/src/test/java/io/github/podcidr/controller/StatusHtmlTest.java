@@ -52,7 +52,7 @@ class StatusHtmlTest {
                 new StatusSnapshot.Capped<>(waiting, waitingTotal), new StatusSnapshot.Capped<>(List.of(EVIL), 1),
                 new StatusSnapshot.Capped<>(List.of(new StatusSnapshot.ProblemNode(EVIL,
                         Set.of(NodeReport.Kind.DUPLICATE), true)), 1), Map.of(NodeReport.Kind.DUPLICATE, 1),
-                List.of(p), new WriteRates.Rates(3, 0, 1, 0, 3, 0), 0, 120, groupOfNode);
+                List.of(p), new WriteRates.Rates(3, 0, 1, 0, 3, 0), 0, 120, groupOfNode, true);
     }
 
     private static StatusSnapshot.Pool bigPool() {
@@ -133,6 +133,19 @@ class StatusHtmlTest {
         assertTrue(json.at("/groups").isMissingNode(), json.toString());
         assertTrue(json.at("/pools/0/group").isMissingNode(), json.toString());
         assertTrue(json.at("/waitingForRoom/groupOfNode").isMissingNode(), json.toString());
+    }
+
+    @Test
+    void aFallbackFromProtobufToJsonIsShown() throws Exception {
+        StatusSnapshot s = snapshot(List.of(), 0); // taken after the fallback
+        assertTrue(StatusHtml.render(s).contains("id=\"protobuf-fallback\""));
+        assertTrue(new ObjectMapper().readTree(StatusJson.write(s)).path("protobufFallenBack").asBoolean());
+        StatusSnapshot before = new StatusSnapshot(s.takenAt(), s.version(), s.identity(), s.role(),
+                s.electionEnabled(), s.lease(), s.ready(), s.pools(), s.families(), s.waiting(), s.failingClosed(),
+                s.problemNodes(), s.problemsByKind(), s.latestProblems(), s.rates(), s.queueDepth(),
+                s.captureMicros(), s.groupOfNode(), false);
+        assertFalse(StatusHtml.render(before).contains("protobuf"));
+        assertFalse(new ObjectMapper().readTree(StatusJson.write(before)).path("protobufFallenBack").asBoolean());
     }
 
     @Test

@@ -152,4 +152,15 @@ public final class ControllerStatus {
     public boolean isFailingClosed(String node) {
         return ledger().map(l -> l.isFailingClosed(node)).orElse(false);
     }
+
+    /**
+     * Tells whether the node cache reads JSON because protobuf answers could not be read (see
+     * {@code podcidr_protobuf_decode_fallbacks_total}): the controller works on, at a higher cost per node event.
+     *
+     * @return true after the fallback, false before it and before the term started
+     */
+    public boolean protobufFallenBack() {
+        NodeCache cache = controller.cache();
+        return cache != null && cache.protobufFallenBack();
+    }
 }

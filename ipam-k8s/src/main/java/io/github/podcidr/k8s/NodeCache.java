@@ -34,11 +34,12 @@ final class NodeCache {
      *
      * @param watchClient a client without a read timeout (watches stay open for minutes without a byte)
      * @param settings the label keys to keep and the list page size
+     * @param metrics where a fallback from protobuf to JSON is counted
      */
-    NodeCache(ApiClient watchClient, ControllerSettings settings) {
+    NodeCache(ApiClient watchClient, ControllerSettings settings, ControllerMetrics metrics) {
         informers = new SharedInformerFactory(watchClient);
         lister = new PagedNodeListerWatcher(watchClient, settings.listPageSize(),
-                new SlimNodeCodec(settings.labelKeys()));
+                new SlimNodeCodec(settings.labelKeys()), metrics);
         informer = informers.sharedIndexInformerFor(lister, V1Node.class, 0);
         informer.setTransform(new NodeSlimmer(settings.labelKeys()));
         addHandler();
@@ -114,6 +115,15 @@ final class NodeCache {
      */
     Throwable lastError() {
         return lister.lastError();
+    }
+
+    /**
+     * Tells whether lists and watches read JSON now because protobuf answers could not be read.
+     *
+     * @return true after the fallback
+     */
+    boolean protobufFallenBack() {
+        return lister.protobufFallenBack();
     }
 
     /**

@@ -128,7 +128,7 @@ public final class PodCidrController implements AutoCloseable {
             throw new IOException("cannot seal the intent journal " + journalAt.namespace() + "/" + journalAt.name()
                     + " (HTTP " + e.getCode() + "): the controller needs get, create and update on that Lease", e);
         }
-        NodeCache nodes = new NodeCache(watchClient, settings);
+        NodeCache nodes = new NodeCache(watchClient, settings, metrics);
         problems = new ProblemLedger(events, metrics, !settings.removeTaints().isEmpty());
         reconciler = new PodCidrReconciler(ipam, nodes::get, NodeWriter.of(writeClient, fence,
                 settings.requestTimeout()), NodeReader.of(writeClient), problems, metrics, settings, fence, journal,
