@@ -35,10 +35,16 @@ import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
  * waits behind a metrics or status request. Jetty reads request heads without holding a thread, so a client that
  * sends half a request costs a connection, not a thread. Every connection is bounded: {@value #MAX_CONNECTIONS} open
  * per address (more wait in the listen backlog), closed after {@value #IDLE_MILLIS} ms without a byte in either
- * direction ({@value #CROWDED_IDLE_MILLIS} ms while the cap is reached) and {@value #DEADLINE_MILLIS} ms after it opened whatever it does ({@link ConnectionDeadline}), one
- * request per connection, a request head of at most {@value #MAX_HEAD_BYTES} bytes (431 beyond), and no request body
- * is ever read. Only GET and HEAD are served (405 otherwise), and each answer is built in memory and written without
- * blocking a thread on a slow reader.
+ * direction ({@value #CROWDED_IDLE_MILLIS} ms while the cap is reached) and {@value #DEADLINE_MILLIS} ms after it
+ * opened whatever it does ({@link ConnectionDeadline}), one request per connection, a request head of at most
+ * {@value #MAX_HEAD_BYTES} bytes (431 beyond), and no request body is ever read. Only GET and HEAD are served (405
+ * otherwise); each answer is built in memory and written without blocking a thread on a slow reader.
+ *
+ * <p>Why not the JDK's server: it reads a request head on a pool thread with a blocking read, so each stalled client
+ * holds a thread until {@code sun.net.httpserver.maxReqTime} (measured on JDK 17.0.15: 16 half request lines on a
+ * 4-thread pool, no probe answered within 2 s until that limit closed them), and its limits are JVM-wide system
+ * properties read once, shared with the demo's in-process simulator, whose watches a {@code maxRspTime} would cut.
+ * TLS, when these endpoints need it, is an {@code SslConnectionFactory} in front of the same connector.
  */
 final class HttpEndpoints implements AutoCloseable {
     /**
@@ -54,7 +60,7 @@ final class HttpEndpoints implements AutoCloseable {
     static final long DEADLINE_MILLIS = 10_000;
     /** The request line and headers: a probe or a scrape sends a few hundred bytes. */
     static final int MAX_HEAD_BYTES = 8 * 1024;
-    /** Threads per server: one accepts, one selects, the rest answer (answers take well under a millisecond). */
+    /** Threads per server: one accepts, one selects, the rest answer (an answer takes a few milliseconds). */
     private static final int THREADS = 8;
     /** Connections the kernel queues while {@link #MAX_CONNECTIONS} are open. */
     private static final int BACKLOG = 64;
