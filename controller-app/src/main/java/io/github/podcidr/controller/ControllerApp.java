@@ -15,6 +15,13 @@ import org.slf4j.LoggerFactory;
  */
 final class ControllerApp implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControllerApp.class);
+    /**
+     * Logged at start when leader election is off (and the replica writes): every replica then writes as if it led,
+     * and two of them hand out the same subnets. The chart refuses {@code replicaCount > 1} without it.
+     */
+    static final String ELECTION_OFF = "leader election is off: run exactly one replica; two replicas without it"
+            + " both write and can give one subnet to two nodes (--leader-elect=true, or the chart's"
+            + " leaderElection.enabled, to run more)";
 
     private final ControllerRunner runner;
     private final PrometheusMetrics metrics;
@@ -57,6 +64,9 @@ final class ControllerApp implements AutoCloseable {
             throw e;
         }
         ControllerApp app = new ControllerApp(runner, metrics, endpoints);
+        if (!flags.election().enabled() && !flags.settings().dryRun()) {
+            LOG.atWarn().setMessage(ELECTION_OFF).addKeyValue("identity", flags.election().identity()).log();
+        }
         try {
             runner.start();
         } catch (IOException | RuntimeException e) {

@@ -1,35 +1,73 @@
 package io.github.podcidr.controller;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
-import com.sun.net.httpserver.HttpServer;
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.exporter.common.TextFormat;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
+import java.io.StringWriter;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.ConnectionLimit;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 
 /**
- * The HTTP endpoints, on the JDK's HTTP server: {@code /metrics} (Prometheus text format 0.0.4), the status page
- * {@code /status} (HTML) and its JSON twin {@code /status.json} on the metrics address, {@code /healthz} and
- * {@code /readyz} on the probe address (200 {@code ok} or 503 with the reason), all on one server when both addresses
- * are the same. An address of null switches its endpoints off.
+ * The HTTP endpoints: {@code /metrics} (Prometheus text format 0.0.4), the status page {@code /status} (HTML) and its
+ * JSON twin {@code /status.json} on the metrics address, {@code /healthz} and {@code /readyz} on the probe address
+ * (200 {@code ok} or 503 with the reason), all on one server when both addresses are the same (and not port 0). An
+ * address of null switches its endpoints off.
+ *
+ * <p>No client can starve the probes (issue 26): each address has its own server and threads, so a probe never
+ * waits behind a metrics or status request. Jetty reads request heads without holding a thread, so a client that
+ * sends half a request costs a connection, not a thread. Every connection is bounded: {@value #MAX_CONNECTIONS} open
+ * per address (more wait in the listen backlog), closed after {@value #IDLE_MILLIS} ms without a byte in either
+ * direction ({@value #CROWDED_IDLE_MILLIS} ms while the cap is reached) and {@value #DEADLINE_MILLIS} ms after it
+ * opened whatever it does ({@link ConnectionDeadline}), one request per connection, a request head of at most
+ * {@value #MAX_HEAD_BYTES} bytes (431 beyond), and no request body is ever read. Only GET and HEAD are served (405
+ * otherwise); each answer is built in memory and written without blocking a thread on a slow reader.
+ *
+ * <p>Why not the JDK's server: it reads a request head on a pool thread with a blocking read, so each stalled client
+ * holds a thread until {@code sun.net.httpserver.maxReqTime} (measured on JDK 17.0.15: 16 half request lines on a
+ * 4-thread pool, no probe answered within 2 s until that limit closed them), and its limits are JVM-wide system
+ * properties read once, shared with the demo's in-process simulator, whose watches a {@code maxRspTime} would cut.
+ * TLS, when these endpoints need it, is an {@code SslConnectionFactory} in front of the same connector.
  */
 final class HttpEndpoints implements AutoCloseable {
-    private final List<HttpServer> servers = new ArrayList<>();
-    private final ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
-        Thread t = new Thread(r, "podcidr-http");
-        t.setDaemon(true);
-        return t;
-    });
+    /**
+     * Open connections per address. A kubelet probes with a connection or two, a scraper or a person with a few; 32
+     * leaves room for all of them beside a handful of stuck clients, and bounds memory when a thousand arrive.
+     */
+    static final int MAX_CONNECTIONS = 32;
+    /** A connection with no byte read or written for this long is closed (a stalled request, a reader gone). */
+    static final long IDLE_MILLIS = 5_000;
+    /** While {@link #MAX_CONNECTIONS} are open the idle timeout drops to this, so that stuck ones make room sooner. */
+    static final long CROWDED_IDLE_MILLIS = 1_000;
+    /** Any connection is closed this long after it opened: enough for one request and its answer on any link. */
+    static final long DEADLINE_MILLIS = 10_000;
+    /** The request line and headers: a probe or a scrape sends a few hundred bytes. */
+    static final int MAX_HEAD_BYTES = 8 * 1024;
+    /** Threads per server: one accepts, one selects, the rest answer (an answer takes a few milliseconds). */
+    private static final int THREADS = 8;
+    /** Connections the kernel queues while {@link #MAX_CONNECTIONS} are open. */
+    private static final int BACKLOG = 64;
+    private static final String TEXT = "text/plain; charset=utf-8";
+
+    private final List<Server> servers = new ArrayList<>();
+    private final Map<Server, ConnectionDeadline> deadlines = new LinkedHashMap<>();
     private InetSocketAddress metricsAddress;
     private InetSocketAddress probeAddress;
 
@@ -50,44 +88,72 @@ final class HttpEndpoints implements AutoCloseable {
             throws IOException {
         HttpEndpoints e = new HttpEndpoints();
         try {
-            HttpServer metricsServer = null;
+            Routes metricsRoutes = null;
             if (metrics != null) {
-                metricsServer = e.bind(metrics);
-                metricsServer.createContext("/metrics", exchange -> serveMetrics(exchange, registry));
+                metricsRoutes = new Routes();
+                metricsRoutes.add("/metrics", () -> metrics(registry));
                 if (status != null) {
-                    metricsServer.createContext("/status", exchange -> serveStatus(exchange, "/status",
-                            "text/html; charset=utf-8", status::html));
-                    metricsServer.createContext("/status.json", exchange -> serveStatus(exchange, "/status.json",
-                            "application/json", status::json));
+                    metricsRoutes.add("/status", () -> page("text/html; charset=utf-8", status::html));
+                    metricsRoutes.add("/status.json", () -> page("application/json", status::json));
                 }
-                e.metricsAddress = metricsServer.getAddress();
+            }
+            // one server when both name the same port; two asked-for ephemeral ports (0) are two servers
+            boolean shared = probes != null && probes.equals(metrics) && probes.port() != 0;
+            Routes probeRoutes = probes == null ? null : shared ? metricsRoutes : new Routes();
+            if (probes != null) {
+                probeRoutes.add("/healthz", () -> probe(healthy, "not healthy: the leader election or worker"
+                        + " threads have stopped"));
+                probeRoutes.add("/readyz", () -> probe(ready, "not ready: leading, but the informer has not synced"
+                        + " or restore is not done"));
+            }
+            if (metrics != null) {
+                e.metricsAddress = e.serve(metrics, probeRoutes == metricsRoutes ? "http" : "http-metrics",
+                        metricsRoutes);
             }
             if (probes != null) {
-                HttpServer s = probes.equals(metrics) ? metricsServer : e.bind(probes);
-                s.createContext("/healthz", probe(healthy, "not healthy: the leader election or worker threads"
-                        + " have stopped"));
-                s.createContext("/readyz", probe(ready, "not ready: leading, but the informer has not synced or"
-                        + " restore is not done"));
-                e.probeAddress = s.getAddress();
+                e.probeAddress = probeRoutes == metricsRoutes ? e.metricsAddress
+                        : e.serve(probes, "http-probes", probeRoutes);
             }
-        } catch (IOException ex) {
+        } catch (IOException | RuntimeException ex) {
             e.close();
             throw ex;
         }
-        e.servers.forEach(HttpServer::start);
         return e;
     }
 
-    private HttpServer bind(BindAddress address) throws IOException {
-        HttpServer s;
+    /** Starts a server on an address with its own threads and limits; returns the bound address. */
+    private InetSocketAddress serve(BindAddress address, String name, Routes routes) throws IOException {
+        QueuedThreadPool threads = new QueuedThreadPool(THREADS, 2);
+        threads.setName("podcidr-" + name);
+        threads.setDaemon(true);
+        threads.setReservedThreads(0);
+        ScheduledExecutorScheduler scheduler = new ScheduledExecutorScheduler("podcidr-" + name + "-timer", true);
+        Server server = new Server(threads, scheduler, null);
+        HttpConfiguration config = new HttpConfiguration();
+        config.setRequestHeaderSize(MAX_HEAD_BYTES);
+        config.setPersistentConnectionsEnabled(false);
+        config.setSendServerVersion(false);
+        config.setSendXPoweredBy(false);
+        ServerConnector connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(config));
+        connector.setHost(address.host().isEmpty() ? null : address.host());
+        connector.setPort(address.port());
+        connector.setIdleTimeout(IDLE_MILLIS);
+        connector.setAcceptQueueSize(BACKLOG);
+        ConnectionDeadline deadline = new ConnectionDeadline(scheduler, DEADLINE_MILLIS);
+        connector.addBean(deadline);
+        server.addConnector(connector);
+        ConnectionLimit limit = new ConnectionLimit(MAX_CONNECTIONS, connector);
+        limit.setIdleTimeout(CROWDED_IDLE_MILLIS);
+        server.addBean(limit);
+        server.setHandler(routes);
+        servers.add(server);
+        deadlines.put(server, deadline);
         try {
-            s = HttpServer.create(address.socketAddress(), 16);
-        } catch (IOException ex) {
+            server.start();
+        } catch (Exception ex) {
             throw new IOException("cannot listen on " + address + ": " + ex.getMessage(), ex);
         }
-        s.setExecutor(executor);
-        servers.add(s);
-        return s;
+        return new InetSocketAddress(address.socketAddress().getAddress(), connector.getLocalPort());
     }
 
     /** The bound metrics address (its real port when 0 was asked), or null. */
@@ -100,65 +166,99 @@ final class HttpEndpoints implements AutoCloseable {
         return probeAddress;
     }
 
-    private static HttpHandler probe(BooleanSupplier check, String failure) {
-        return exchange -> {
-            boolean ok;
-            try {
-                ok = check.getAsBoolean();
-            } catch (RuntimeException e) {
-                ok = false;
-            }
-            respond(exchange, ok ? 200 : 503, "text/plain; charset=utf-8", ok ? "ok\n" : failure + "\n");
-        };
+    /** The most connections that were open at once on the server of a bound port (tests). */
+    int peakConnections(int port) {
+        return deadline(port).peak();
     }
 
-    private static void serveMetrics(HttpExchange exchange, CollectorRegistry registry) throws IOException {
-        try (exchange) {
-            exchange.getResponseHeaders().set("Content-Type", TextFormat.CONTENT_TYPE_004);
-            exchange.sendResponseHeaders(200, 0);
-            try (Writer w = new OutputStreamWriter(exchange.getResponseBody(), StandardCharsets.UTF_8)) {
-                TextFormat.write004(w, registry.metricFamilySamples());
-            }
-        }
+    /** Connections open now on the server of a bound port (tests). */
+    int openConnections(int port) {
+        return deadline(port).open();
     }
 
-    /** Serves a page of the status, on its exact path only (a context also matches longer paths). */
-    private static void serveStatus(HttpExchange exchange, String path, String type,
-                                    java.util.function.Supplier<String> body) throws IOException {
-        if (!exchange.getRequestURI().getPath().equals(path)) {
-            respond(exchange, 404, "text/plain; charset=utf-8", "not found; the status page is /status, its JSON"
-                    + " /status.json\n");
-            return;
+    private ConnectionDeadline deadline(int port) {
+        for (Map.Entry<Server, ConnectionDeadline> e : deadlines.entrySet()) {
+            if (((ServerConnector) e.getKey().getConnectors()[0]).getLocalPort() == port) {
+                return e.getValue();
+            }
         }
-        if (!exchange.getRequestMethod().equals("GET")) {
-            respond(exchange, 405, "text/plain; charset=utf-8", "only GET\n");
-            return;
-        }
-        String text;
+        throw new IllegalArgumentException("no endpoint server on port " + port + "; bound: " + metricsAddress
+                + " (metrics), " + probeAddress + " (probes)");
+    }
+
+    /** An answer, built in full before it is written. */
+    private record Answer(int code, String type, String body) {
+    }
+
+    private static Answer probe(BooleanSupplier check, String failure) {
+        boolean ok;
         try {
-            text = body.get();
+            ok = check.getAsBoolean();
         } catch (RuntimeException e) {
-            respond(exchange, 500, "text/plain; charset=utf-8", "status not available: " + e + "\n");
-            return;
+            ok = false;
         }
-        exchange.getResponseHeaders().set("Cache-Control", "no-store");
-        respond(exchange, 200, type, text);
+        return new Answer(ok ? 200 : 503, TEXT, ok ? "ok\n" : failure + "\n");
     }
 
-    private static void respond(HttpExchange exchange, int code, String type, String body) throws IOException {
-        try (exchange) {
-            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().set("Content-Type", type);
-            exchange.sendResponseHeaders(code, bytes.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(bytes);
+    private static Answer metrics(CollectorRegistry registry) {
+        StringWriter w = new StringWriter();
+        try {
+            TextFormat.write004(w, registry.metricFamilySamples());
+        } catch (IOException e) {
+            throw new IllegalStateException("a StringWriter does not fail", e);
+        }
+        return new Answer(200, TextFormat.CONTENT_TYPE_004, w.toString());
+    }
+
+    private static Answer page(String type, Supplier<String> body) {
+        try {
+            return new Answer(200, type, body.get());
+        } catch (RuntimeException e) {
+            return new Answer(500, TEXT, "status not available: " + e + "\n");
+        }
+    }
+
+    /** Exact paths to answers; any other path is 404, any method but GET and HEAD 405. */
+    private static final class Routes extends Handler.Abstract {
+        private final Map<String, Supplier<Answer>> byPath = new LinkedHashMap<>();
+
+        Routes() {
+            super(InvocationType.BLOCKING); // the status snapshot takes the allocator's lock
+        }
+
+        void add(String path, Supplier<Answer> answer) {
+            byPath.put(path, answer);
+        }
+
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) {
+            Supplier<Answer> route = byPath.get(Request.getPathInContext(request));
+            Answer a;
+            if (route == null) {
+                a = new Answer(404, TEXT, "not found; this address serves " + String.join(" ", byPath.keySet())
+                        + "\n");
+            } else if (!request.getMethod().equals("GET") && !request.getMethod().equals("HEAD")) {
+                response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
+                a = new Answer(405, TEXT, "only GET\n");
+            } else {
+                a = route.get();
             }
+            response.setStatus(a.code());
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, a.type());
+            response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store"); // every answer is a live value
+            Content.Sink.write(response, true, a.body(), callback);
+            return true;
         }
     }
 
     @Override
     public void close() {
-        servers.forEach(s -> s.stop(0));
-        executor.shutdownNow();
+        for (Server s : servers) {
+            try {
+                s.stop();
+            } catch (Exception e) {
+                // stopping: nothing more to do with a server that fails to stop
+            }
+        }
     }
 }

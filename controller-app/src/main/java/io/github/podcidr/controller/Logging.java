@@ -44,6 +44,9 @@ final class Logging {
         ch.qos.logback.classic.Logger root = ctx.getLogger(Logger.ROOT_LOGGER_NAME);
         root.addAppender(appender);
         root.setLevel(Level.toLevel(level, Level.INFO));
+        if (root.getLevel() == Level.INFO) {
+            quietJetty(ctx);
+        }
         silenceClientNoise(ctx);
     }
 
@@ -73,6 +76,11 @@ final class Logging {
         encoder.setContext(ctx);
         encoder.start();
         return encoder;
+    }
+
+    /** Jetty's INFO lines (its version, each start and stop of a connector) say nothing the "started" line does not. */
+    static void quietJetty(LoggerContext ctx) {
+        ctx.getLogger("org.eclipse.jetty").setLevel(Level.WARN);
     }
 
     /** Drops the client's expected interruption lines only: see {@link ClientNoiseFilter}. */
