@@ -75,6 +75,13 @@ public final class RealControlPlane implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
 
     private final Path work;
+    /** Where this API server keeps its certificates, logs and audit log: {@link #work}, or a folder in it. */
+    private final Path home;
+    private final Path bin;
+    private final List<String> extraFlags;
+    /** etcd's client URL, {@code http://127.0.0.1:<port>}. */
+    private final String etcdUrl;
+    /** etcd, or null for a second API server on another's etcd (which that other owns). */
     private final Process etcd;
     private final Process apiserver;
     private final int port;
@@ -83,9 +90,14 @@ public final class RealControlPlane implements AutoCloseable {
     private final String caPem;
     private final SSLContext sslContext;
 
-    private RealControlPlane(Path work, Process etcd, Process apiserver, int port, String adminToken,
-            Map<String, String> serviceAccountTokens, String caPem, SSLContext sslContext) {
+    private RealControlPlane(Path work, Path home, Path bin, List<String> extraFlags, String etcdUrl, Process etcd,
+            Process apiserver, int port, String adminToken, Map<String, String> serviceAccountTokens, String caPem,
+            SSLContext sslContext) {
         this.work = work;
+        this.home = home;
+        this.bin = bin;
+        this.extraFlags = List.copyOf(extraFlags);
+        this.etcdUrl = etcdUrl;
         this.etcd = etcd;
         this.apiserver = apiserver;
         this.port = port;
@@ -243,38 +255,11 @@ public final class RealControlPlane implements AutoCloseable {
             waitFor(etcd, work.resolve("etcd.log"), "etcd", () -> httpOk(
                     HttpClient.newHttpClient(), "http://127.0.0.1:" + etcdClient + "/health", null));
 
-            int port = freePort();
-            List<String> cmd = new ArrayList<>(List.of(bin.resolve("kube-apiserver").toString(),
-                    "--etcd-servers=http://127.0.0.1:" + etcdClient,
-                    "--bind-address=127.0.0.1",
-                    "--advertise-address=127.0.0.1",
-                    "--secure-port=" + port,
-                    "--insecure-port=0",
-                    "--cert-dir=" + work.resolve("certs"),
-                    "--token-auth-file=" + work.resolve("tokens.csv"),
-                    "--authorization-mode=RBAC",
-                    "--service-account-key-file=" + work.resolve("sa.key"),
-                    "--service-account-signing-key-file=" + work.resolve("sa.key"),
-                    "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-                    "--service-cluster-ip-range=" + SERVICE_CLUSTER_IP_RANGE,
-                    "--audit-policy-file=" + work.resolve("audit-policy.yaml"),
-                    "--audit-log-path=" + work.resolve("audit.log"),
-                    "--audit-log-mode=blocking",
-                    "--allow-privileged=true",
-                    "--v=1"));
-            cmd.addAll(extraFlags);
-            apiserver = new ProcessBuilder(cmd).redirectErrorStream(true)
-                    .redirectOutput(work.resolve("kube-apiserver.log").toFile()).start();
-            Path certFile = work.resolve("certs").resolve("apiserver.crt");
-            waitFor(apiserver, work.resolve("kube-apiserver.log"), "kube-apiserver", () -> Files.exists(certFile));
-            String caPem = Files.readString(certFile);
-            SSLContext ssl = sslContextTrusting(caPem);
-            HttpClient http = HttpClient.newBuilder().sslContext(ssl).version(HttpClient.Version.HTTP_1_1).build();
-            String base = "https://127.0.0.1:" + port;
-            waitFor(apiserver, work.resolve("kube-apiserver.log"), "kube-apiserver",
-                    () -> httpOk(http, base + "/readyz", adminToken)
-                            && httpOk(http, base + "/api/v1/namespaces/default", adminToken));
-            RealControlPlane cp = new RealControlPlane(work, etcd, apiserver, port, adminToken, saTokens, caPem, ssl);
+            String etcdUrl = "http://127.0.0.1:" + etcdClient;
+            Started api = startApiServer(bin, work, work, etcdUrl, extraFlags, adminToken);
+            apiserver = api.process();
+            RealControlPlane cp = new RealControlPlane(work, work, bin, extraFlags, etcdUrl, etcd, apiserver,
+                    api.port(), adminToken, saTokens, api.caPem(), api.ssl());
             Runtime.getRuntime().addShutdownHook(new Thread(cp::close, "real-control-plane-stop"));
             return cp;
         } catch (RuntimeException | IOException e) {
@@ -286,6 +271,75 @@ public final class RealControlPlane implements AutoCloseable {
             }
             deleteTree(work);
             throw e;
+        }
+    }
+
+    private record Started(Process process, int port, String caPem, SSLContext ssl) {
+    }
+
+    /** Starts kube-apiserver with its certificates and logs in {@code home}, the tokens and key of {@code work}. */
+    private static Started startApiServer(Path bin, Path work, Path home, String etcdServers, List<String> extraFlags,
+            String adminToken) throws IOException {
+        int port = freePort();
+        List<String> cmd = new ArrayList<>(List.of(bin.resolve("kube-apiserver").toString(),
+                "--etcd-servers=" + etcdServers,
+                "--bind-address=127.0.0.1",
+                "--advertise-address=127.0.0.1",
+                "--secure-port=" + port,
+                "--insecure-port=0",
+                "--cert-dir=" + home.resolve("certs"),
+                "--token-auth-file=" + work.resolve("tokens.csv"),
+                "--authorization-mode=RBAC",
+                "--service-account-key-file=" + work.resolve("sa.key"),
+                "--service-account-signing-key-file=" + work.resolve("sa.key"),
+                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                "--service-cluster-ip-range=" + SERVICE_CLUSTER_IP_RANGE,
+                "--audit-policy-file=" + work.resolve("audit-policy.yaml"),
+                "--audit-log-path=" + home.resolve("audit.log"),
+                "--audit-log-mode=blocking",
+                "--allow-privileged=true",
+                "--v=1"));
+        cmd.addAll(extraFlags);
+        Process apiserver = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(home.resolve("kube-apiserver.log").toFile()).start();
+        try {
+            Path certFile = home.resolve("certs").resolve("apiserver.crt");
+            waitFor(apiserver, home.resolve("kube-apiserver.log"), "kube-apiserver", () -> Files.exists(certFile));
+            String caPem = Files.readString(certFile);
+            SSLContext ssl = sslContextTrusting(caPem);
+            HttpClient http = HttpClient.newBuilder().sslContext(ssl).version(HttpClient.Version.HTTP_1_1).build();
+            String base = "https://127.0.0.1:" + port;
+            waitFor(apiserver, home.resolve("kube-apiserver.log"), "kube-apiserver",
+                    () -> httpOk(http, base + "/readyz", adminToken)
+                            && httpOk(http, base + "/api/v1/namespaces/default", adminToken));
+            return new Started(apiserver, port, caPem, ssl);
+        } catch (RuntimeException | IOException e) {
+            apiserver.destroyForcibly();
+            throw e;
+        }
+    }
+
+    /** etcd's client URL, {@code http://127.0.0.1:<port>}, e.g. to put a proxy in front of it for a second server. */
+    public String etcdUrl() {
+        return etcdUrl;
+    }
+
+    /**
+     * Starts a second kube-apiserver on this control plane's etcd, as a cluster with two API servers behind a load
+     * balancer has: same tokens and service account key, its own serving certificate, logs and audit log. Closing it
+     * stops that server only; closing this control plane does not stop it.
+     *
+     * @param etcdServers the etcd URL it uses, {@link #etcdUrl()} or a proxy in front of it
+     * @return the second server
+     */
+    public RealControlPlane secondApiServer(String etcdServers) {
+        try {
+            Path home = Files.createTempDirectory(work, "apiserver-");
+            Started api = startApiServer(bin, work, home, etcdServers, extraFlags, adminToken);
+            return new RealControlPlane(work, home, bin, extraFlags, etcdUrl, null, api.process(), api.port(),
+                    adminToken, serviceAccountTokens, api.caPem(), api.ssl());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -446,7 +500,7 @@ public final class RealControlPlane implements AutoCloseable {
      */
     public List<AuditEvent> auditEvents() {
         List<AuditEvent> out = new ArrayList<>();
-        Path log = work.resolve("audit.log");
+        Path log = home.resolve("audit.log");
         if (!Files.exists(log)) {
             return out;
         }
@@ -476,20 +530,22 @@ public final class RealControlPlane implements AutoCloseable {
 
     /** The kube-apiserver log so far (for diagnosing a failed test). */
     public String apiserverLog() {
-        return tail(work.resolve("kube-apiserver.log"), 200);
+        return tail(home.resolve("kube-apiserver.log"), 200);
     }
 
     /** Whether kube-apiserver and etcd are still running. */
     public boolean isRunning() {
-        return apiserver.isAlive() && etcd.isAlive();
+        return apiserver.isAlive() && (etcd == null || etcd.isAlive());
     }
 
     /** Stops kube-apiserver and etcd and deletes their data; idempotent. */
     @Override
     public synchronized void close() {
         stop(apiserver);
-        stop(etcd);
-        deleteTree(work);
+        if (etcd != null) {
+            stop(etcd);
+            deleteTree(work);
+        }
     }
 
     private static void deleteTree(Path dir) {
