@@ -151,7 +151,7 @@ public record ControllerFlags(String kubeconfig, ControllerSettings settings, Le
      *
      * @param args the arguments
      * @param env the environment: {@code POD_NAMESPACE} is the default Lease namespace, {@code POD_NAME} (or the
-     *     host name with a random suffix) the replica's identity
+     *     host name) with a random UUID the replica's identity
      * @return the flags or every error
      */
     public static Result parse(String[] args, Map<String, String> env) {
@@ -251,18 +251,24 @@ public record ControllerFlags(String kubeconfig, ControllerSettings settings, Le
         }
     }
 
-    private static String identity(Map<String, String> env) {
+    /**
+     * This replica's identity in the Lease: {@code POD_NAME} (else the host name) and a random UUID, as client-go's
+     * users make it ({@code <hostname>_<uuid>}), so that a restarted container of the same pod is another holder and
+     * waits for the old term to expire instead of silently taking it back.
+     */
+    static String identity(Map<String, String> env) {
         String pod = env.get("POD_NAME");
+        String name;
         if (pod != null && !pod.isBlank()) {
-            return pod.strip();
+            name = pod.strip();
+        } else {
+            try {
+                name = InetAddress.getLocalHost().getHostName();
+            } catch (UnknownHostException e) {
+                name = "podcidr-controller";
+            }
         }
-        String host;
-        try {
-            host = InetAddress.getLocalHost().getHostName();
-        } catch (UnknownHostException e) {
-            host = "podcidr-controller";
-        }
-        return host + "_" + UUID.randomUUID().toString().substring(0, 8);
+        return name + "_" + UUID.randomUUID();
     }
 
     /**

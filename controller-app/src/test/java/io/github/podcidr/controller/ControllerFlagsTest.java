@@ -2,6 +2,7 @@ package io.github.podcidr.controller;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -20,6 +21,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class ControllerFlagsTest {
+    private static final String UUID_FORM = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
     private static final Map<String, String> ENV = Map.of("POD_NAME", "podcidr-0", "POD_NAMESPACE", "infra");
 
     private static ControllerFlags.Result parse(String... args) {
@@ -40,7 +42,10 @@ class ControllerFlagsTest {
         assertEquals(Duration.ofSeconds(2), f.election().retryPeriod());
         assertEquals("infra", f.election().namespace(), "POD_NAMESPACE");
         assertEquals("podcidr-controller", f.election().leaseName());
-        assertEquals("podcidr-0", f.election().identity(), "POD_NAME");
+        assertTrue(f.election().identity().matches("podcidr-0_" + UUID_FORM), "POD_NAME_<uuid>: "
+                + f.election().identity());
+        assertNotEquals(f.election().identity(), parse("--cluster-cidr=10.244.0.0/16").flags().election().identity(),
+                "a restarted container is another holder");
         assertEquals(50, f.kubeApiQps());
         assertEquals(100, f.kubeApiBurst());
         assertEquals(new BindAddress("", 8080), f.metricsAddress());
@@ -56,7 +61,7 @@ class ControllerFlagsTest {
     void namespaceDefaultsToKubeSystemOutsideAPod() {
         ControllerFlags.Result r = ControllerFlags.parse(new String[] {"--cluster-cidr=10.244.0.0/16"}, Map.of());
         assertEquals("kube-system", r.flags().election().namespace());
-        assertTrue(r.flags().election().identity().matches(".+_[0-9a-f]{8}"), r.flags().election().identity());
+        assertTrue(r.flags().election().identity().matches(".+_" + UUID_FORM), r.flags().election().identity());
     }
 
     @Test
