@@ -55,6 +55,7 @@ class ControllerFlagsTest {
         assertFalse(f.settings().dryRun());
         assertNull(f.kubeconfig());
         assertEquals(16, f.settings().workers());
+        assertEquals(Duration.ofSeconds(25), f.shutdownGracePeriod(), "the chart's 30 s grace less a margin");
     }
 
     @Test
@@ -74,7 +75,7 @@ class ControllerFlagsTest {
                 "--leader-elect-retry-period=500ms", "--leader-elect-namespace=kube-system",
                 "--leader-elect-lease-name=pcc.lease", "--workers=8", "--kube-api-qps=-1", "--kube-api-burst=7",
                 "--metrics-bind-address=127.0.0.1:9090", "--health-probe-bind-address=0", "--log-format=json",
-                "--log-level=DEBUG", "--dry-run");
+                "--log-level=DEBUG", "--dry-run", "--shutdown-grace-period=1m50s");
         assertTrue(r.ok(), () -> r.errors().toString());
         ControllerFlags f = r.flags();
         assertEquals(3, f.settings().clusterCidrs().size());
@@ -96,6 +97,7 @@ class ControllerFlagsTest {
         assertEquals(LogFormat.JSON, f.logFormat());
         assertEquals("debug", f.logLevel());
         assertTrue(f.settings().dryRun());
+        assertEquals(Duration.ofSeconds(110), f.shutdownGracePeriod());
     }
 
     @Test
@@ -168,6 +170,9 @@ class ControllerFlagsTest {
                         "--metrics-bind-address=8080"), "--metrics-bind-address=8080: has no port", ":8080"),
                 Arguments.of("bad port", List.of("--cluster-cidr=10.244.0.0/16",
                         "--health-probe-bind-address=:70000"), "has port 70000 outside 0..65535", ":8080"),
+                Arguments.of("grace too short", List.of("--cluster-cidr=10.244.0.0/16",
+                        "--shutdown-grace-period=500ms"), "--shutdown-grace-period=500ms: must be at least 1s",
+                        "--shutdown-grace-period=25s"),
                 Arguments.of("log format", List.of("--cluster-cidr=10.244.0.0/16", "--log-format=xml"),
                         "--log-format=xml: is not a log format", "--log-format=json"),
                 Arguments.of("log level", List.of("--cluster-cidr=10.244.0.0/16", "--log-level=verbose"),

@@ -12,13 +12,19 @@ import org.slf4j.LoggerFactory;
  * Runs the controller only while this replica leads: campaigns for a Lease with a {@link LeaseElector} (client-go's
  * rules), starts a fresh {@link PodCidrController} (informer, restore, workers) when it wins, and stops writing at
  * once when it loses. The elector campaigns once, so a lost lease ends the term for good: {@code onLeadershipLost}
- * is called and the process should exit non-zero, to be restarted and campaign anew. {@link #close()} is the
- * graceful path: the fence closes for good, the workers get 5 s to finish, and the Lease is released, so that a
- * standby takes over in about one retry period.
+ * is called and the process should exit non-zero, to be restarted and campaign anew. {@link #close(Duration)} is the
+ * graceful path: the fence closes for good, the workers stop, every node write already sent is answered or passes
+ * its deadline, and only then is the Lease released, so that a standby takes over in about one retry period without
+ * a write of this replica still on its way.
  *
  * <p>Readiness: a leader is ready once restored; a standby is ready at once, so that rolling updates proceed.
  */
 public final class ControllerRunner implements AutoCloseable {
+    /**
+     * How long {@link #close()} may take: the chart's {@code terminationGracePeriodSeconds} (30 s) less a margin, as
+     * the controller's {@code --shutdown-grace-period} default.
+     */
+    public static final Duration DEFAULT_STOP_LIMIT = Duration.ofSeconds(25);
     private static final Logger LOG = LoggerFactory.getLogger(ControllerRunner.class);
     /** How long the workers get to finish the node they are on before they are interrupted. */
     private static final Duration WORKER_GRACE = Duration.ofSeconds(5);
@@ -217,35 +223,66 @@ public final class ControllerRunner implements AutoCloseable {
     }
 
     /**
-     * Graceful stop: the write fence closes for good (nothing more is sent, no later renewal re-opens it), the
-     * workers get 5 s to finish, then the Lease is released.
+     * Graceful stop within {@link #DEFAULT_STOP_LIMIT}: see {@link #close(Duration)}.
      */
     @Override
     public void close() {
+        close(DEFAULT_STOP_LIMIT);
+    }
+
+    /**
+     * Graceful stop: the write fence closes for good (nothing more is sent, no later renewal re-opens it), the
+     * workers stop (up to 5 s, then they are interrupted), every node write already sent is answered or passes its
+     * deadline, and only then is the Lease released. If writes may still land when {@code limit} is nearly spent,
+     * the Lease is not released: a standby then takes it a lease duration after the last renewal, when no write of
+     * this replica can land any more (its deadlines end before that).
+     *
+     * @param limit how long the whole stop may take; the process halts soon after (the pod's grace period less a
+     *     margin)
+     */
+    public void close(Duration limit) {
         if (!closing.compareAndSet(false, true)) {
             return;
         }
+        long until = System.nanoTime() + limit.toNanos();
         LeaseElector e = elector;
         if (e != null) {
             e.stop();
         }
         PodCidrController c = controller;
         if (c != null) {
-            c.stop(WORKER_GRACE);
+            c.stop(min(WORKER_GRACE, left(until).dividedBy(2)));
         }
         if (e != null) {
+            Duration requestLimit = election.renewDeadline().dividedBy(2);
+            long drainUntil = until - Math.min(requestLimit.toNanos() * 2, limit.toNanos() / 2);
+            boolean drained = false;
             try {
-                electionThread.join(election.renewDeadline().toMillis());
+                drained = e.inFlight().awaitDrained(drainUntil);
+                electionThread.join(Math.max(1, left(until).toMillis()));
             } catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
             }
-            if (!electionThread.isAlive()) {
-                boolean released = e.release(election.renewDeadline().dividedBy(2));
+            if (!drained) {
+                LOG.atWarn().setMessage("node writes may still land; not releasing the lease (a standby takes it"
+                        + " after a lease duration)").addKeyValue("identity", election.identity())
+                        .addKeyValue("in_flight", e.inFlight().pending()).log();
+            } else if (!electionThread.isAlive()) {
+                boolean released = e.release(min(requestLimit, left(until)));
                 LOG.atInfo().setMessage(released ? "released the lease" : "lease not held; nothing to release")
                         .addKeyValue("identity", election.identity()).log();
             }
         }
         leading.set(false);
         LOG.atInfo().setMessage("stopped").addKeyValue("identity", election.identity()).log();
+    }
+
+    private static Duration left(long untilNanos) {
+        long left = untilNanos - System.nanoTime();
+        return Duration.ofNanos(Math.max(1_000_000, left));
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 }

@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
  *   <li><b>A stop stays stopped</b>: once {@link #stop()} is called or the term ends, the fence is closed for good
  *       and no renewal, even one already on the wire, re-opens it. A replica campaigns once; a new term takes a new
  *       process (the runner exits non-zero after a loss).</li>
- *   <li><b>Release</b> ({@link #release}) is the caller's step, after {@link #stop()}: the record is rewritten
- *       naming nobody, as client-go's {@code ReleaseOnCancel}.</li>
+ *   <li><b>Release</b> ({@link #release}) is the caller's step, once the writes of the term have drained
+ *       ({@link #inFlight()}): the record is rewritten naming nobody, as client-go's {@code ReleaseOnCancel}.</li>
  * </ul>
  * Lease writes change only the election record of the Lease as read ({@link LeaseStore}).
  */
@@ -43,6 +43,7 @@ final class LeaseElector implements WriteFence {
     private final long retryNanos;
     private final int leaseSeconds;
     private final LongSupplier nanoTime;
+    private final InFlightWrites inFlight;
     private final CountDownLatch stopSignal = new CountDownLatch(1);
 
     /** The Lease as last read or written; written by the election thread only. */
@@ -70,6 +71,7 @@ final class LeaseElector implements WriteFence {
         this.retryNanos = settings.retryPeriod().toNanos();
         this.leaseSeconds = (int) settings.leaseDuration().toSeconds();
         this.nanoTime = nanoTime;
+        this.inFlight = new InFlightWrites(nanoTime);
     }
 
     /**
@@ -238,7 +240,7 @@ final class LeaseElector implements WriteFence {
     /**
      * Gives the Lease up if this replica still holds it, as client-go's {@code release()}: the record names nobody
      * ({@code holderIdentity: ""}, lease duration 1 s, transitions kept), so that a standby takes it at its next try.
-     * Call it only after {@link #stop()}, once the election thread has returned.
+     * Call it only after {@link #stop()}, once the election thread has returned and the writes have drained.
      *
      * @param timeout each request's limit
      * @return true if released
@@ -282,6 +284,11 @@ final class LeaseElector implements WriteFence {
         }
         long left = renewNanos - (nanoTime.getAsLong() - renewedAt);
         return left > 0 ? Duration.ofNanos(left) : Duration.ZERO;
+    }
+
+    @Override
+    public InFlightWrites inFlight() {
+        return inFlight;
     }
 
     /** This replica's identity. */

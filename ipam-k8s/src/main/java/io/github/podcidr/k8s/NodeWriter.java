@@ -51,7 +51,9 @@ interface NodeWriter {
      * parameter, so that the server abandons a write it has not stored by then (kube-apiserver cancels the request's
      * context at that timeout and answers 504; the storage write is not made). The fence closes
      * {@code leaseDuration - renewDeadline} before a standby may take over, which leaves that margin for the request
-     * to travel.
+     * to travel. Every write is counted in the fence's {@link WriteFence#inFlight()} from before its rate-limit wait
+     * until it is answered (any status) or, unanswered, until its deadline: a graceful stop releases the Lease only
+     * once none is left.
      *
      * @param client the client for writes (its own interceptors, e.g. a rate limit, run first)
      * @param fence asked before the rate limit wait and after it, and the bound of every write's deadline
@@ -75,15 +77,19 @@ interface NodeWriter {
                     .header("Accept", ACCEPT).build();
             Call call = http.newCall(request);
             call.timeout().timeout(budget.toNanos(), TimeUnit.NANOSECONDS);
+            InFlightWrites.Write inFlight = fence.inFlight().begin(budget);
             try (Response response = call.execute()) {
+                inFlight.answered();
                 if (!response.isSuccessful()) {
                     throw new ApiException(response.message(), response.code(), response.headers().toMultimap(),
                             StatusBody.text(client, response.body()));
                 }
             } catch (FenceDeadline.ClosedException e) {
+                inFlight.notSent();
                 throw FenceDeadline.closed(node);
             } catch (IOException e) {
-                throw new ApiException(e); // code 0: no answer, the write may or may not have happened
+                // code 0: no answer, the write may or may not have happened; it stays in flight until its deadline
+                throw new ApiException(e);
             }
         };
     }

@@ -32,4 +32,14 @@ public interface WriteFence {
     default Duration remaining() {
         return mayWrite() ? UNBOUNDED : Duration.ZERO;
     }
+
+    /**
+     * The writes sent under this fence that may still land, so that a graceful stop hands the Lease over only once
+     * none can. The default tracks nothing: a fence without a Lease (no election) has nothing to hand over.
+     *
+     * @return the tracker every node write reports to
+     */
+    default InFlightWrites inFlight() {
+        return InFlightWrites.UNTRACKED;
+    }
 }
