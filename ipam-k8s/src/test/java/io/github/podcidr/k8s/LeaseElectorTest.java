@@ -159,4 +159,40 @@ class LeaseElectorTest {
         assertEquals("intruder", lease().at("/spec/holderIdentity").asText(), "the intruder's record is left alone");
         t.join(5000);
     }
+
+    /**
+     * Renewals change the Lease as read: labels, annotations, finalizers and owner references that others put on it
+     * survive the take-over and every renewal (the old lock rebuilt the metadata and lost the finalizers).
+     */
+    @Test
+    void renewalsKeepWhatOthersPutOnTheLease() throws Exception {
+        ObjectNode lease = SimFixture.JSON.objectNode();
+        ObjectNode meta = lease.putObject("metadata").put("name", NAME).put("namespace", NS);
+        meta.putObject("labels").put("team", "net");
+        meta.putObject("annotations").put("owner", "platform");
+        meta.putArray("finalizers").add("example.com/keep");
+        meta.putArray("ownerReferences").addObject().put("apiVersion", "v1").put("kind", "ConfigMap")
+                .put("name", "owner").put("uid", "6fa459ea-ee8a-3ca4-894e-db77e160355e");
+        lease.putObject("spec").put("holderIdentity", "").put("leaseDurationSeconds", 1).put("leaseTransitions", 2);
+        f.sim.create(ResourceType.LEASES, lease);
+        LeaseElector e = elector("replica-a", System::nanoTime);
+        Thread t = new Thread(() -> e.run(() -> { }, () -> { }));
+        t.start();
+        try {
+            SimFixture.await(Duration.ofSeconds(10), e::mayWrite, () -> "replica-a leads");
+            long taken = f.sim.requests().count("update", "leases");
+            SimFixture.await(Duration.ofSeconds(10), () -> f.sim.requests().count("update", "leases") >= taken + 3,
+                    () -> "three renewals");
+            ObjectNode now = lease();
+            assertEquals("replica-a", now.at("/spec/holderIdentity").asText());
+            assertEquals("net", now.at("/metadata/labels/team").asText(), now.toString());
+            assertEquals("platform", now.at("/metadata/annotations/owner").asText(), now.toString());
+            assertEquals("example.com/keep", now.at("/metadata/finalizers/0").asText(), now.toString());
+            assertEquals("owner", now.at("/metadata/ownerReferences/0/name").asText(), now.toString());
+            assertEquals(3, now.at("/spec/leaseTransitions").asInt());
+        } finally {
+            e.stop();
+            t.join(5000);
+        }
+    }
 }
