@@ -107,12 +107,21 @@ final class LeaseStore {
 
         private int integer(String field) {
             JsonElement v = spec().get(field);
-            return v == null || v.isJsonNull() ? 0 : v.getAsInt();
+            try {
+                return v == null || v.isJsonNull() ? 0 : v.getAsInt();
+            } catch (RuntimeException e) {
+                return 0;
+            }
         }
 
+        /** A time of the record, or null when missing or not RFC 3339 (written by hand or by another tool). */
         private Instant time(String field) {
             JsonElement v = spec().get(field);
-            return v == null || v.isJsonNull() ? null : OffsetDateTime.parse(v.getAsString()).toInstant();
+            try {
+                return v == null || v.isJsonNull() ? null : OffsetDateTime.parse(v.getAsString()).toInstant();
+            } catch (RuntimeException e) {
+                return null;
+            }
         }
     }
 
@@ -192,8 +201,12 @@ final class LeaseStore {
             return lease();
         }
 
-        Lease lease() {
-            return new Lease(JsonParser.parseString(body).getAsJsonObject());
+        Lease lease() throws ApiException {
+            try {
+                return new Lease(JsonParser.parseString(body).getAsJsonObject());
+            } catch (RuntimeException e) {
+                throw new ApiException("the answer is not a Lease: " + e.getMessage(), e, code, null, body);
+            }
         }
     }
 

@@ -57,4 +57,13 @@ class LeaseStoreTest {
         assertEquals("me_1", taken.holder());
         assertEquals("1970-01-01T00:00:00.000000Z", taken.spec().get("renewTime").getAsString());
     }
+
+    @Test
+    void aTimeOrCountWrittenByHandInAnotherFormReadsAsMissing() {
+        LeaseStore.Lease odd = new LeaseStore.Lease(JsonParser.parseString("{\"spec\":{\"holderIdentity\":\"x\","
+                + "\"renewTime\":\"yesterday\",\"leaseTransitions\":\"many\"}}").getAsJsonObject());
+        assertEquals(null, odd.renewTime());
+        assertEquals(0, odd.transitions());
+        assertEquals("x", odd.holder());
+    }
 }
