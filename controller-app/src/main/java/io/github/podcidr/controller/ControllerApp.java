@@ -26,12 +26,17 @@ final class ControllerApp implements AutoCloseable {
     private final ControllerRunner runner;
     private final PrometheusMetrics metrics;
     private final HttpEndpoints endpoints;
+    /** What the runner's graceful stop may take: {@code --shutdown-grace-period} less a margin for the rest. */
+    private final java.time.Duration stopLimit;
     private boolean closed;
 
-    private ControllerApp(ControllerRunner runner, PrometheusMetrics metrics, HttpEndpoints endpoints) {
+    private ControllerApp(ControllerRunner runner, PrometheusMetrics metrics, HttpEndpoints endpoints,
+                          java.time.Duration grace) {
         this.runner = runner;
         this.metrics = metrics;
         this.endpoints = endpoints;
+        java.time.Duration margin = java.time.Duration.ofSeconds(1);
+        this.stopLimit = grace.compareTo(margin.multipliedBy(2)) > 0 ? grace.minus(margin) : grace.dividedBy(2);
     }
 
     /**
@@ -63,7 +68,7 @@ final class ControllerApp implements AutoCloseable {
             metrics.close();
             throw e;
         }
-        ControllerApp app = new ControllerApp(runner, metrics, endpoints);
+        ControllerApp app = new ControllerApp(runner, metrics, endpoints, flags.shutdownGracePeriod());
         if (!flags.election().enabled() && !flags.settings().dryRun()) {
             LOG.atWarn().setMessage(ELECTION_OFF).addKeyValue("identity", flags.election().identity()).log();
         }
@@ -107,7 +112,7 @@ final class ControllerApp implements AutoCloseable {
         }
         closed = true;
         try {
-            runner.close();
+            runner.close(stopLimit);
         } finally {
             endpoints.close();
             metrics.close();

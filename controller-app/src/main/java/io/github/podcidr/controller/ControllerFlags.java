@@ -1,5 +1,6 @@
 package io.github.podcidr.controller;
 
+import io.github.podcidr.k8s.ControllerRunner;
 import io.github.podcidr.k8s.ControllerSettings;
 import io.github.podcidr.k8s.InvalidSettingException;
 import io.github.podcidr.k8s.LeaderElectionSettings;
@@ -40,10 +41,12 @@ import java.util.regex.Pattern;
  * @param healthProbeAddress where /healthz and /readyz listen, or null when switched off
  * @param logFormat text or json
  * @param logLevel error, warn, info, debug or trace
+ * @param shutdownGracePeriod how long a graceful stop may take before the process halts
  */
 public record ControllerFlags(String kubeconfig, ControllerSettings settings, LeaderElectionSettings election,
                               double kubeApiQps, int kubeApiBurst, BindAddress metricsAddress,
-                              BindAddress healthProbeAddress, LogFormat logFormat, String logLevel) {
+                              BindAddress healthProbeAddress, LogFormat logFormat, String logLevel,
+                              Duration shutdownGracePeriod) {
     /** {@code --kube-api-qps=-1}: no client-side rate limit. */
     public static final double UNLIMITED_QPS = -1;
     static final List<String> LOG_LEVELS = List.of("error", "warn", "info", "debug", "trace");
@@ -119,7 +122,11 @@ public record ControllerFlags(String kubeconfig, ControllerSettings settings, Le
                 .add("dry-run", FlagSet.Kind.BOOL, "false", "log every write instead of making it (no Lease,"
                         + " no events)")
                 .add("cache-sync-timeout", FlagSet.Kind.DURATION, "2m", "how long a new leader may wait for its"
-                        + " node cache to fill; past it the process exits 1 so that another replica takes over");
+                        + " node cache to fill; past it the process exits 1 so that another replica takes over")
+                .add("shutdown-grace-period", FlagSet.Kind.DURATION, "25s", "how long a graceful stop (SIGTERM)"
+                        + " may take before the process halts: the pod's terminationGracePeriodSeconds less a margin."
+                        + " Within it the node writes sent are answered or pass their deadline, then the Lease is"
+                        + " released (not released if writes may still land)");
         return f;
     }
 
@@ -151,7 +158,7 @@ public record ControllerFlags(String kubeconfig, ControllerSettings settings, Le
      *
      * @param args the arguments
      * @param env the environment: {@code POD_NAMESPACE} is the default Lease namespace, {@code POD_NAME} (or the
-     *     host name with a random suffix) the replica's identity
+     *     host name) with a random UUID the replica's identity
      * @return the flags or every error
      */
     public static Result parse(String[] args, Map<String, String> env) {
@@ -203,6 +210,12 @@ public record ControllerFlags(String kubeconfig, ControllerSettings settings, Le
                     + " --cache-sync-timeout=2m");
         }
 
+        Duration grace = v.duration("shutdown-grace-period", ControllerRunner.DEFAULT_STOP_LIMIT, "25s");
+        if (grace != null && grace.toMillis() < 1000) {
+            v.error("shutdown-grace-period", GoDuration.format(grace), "must be at least 1s; set it to the pod's"
+                    + " terminationGracePeriodSeconds less a margin, e.g. --shutdown-grace-period=25s for 30 s");
+        }
+
         if (!v.errors().isEmpty() || ranges == null || common == null || groups == null) {
             return new Result(null, v.errors(), false);
         }
@@ -212,7 +225,7 @@ public record ControllerFlags(String kubeconfig, ControllerSettings settings, Le
             LeaderElectionSettings election = new LeaderElectionSettings(elect, namespace, leaseName,
                     identity(env), lease, renew, retry);
             return new Result(new ControllerFlags(kubeconfig.isEmpty() ? null : kubeconfig, settings, election, qps,
-                    burst, metrics, health, common.logFormat(), common.logLevel()), List.of(), false);
+                    burst, metrics, health, common.logFormat(), common.logLevel(), grace), List.of(), false);
         } catch (InvalidSettingException e) {
             // every rule of the settings is checked above with the flag named; this is a safety net
             v.error("flags", null, e.getMessage());
@@ -251,18 +264,24 @@ public record ControllerFlags(String kubeconfig, ControllerSettings settings, Le
         }
     }
 
-    private static String identity(Map<String, String> env) {
+    /**
+     * This replica's identity in the Lease: {@code POD_NAME} (else the host name) and a random UUID, as client-go's
+     * users make it ({@code <hostname>_<uuid>}), so that a restarted container of the same pod is another holder and
+     * waits for the old term to expire instead of silently taking it back.
+     */
+    static String identity(Map<String, String> env) {
         String pod = env.get("POD_NAME");
+        String name;
         if (pod != null && !pod.isBlank()) {
-            return pod.strip();
+            name = pod.strip();
+        } else {
+            try {
+                name = InetAddress.getLocalHost().getHostName();
+            } catch (UnknownHostException e) {
+                name = "podcidr-controller";
+            }
         }
-        String host;
-        try {
-            host = InetAddress.getLocalHost().getHostName();
-        } catch (UnknownHostException e) {
-            host = "podcidr-controller";
-        }
-        return host + "_" + UUID.randomUUID().toString().substring(0, 8);
+        return name + "_" + UUID.randomUUID();
     }
 
     /**

@@ -21,8 +21,6 @@ import org.slf4j.LoggerFactory;
 public final class Main {
     /** Exit code of a configuration error. */
     public static final int EXIT_CONFIG = 2;
-    /** Grace before the process halts regardless, under the 10 s a pod gets by default between SIGTERM and SIGKILL. */
-    static final long SHUTDOWN_LIMIT_MILLIS = 9_000;
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
     static {
@@ -116,7 +114,7 @@ public final class Main {
         }
         int code = exitCode.get();
         LOG.atInfo().setMessage("stopping").addKeyValue("exit_code", code).log();
-        haltAfter(SHUTDOWN_LIMIT_MILLIS, code);
+        haltAfter(flags.shutdownGracePeriod().toMillis(), code); // --shutdown-grace-period, under the pod's grace
         app.close();
         return code;
     }

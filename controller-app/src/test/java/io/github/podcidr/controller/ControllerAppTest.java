@@ -157,7 +157,7 @@ class ControllerAppTest {
 
     private String leaseHolder() {
         var lease = sim.get(ResourceType.LEASES, "kube-system", "podcidr-controller");
-        return lease == null ? null : lease.at("/spec/holderIdentity").asText("");
+        return lease == null ? null : StatusFixture.pod(lease.at("/spec/holderIdentity").asText(""));
     }
 
     private long assignedNodes() {

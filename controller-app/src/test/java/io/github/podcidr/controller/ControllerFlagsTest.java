@@ -2,6 +2,7 @@ package io.github.podcidr.controller;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -20,6 +21,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class ControllerFlagsTest {
+    private static final String UUID_FORM = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
     private static final Map<String, String> ENV = Map.of("POD_NAME", "podcidr-0", "POD_NAMESPACE", "infra");
 
     private static ControllerFlags.Result parse(String... args) {
@@ -40,7 +42,10 @@ class ControllerFlagsTest {
         assertEquals(Duration.ofSeconds(2), f.election().retryPeriod());
         assertEquals("infra", f.election().namespace(), "POD_NAMESPACE");
         assertEquals("podcidr-controller", f.election().leaseName());
-        assertEquals("podcidr-0", f.election().identity(), "POD_NAME");
+        assertTrue(f.election().identity().matches("podcidr-0_" + UUID_FORM), "POD_NAME_<uuid>: "
+                + f.election().identity());
+        assertNotEquals(f.election().identity(), parse("--cluster-cidr=10.244.0.0/16").flags().election().identity(),
+                "a restarted container is another holder");
         assertEquals(50, f.kubeApiQps());
         assertEquals(100, f.kubeApiBurst());
         assertEquals(new BindAddress("", 8080), f.metricsAddress());
@@ -50,13 +55,14 @@ class ControllerFlagsTest {
         assertFalse(f.settings().dryRun());
         assertNull(f.kubeconfig());
         assertEquals(16, f.settings().workers());
+        assertEquals(Duration.ofSeconds(25), f.shutdownGracePeriod(), "the chart's 30 s grace less a margin");
     }
 
     @Test
     void namespaceDefaultsToKubeSystemOutsideAPod() {
         ControllerFlags.Result r = ControllerFlags.parse(new String[] {"--cluster-cidr=10.244.0.0/16"}, Map.of());
         assertEquals("kube-system", r.flags().election().namespace());
-        assertTrue(r.flags().election().identity().matches(".+_[0-9a-f]{8}"), r.flags().election().identity());
+        assertTrue(r.flags().election().identity().matches(".+_" + UUID_FORM), r.flags().election().identity());
     }
 
     @Test
@@ -69,7 +75,7 @@ class ControllerFlagsTest {
                 "--leader-elect-retry-period=500ms", "--leader-elect-namespace=kube-system",
                 "--leader-elect-lease-name=pcc.lease", "--workers=8", "--kube-api-qps=-1", "--kube-api-burst=7",
                 "--metrics-bind-address=127.0.0.1:9090", "--health-probe-bind-address=0", "--log-format=json",
-                "--log-level=DEBUG", "--dry-run");
+                "--log-level=DEBUG", "--dry-run", "--shutdown-grace-period=1m50s");
         assertTrue(r.ok(), () -> r.errors().toString());
         ControllerFlags f = r.flags();
         assertEquals(3, f.settings().clusterCidrs().size());
@@ -91,6 +97,7 @@ class ControllerFlagsTest {
         assertEquals(LogFormat.JSON, f.logFormat());
         assertEquals("debug", f.logLevel());
         assertTrue(f.settings().dryRun());
+        assertEquals(Duration.ofSeconds(110), f.shutdownGracePeriod());
     }
 
     @Test
@@ -163,6 +170,9 @@ class ControllerFlagsTest {
                         "--metrics-bind-address=8080"), "--metrics-bind-address=8080: has no port", ":8080"),
                 Arguments.of("bad port", List.of("--cluster-cidr=10.244.0.0/16",
                         "--health-probe-bind-address=:70000"), "has port 70000 outside 0..65535", ":8080"),
+                Arguments.of("grace too short", List.of("--cluster-cidr=10.244.0.0/16",
+                        "--shutdown-grace-period=500ms"), "--shutdown-grace-period=500ms: must be at least 1s",
+                        "--shutdown-grace-period=25s"),
                 Arguments.of("log format", List.of("--cluster-cidr=10.244.0.0/16", "--log-format=xml"),
                         "--log-format=xml: is not a log format", "--log-format=json"),
                 Arguments.of("log level", List.of("--cluster-cidr=10.244.0.0/16", "--log-level=verbose"),

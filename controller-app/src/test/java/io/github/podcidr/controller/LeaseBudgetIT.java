@@ -84,7 +84,7 @@ class LeaseBudgetIT {
 
     private static String holder(ApiServerSim sim) {
         var lease = sim.get(ResourceType.LEASES, "kube-system", "podcidr-controller");
-        return lease == null ? null : lease.at("/spec/holderIdentity").asText(null);
+        return lease == null ? null : StatusFixture.pod(lease.at("/spec/holderIdentity").asText(null));
     }
 
     private static String renewTime(ApiServerSim sim) {

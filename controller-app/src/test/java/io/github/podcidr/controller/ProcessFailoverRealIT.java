@@ -249,7 +249,7 @@ class ProcessFailoverRealIT {
     /** The Lease's holder: null without a Lease, "" when released. */
     private String holder() {
         JsonNode l = lease();
-        return l == null ? null : l.at("/spec/holderIdentity").asText("");
+        return l == null ? null : StatusFixture.pod(l.at("/spec/holderIdentity").asText(""));
     }
 
     private JsonNode nodes() {

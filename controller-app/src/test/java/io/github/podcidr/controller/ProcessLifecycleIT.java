@@ -78,7 +78,7 @@ class ProcessLifecycleIT {
 
     private String leaseHolder() {
         ObjectNode lease = sim.get(ResourceType.LEASES, "kube-system", "podcidr-controller");
-        return lease == null ? null : lease.at("/spec/holderIdentity").asText("");
+        return lease == null ? null : StatusFixture.pod(lease.at("/spec/holderIdentity").asText(""));
     }
 
     private long nodesWithCidrs() {

@@ -145,4 +145,13 @@ final class StatusFixture implements AutoCloseable {
     public void close() {
         sim.close();
     }
+
+    /** The pod part of a Lease holder's identity ({@code POD_NAME_<uuid>}); other values as they are. */
+    static String pod(String identity) {
+        if (identity == null) {
+            return null;
+        }
+        int cut = identity.lastIndexOf('_');
+        return cut < 0 ? identity : identity.substring(0, cut);
+    }
 }

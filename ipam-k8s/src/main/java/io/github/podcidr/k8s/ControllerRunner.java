@@ -1,7 +1,5 @@
 package io.github.podcidr.k8s;
 
-import io.kubernetes.client.extended.leaderelection.LeaderElectionConfig;
-import io.kubernetes.client.extended.leaderelection.LeaderElector;
 import io.kubernetes.client.openapi.ApiClient;
 import java.io.IOException;
 import java.time.Duration;
@@ -11,17 +9,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the controller only while this replica leads: campaigns for a Lease with the client's {@link LeaderElector},
- * starts a fresh {@link PodCidrController} (informer, restore, workers) when it wins, and stops writing at once when
- * it loses. The client's elector never campaigns again after a loss, so a lost lease ends the term for good:
- * {@code onLeadershipLost} is called and the process should exit non-zero, to be restarted and campaign anew.
- * {@link #close()} is the graceful path: stop taking work, let in-flight writes finish, release the lease so that a
- * standby takes over in about one retry period.
+ * Runs the controller only while this replica leads: campaigns for a Lease with a {@link LeaseElector} (client-go's
+ * rules), starts a fresh {@link PodCidrController} (informer, restore, workers) when it wins, and stops writing at
+ * once when it loses. The elector campaigns once, so a lost lease ends the term for good: {@code onLeadershipLost}
+ * is called and the process should exit non-zero, to be restarted and campaign anew. {@link #close(Duration)} is the
+ * graceful path: the fence closes for good, the workers stop, every node write already sent is answered or passes
+ * its deadline, and only then is the Lease released, so that a standby takes over in about one retry period without
+ * a write of this replica still on its way.
  *
  * <p>Readiness: a leader is ready once restored; a standby is ready at once, so that rolling updates proceed.
  */
 public final class ControllerRunner implements AutoCloseable {
+    /**
+     * How long {@link #close()} may take: the chart's {@code terminationGracePeriodSeconds} (30 s) less a margin, as
+     * the controller's {@code --shutdown-grace-period} default.
+     */
+    public static final Duration DEFAULT_STOP_LIMIT = Duration.ofSeconds(25);
     private static final Logger LOG = LoggerFactory.getLogger(ControllerRunner.class);
+    /** How long the workers get to finish the node they are on before they are interrupted. */
+    private static final Duration WORKER_GRACE = Duration.ofSeconds(5);
 
     private final ApiClientFactory clients;
     private final ControllerSettings settings;
@@ -35,9 +41,7 @@ public final class ControllerRunner implements AutoCloseable {
     private volatile long leadingSince;
     private volatile PodCidrController controller;
     private volatile boolean electionFailed;
-    private LeaderElector elector;
-    private FencedLock lock;
-    private volatile LeaseRecordLock leaseLock;
+    private volatile LeaseElector elector;
     private Thread electionThread;
 
     /**
@@ -75,21 +79,10 @@ public final class ControllerRunner implements AutoCloseable {
             electionThread.start();
             return;
         }
-        leaseLock = new LeaseRecordLock(election.namespace(), election.leaseName(), election.identity(),
-                leaseClient(clients, election));
-        lock = new FencedLock(leaseLock, election.leaseDuration(), election.renewDeadline(), System::nanoTime);
-        LeaderElectionConfig config = new LeaderElectionConfig(lock, election.leaseDuration(),
-                election.renewDeadline(), election.retryPeriod());
-        elector = new LeaderElector(config, e -> LOG.warn("leader election error: {}", e.toString()));
-        electionThread = new Thread(() -> {
-            try {
-                elector.run(() -> lead(lock), this::stoppedLeading,
-                        leader -> LOG.atInfo().setMessage("leader is").addKeyValue("identity", leader).log());
-            } catch (RuntimeException e) {
-                electionFailed = true;
-                LOG.error("leader election stopped", e);
-            }
-        }, "podcidr-leader-election");
+        LeaseElector e = new LeaseElector(new LeaseStore(election.namespace(), election.leaseName(),
+                leaseClient(clients, election)), election, System::nanoTime);
+        elector = e;
+        electionThread = new Thread(() -> e.run(this::startLeading, this::stoppedLeading), "podcidr-leader-election");
         electionThread.setDaemon(true);
         electionThread.start();
         LOG.atInfo().setMessage("campaigning").addKeyValue("lease", election.namespace() + "/" + election.leaseName())
@@ -99,9 +92,9 @@ public final class ControllerRunner implements AutoCloseable {
     /**
      * The elector's own client: outside the rate limit shared with node writes and events, and with connect, read and
      * write timeouts of half the renew deadline (controller-runtime's choice), so that one unanswered request leaves
-     * time for another try before the leader gives up. No whole-call timeout: a fresh JVM's first request (TLS
-     * handshake, class loading) took longer than that on a busy 2-core machine, and the elector already bounds each
-     * try by the renew deadline.
+     * time for another try before the leader gives up. No whole-call timeout while campaigning: a fresh JVM's first
+     * request (TLS handshake, class loading) took longer than that on a busy 2-core machine; a renewal gets what is
+     * left of its round's renew deadline as its whole-call limit.
      */
     static ApiClient leaseClient(ApiClientFactory clients, LeaderElectionSettings election) throws IOException {
         ApiClient client = clients.createForElection();
@@ -109,6 +102,13 @@ public final class ControllerRunner implements AutoCloseable {
         client.setHttpClient(client.getHttpClient().newBuilder().connectTimeout(half).readTimeout(half)
                 .writeTimeout(half).build());
         return client;
+    }
+
+    /** The elector won: the term's work runs on its own thread, so that renewals go on while the cache fills. */
+    private void startLeading() {
+        Thread t = new Thread(() -> lead(elector), "podcidr-controller");
+        t.setDaemon(true);
+        t.start();
     }
 
     private void lead(WriteFence fence) {
@@ -136,8 +136,8 @@ public final class ControllerRunner implements AutoCloseable {
      */
     private void fail(Throwable cause) {
         electionFailed = true;
-        if (lock != null) {
-            lock.revoke();
+        if (elector != null) {
+            elector.stop();
         }
         if (closing.get()) {
             return;
@@ -151,9 +151,6 @@ public final class ControllerRunner implements AutoCloseable {
 
     private void stoppedLeading() {
         leading.set(false);
-        if (lock != null) {
-            lock.revoke();
-        }
         PodCidrController c = controller;
         if (c != null) {
             c.stop(Duration.ofSeconds(5));
@@ -221,27 +218,60 @@ public final class ControllerRunner implements AutoCloseable {
      * @return the Lease; empty without leader election (or in dry-run) and before the first answer of the API
      */
     public java.util.Optional<LeaderLease> lease() {
-        LeaseRecordLock l = leaseLock;
-        return l == null ? java.util.Optional.empty() : java.util.Optional.ofNullable(l.lastSeen());
+        LeaseElector e = elector;
+        return e == null ? java.util.Optional.empty() : java.util.Optional.ofNullable(e.lastSeen());
     }
 
     /**
-     * Graceful stop: no new work, in-flight writes finish (up to 5 s), then the lease is released.
+     * Graceful stop within {@link #DEFAULT_STOP_LIMIT}: see {@link #close(Duration)}.
      */
     @Override
     public void close() {
+        close(DEFAULT_STOP_LIMIT);
+    }
+
+    /**
+     * Graceful stop: the write fence closes for good (nothing more is sent, no later renewal re-opens it), the
+     * workers stop (up to 5 s, then they are interrupted), every node write already sent is answered or passes its
+     * deadline, and only then is the Lease released. If writes may still land when {@code limit} is nearly spent,
+     * the Lease is not released: a standby then takes it a lease duration after the last renewal, when no write of
+     * this replica can land any more (its deadlines end before that).
+     *
+     * @param limit how long the whole stop may take; the process halts soon after (the pod's grace period less a
+     *     margin)
+     */
+    public void close(Duration limit) {
         if (!closing.compareAndSet(false, true)) {
             return;
         }
+        long until = System.nanoTime() + limit.toNanos();
+        LeaseElector e = elector;
+        if (e != null) {
+            e.stop();
+        }
         PodCidrController c = controller;
         if (c != null) {
-            c.stop(Duration.ofSeconds(5));
+            c.stop(min(WORKER_GRACE, left(until).dividedBy(2)));
         }
-        if (lock != null) {
-            lock.revoke();
-        }
-        if (elector != null) {
-            elector.close(); // releases the lease if held
+        if (e != null) {
+            Duration requestLimit = election.renewDeadline().dividedBy(2);
+            long drainUntil = until - Math.min(requestLimit.toNanos() * 2, limit.toNanos() / 2);
+            boolean drained = false;
+            try {
+                drained = e.inFlight().awaitDrained(drainUntil);
+                electionThread.join(Math.max(1, left(until).toMillis()));
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+            if (!drained) {
+                LOG.atWarn().setMessage("node writes may still land; not releasing the lease (a standby takes it"
+                        + " after a lease duration)").addKeyValue("identity", election.identity())
+                        .addKeyValue("in_flight", e.inFlight().pending()).log();
+            } else if (!electionThread.isAlive()) {
+                boolean released = e.release(min(requestLimit, left(until)));
+                LOG.atInfo().setMessage(released ? "released the lease" : "lease not held; nothing to release")
+                        .addKeyValue("identity", election.identity()).log();
+            }
         }
         leading.set(false);
         LOG.atInfo().setMessage("stopped").addKeyValue("identity", election.identity()).log();
@@ -256,5 +286,14 @@ public final class ControllerRunner implements AutoCloseable {
      */
     static IntentJournal.Location journalOf(LeaderElectionSettings election) {
         return new IntentJournal.Location(election.namespace(), election.leaseName() + "-intents");
+    }
+
+    private static Duration left(long untilNanos) {
+        long left = untilNanos - System.nanoTime();
+        return Duration.ofNanos(Math.max(1_000_000, left));
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 }

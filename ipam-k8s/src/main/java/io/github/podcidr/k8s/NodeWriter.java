@@ -43,15 +43,19 @@ interface NodeWriter {
      * writes finish in about a quarter less time (docs/benchmarks.md). A refusal's Status is read from either
      * format and handed on as JSON, so logs and events read the same.
      *
-     * <p>The fence bounds when a write lands, not only when it starts. Each write gets a deadline of
+     * <p>The fence bounds when a write is sent and how long the client waits for it. Each write gets a deadline of
      * {@code min(requestTimeout, fence.remaining())} from when it is called, which covers the wait for the
      * client-side rate limit (an interceptor the client factory added before this one) and the whole exchange. Once
      * the rate limit lets it go, the fence is asked again: a closed fence sends nothing, an open one sends the write
      * with the time then left as its connect, read and write timeouts and as the API server's {@code timeout}
-     * parameter, so that the server abandons a write it has not stored by then (kube-apiserver cancels the request's
-     * context at that timeout and answers 504; the storage write is not made). The fence closes
-     * {@code leaseDuration - renewDeadline} before a standby may take over, which leaves that margin for the request
-     * to travel.
+     * parameter. The server answers 504 at that timeout, but that does not mean the write was dropped:
+     * kube-apiserver 1.20 was seen storing a write after its 504 (its storage call outlives the deadline), and from
+     * 1.23 a transaction already sent to etcd still commits. So no byte leaves after the fence closes
+     * ({@code leaseDuration - renewDeadline} before a standby may take over), but a write sent before may land later;
+     * what bounds the harm of such a late write is the JSON-patch guards and the new leader's design, argued in
+     * {@code docs/reliability.md} ("Which writes of an old leader can land, and until when"). Every write is counted in the fence's {@link WriteFence#inFlight()} from before its rate-limit wait
+     * until it is answered (any status) or, unanswered, until its deadline: a graceful stop releases the Lease only
+     * once none is left.
      *
      * @param client the client for writes (its own interceptors, e.g. a rate limit, run first)
      * @param fence asked before the rate limit wait and after it, and the bound of every write's deadline
@@ -75,15 +79,19 @@ interface NodeWriter {
                     .header("Accept", ACCEPT).build();
             Call call = http.newCall(request);
             call.timeout().timeout(budget.toNanos(), TimeUnit.NANOSECONDS);
+            InFlightWrites.Write inFlight = fence.inFlight().begin(budget);
             try (Response response = call.execute()) {
+                inFlight.answered();
                 if (!response.isSuccessful()) {
                     throw new ApiException(response.message(), response.code(), response.headers().toMultimap(),
                             StatusBody.text(client, response.body()));
                 }
             } catch (FenceDeadline.ClosedException e) {
+                inFlight.notSent();
                 throw FenceDeadline.closed(node);
             } catch (IOException e) {
-                throw new ApiException(e); // code 0: no answer, the write may or may not have happened
+                // code 0: no answer, the write may or may not have happened; it stays in flight until its deadline
+                throw new ApiException(e);
             }
         };
     }

@@ -5,8 +5,9 @@ import java.time.Duration;
 /**
  * Whether this replica may write now, and for how long. Only the leader writes (invariant 2); a leader that could
  * not renew its lease in time must stop before a standby can take over, so the check is made right before every
- * write, again once the write has waited for the client-side rate limit, and every write must land (or be abandoned
- * by the API server) before the fence's expiry: see {@link #remaining()}.
+ * write, again once the write has waited for the client-side rate limit, and every write carries the time left as its
+ * deadline ({@link #remaining()}). The API server may still store a write after that deadline (it answers 504 and
+ * stores it anyway): what such a late write can do is argued in {@code docs/reliability.md}.
  */
 @FunctionalInterface
 public interface WriteFence {
@@ -31,5 +32,15 @@ public interface WriteFence {
      */
     default Duration remaining() {
         return mayWrite() ? UNBOUNDED : Duration.ZERO;
+    }
+
+    /**
+     * The writes sent under this fence that may still land, so that a graceful stop hands the Lease over only once
+     * none can. The default tracks nothing: a fence without a Lease (no election) has nothing to hand over.
+     *
+     * @return the tracker every node write reports to
+     */
+    default InFlightWrites inFlight() {
+        return InFlightWrites.UNTRACKED;
     }
 }

@@ -118,6 +118,46 @@ class LeaderElectionTest {
         assertEquals("replica-a", holder());
     }
 
+    /**
+     * SIGTERM's path while a slow server holds 16 node writes (each answered 6 s after it arrives, within its 8 s
+     * deadline): the Lease is released only after every one of them was stored, so a standby that takes the released
+     * Lease at once can never see one of them land after it listed the nodes. Before this change the workers got 5 s,
+     * were interrupted, and the Lease was released while the 16 writes were still on their way.
+     */
+    @Test
+    void aGracefulStopReleasesTheLeaseOnlyAfterEveryWriteSentHasLanded() throws Exception {
+        ControllerSettings settings = ControllerSettings.builder().clusterCidrs(List.of(Cidr.parse("10.244.0.0/16")))
+                .workers(16).requestTimeout(Duration.ofSeconds(8)).build();
+        LeaderElectionSettings election = LeaderElectionSettings.defaults("kube-system", "podcidr-controller",
+                "replica-a").withDurations(Duration.ofSeconds(10), Duration.ofSeconds(8), RETRY);
+        ControllerRunner a = new ControllerRunner(f.clients(), settings, election, new Counting(), () -> { });
+        runners.add(a);
+        a.start();
+        SimFixture.await(Duration.ofSeconds(10), () -> a.isLeader() && a.isReady(), () -> "a leads");
+        f.sim.faults().latency("patch", "nodes", Duration.ofSeconds(6));
+        f.createNodes("slow", 16);
+        SimFixture.await(Duration.ofSeconds(10), () -> f.patches() == 16, () -> "16 writes held: " + f.patches());
+
+        long t0 = System.nanoTime();
+        a.close();
+        double took = (System.nanoTime() - t0) / 1e9;
+
+        ObjectNode lease = f.sim.get(ResourceType.LEASES, "kube-system", "podcidr-controller");
+        assertEquals("", lease.at("/spec/holderIdentity").asText(), "released: " + lease);
+        long released = Long.parseLong(lease.at("/metadata/resourceVersion").asText());
+        SimFixture.await(Duration.ofSeconds(10), () -> java.util.stream.IntStream.range(0, 16)
+                .allMatch(i -> f.podCidrs("slow" + i).size() == 1), () -> "the 16 writes stored");
+        long lastWrite = 0;
+        for (int i = 0; i < 16; i++) {
+            ObjectNode node = f.sim.getNode("slow" + i);
+            lastWrite = Math.max(lastWrite, Long.parseLong(node.at("/metadata/resourceVersion").asText()));
+        }
+        System.out.printf("LeaderElectionTest: close() took %.2f s with 16 writes held 6 s; last node write at"
+                + " resourceVersion %d, Lease released at %d%n", took, lastWrite, released);
+        assertTrue(lastWrite < released, "the Lease (resourceVersion " + released + ") was released before a node"
+                + " write (resourceVersion " + lastWrite + ") landed");
+    }
+
     @Test
     void aLeaderThatCannotRenewStopsWritingAndReportsTheLoss() throws Exception {
         Counting ma = new Counting();

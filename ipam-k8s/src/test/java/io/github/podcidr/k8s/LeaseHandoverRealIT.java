@@ -121,4 +121,57 @@ class LeaseHandoverRealIT {
         assertEquals(List.of(), f.forbidden(), "requests of the controller refused with 403");
         f.reset();
     }
+
+    /**
+     * Renewals change the Lease as read (issue 26, item 8): labels, annotations and a finalizer someone put on the
+     * Lease survive the take-over and several renewals. kube-apiserver 1.20 has no {@code spec.strategy} or
+     * {@code spec.preferredHolder} (coordinated leader election, 1.31+) and drops them on create, as it drops every
+     * unknown field of a built-in kind; {@code LeaseStoreTest} shows they are written back as read.
+     */
+    @Test
+    void renewalsKeepWhatOthersPutOnTheLease() throws Exception {
+        String path = "/apis/coordination.k8s.io/v1/namespaces/" + RealFixture.NAMESPACE + "/leases";
+        RealFixture.Answer created = f.send("POST", path, "application/json", """
+                {"apiVersion":"coordination.k8s.io/v1","kind":"Lease",
+                 "metadata":{"name":"%s","labels":{"team":"net"},"annotations":{"owner":"platform"},
+                             "finalizers":["example.com/keep"]},
+                 "spec":{"holderIdentity":"","leaseDurationSeconds":1,"leaseTransitions":2,
+                         "strategy":"OldestEmulationVersion","preferredHolder":"someone"}}"""
+                .formatted(RealFixture.LEASE));
+        assertEquals(201, created.code(), () -> "Lease not created: " + created.body());
+        boolean keepsStrategy = created.body().at("/spec/strategy").isTextual();
+        ControllerSettings settings = ControllerSettings.builder()
+                .clusterCidrs(List.of(Cidr.parse("10.244.0.0/16"))).nodeMaskIpv4(24).build();
+        try (RealReplicas replicas = new RealReplicas(f, settings, Duration.ofSeconds(4), Duration.ofSeconds(3),
+                RETRY)) {
+            replicas.start("java-replica");
+            RealFixture.await(Duration.ofSeconds(30), () -> "java-replica".equals(f.leaseHolder()),
+                    () -> "the replica to hold the Lease; it is " + f.lease());
+            String first = f.lease().at("/spec/renewTime").asText();
+            java.util.Set<String> renewTimes = new java.util.HashSet<>();
+            RealFixture.await(Duration.ofSeconds(30), () -> {
+                renewTimes.add(f.lease().at("/spec/renewTime").asText());
+                return renewTimes.size() >= 4;
+            }, () -> "three renewals after " + first + "; seen " + renewTimes);
+            JsonNode lease = f.lease();
+            System.out.printf("LeaseHandoverRealIT: after %d renewals the Lease keeps labels %s, annotations %s,"
+                    + " finalizers %s; kube-apiserver 1.20 %s spec.strategy%n", renewTimes.size() - 1,
+                    lease.at("/metadata/labels"), lease.at("/metadata/annotations"), lease.at("/metadata/finalizers"),
+                    keepsStrategy ? "keeps" : "drops");
+            assertEquals("java-replica", lease.at("/spec/holderIdentity").asText());
+            assertEquals("net", lease.at("/metadata/labels/team").asText(), "label kept: " + lease);
+            assertEquals("platform", lease.at("/metadata/annotations/owner").asText(), "annotation kept: " + lease);
+            assertEquals("example.com/keep", lease.at("/metadata/finalizers/0").asText(), "finalizer kept: " + lease);
+            assertEquals(3, lease.at("/spec/leaseTransitions").asInt());
+            if (keepsStrategy) {
+                assertEquals("OldestEmulationVersion", lease.at("/spec/strategy").asText(), "strategy kept: " + lease);
+                assertEquals("someone", lease.at("/spec/preferredHolder").asText(), "preferredHolder kept: " + lease);
+            }
+        }
+        RealFixture.Answer unfinalized = f.send("PATCH", path + "/" + RealFixture.LEASE,
+                "application/merge-patch+json", "{\"metadata\":{\"finalizers\":null}}");
+        assertEquals(200, unfinalized.code(), () -> "finalizer not removed: " + unfinalized.body());
+        assertEquals(List.of(), f.forbidden(), "requests of the controller refused with 403");
+        f.reset();
+    }
 }
