@@ -203,8 +203,22 @@ class ChartTest {
         ControllerFlags flags = acceptedByTheController(r);
         assertEquals("10.244.0.0/16", flags.settings().clusterCidrs().get(0).toString());
         assertEquals("kube-system", flags.election().namespace());
+        assertEquals(30L, pod.getTerminationGracePeriodSeconds());
+        assertEquals(java.time.Duration.ofSeconds(25), flags.shutdownGracePeriod(),
+                "the controller halts 5 s before the kubelet would kill it");
         assertTrue(r.all(V1Service.class).isEmpty(), "no metrics Service unless asked");
         assertFalse(r.yaml().contains("kind: PodDisruptionBudget"));
+    }
+
+    @Test
+    void theShutdownGracePeriodFollowsThePodsAndTooShortOnesAreRefused() throws IOException {
+        Rendered r = render(Map.of("terminationGracePeriodSeconds", "120"));
+        assertEquals(120L, r.one(V1Deployment.class).getSpec().getTemplate().getSpec()
+                .getTerminationGracePeriodSeconds());
+        assertEquals(java.time.Duration.ofSeconds(115), acceptedByTheController(r).shutdownGracePeriod());
+        IllegalStateException shortOne = assertThrows(IllegalStateException.class,
+                () -> render(Map.of("terminationGracePeriodSeconds", "3")));
+        assertTrue(shortOne.getMessage().contains("terminationGracePeriodSeconds"), shortOne.getMessage());
     }
 
     @Test
