@@ -102,8 +102,9 @@ final class RealFixture implements AutoCloseable {
      *   <li>templates/serviceaccount.yaml: the ServiceAccount;</li>
      *   <li>templates/clusterrole.yaml: the ClusterRole (nodes get/list/watch/patch; core and events.k8s.io events
      *       create/patch) and its ClusterRoleBinding to the ServiceAccount;</li>
-     *   <li>templates/role.yaml (leaderElection.enabled): the Role in the release namespace (leases create; the
-     *       Lease named {@code leaderElection.leaseName} get/update) and its RoleBinding.</li>
+     *   <li>templates/role.yaml: the Role in the release namespace (leases create; the Lease named
+     *       {@code leaderElection.leaseName} and the intent journal's, {@code <leaseName>-intents}, get/update) and its
+     *       RoleBinding.</li>
      * </ul>
      * Keep the rules in step with those templates: this is what makes the zero-403 check mean "the chart is enough".
      */
@@ -122,7 +123,8 @@ final class RealFixture implements AutoCloseable {
                 .subjects(List.of(subject))).execute();
         rbac.createNamespacedRole(NAMESPACE, new V1Role().metadata(new V1ObjectMeta().name(name).namespace(NAMESPACE))
                 .rules(List.of(rule("coordination.k8s.io", "leases", null, "create"),
-                        rule("coordination.k8s.io", "leases", LEASE, "get", "update")))).execute();
+                        rule("coordination.k8s.io", "leases", null, "get", "update")
+                                .resourceNames(List.of(LEASE, LEASE + "-intents"))))).execute();
         rbac.createNamespacedRoleBinding(NAMESPACE, new V1RoleBinding()
                 .metadata(new V1ObjectMeta().name(name).namespace(NAMESPACE))
                 .roleRef(new V1RoleRef().apiGroup("rbac.authorization.k8s.io").kind("Role").name(name))
@@ -266,8 +268,8 @@ final class RealFixture implements AutoCloseable {
     }
 
     /**
-     * Back to an empty cluster for the next test: finalizers stripped, every node deleted, the Lease deleted (a
-     * replica killed by a test leaves it held).
+     * Back to an empty cluster for the next test: finalizers stripped, every node deleted, the Lease and the intent
+     * journal deleted (a replica killed by a test leaves it held).
      */
     void reset() {
         for (ObjectNode n : nodes().values()) {
@@ -277,6 +279,8 @@ final class RealFixture implements AutoCloseable {
         }
         expectOk("DELETE", "/api/v1/nodes", null, null);
         send("DELETE", "/apis/coordination.k8s.io/v1/namespaces/" + NAMESPACE + "/leases/" + LEASE, null, null);
+        send("DELETE", "/apis/coordination.k8s.io/v1/namespaces/" + NAMESPACE + "/leases/" + LEASE + "-intents", null,
+                null);
         await(Duration.ofSeconds(60), () -> nodes().isEmpty(), () -> "nodes left: " + nodes().keySet());
     }
 

@@ -51,20 +51,25 @@ final class RealReplicas implements AutoCloseable {
         final Map<String, AtomicInteger> exhausted = new ConcurrentHashMap<>();
         final Map<String, AtomicInteger> writeFailures = new ConcurrentHashMap<>();
         final Map<String, AtomicInteger> conflicts = new ConcurrentHashMap<>();
+        /** System.nanoTime() and path of every node write this replica sent. */
+        final List<Map.Entry<Long, String>> nodeWrites = new CopyOnWriteArrayList<>();
+        private final ApiClientFactory through;
         ControllerRunner runner;
 
-        Replica(String id) {
+        Replica(String id, ApiClientFactory through) {
             this.id = id;
+            this.through = through;
         }
 
         ApiClient client() throws IOException {
-            ApiClient c = f.controllerClients().create();
+            ApiClient c = through.create();
             Interceptor guard = chain -> {
                 if (dead.get()) {
                     throw new IOException("replica " + id + " was killed");
                 }
                 Request r = chain.request();
                 if ("PATCH".equals(r.method()) && r.url().encodedPath().startsWith("/api/v1/nodes/")) {
+                    nodeWrites.add(Map.entry(System.nanoTime(), r.url().encodedPath()));
                     String holder = f.leaseHolder();
                     if (!id.equals(holder)) {
                         violations.add(id + " wrote " + r.url().encodedPath() + " while the lease names " + holder);
@@ -124,7 +129,12 @@ final class RealReplicas implements AutoCloseable {
 
     /** Starts a replica named {@code id} campaigning. */
     Replica start(String id) throws IOException {
-        Replica r = new Replica(id);
+        return start(id, f.controllerClients());
+    }
+
+    /** Starts a replica named {@code id} campaigning, its clients made by {@code through} (another API server). */
+    Replica start(String id, ApiClientFactory through) throws IOException {
+        Replica r = new Replica(id, through);
         LeaderElectionSettings e = new LeaderElectionSettings(true, election.namespace(), election.leaseName(), id,
                 election.leaseDuration(), election.renewDeadline(), election.retryPeriod());
         r.runner = new ControllerRunner(r::client, settings, e, r, r.lost::incrementAndGet);

@@ -1,0 +1,151 @@
+package io.github.podcidr.k8s;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.podcidr.apiserver.NodeGenerator;
+import io.github.podcidr.apiserver.real.RealControlPlane;
+import io.github.podcidr.ipam.Cidr;
+import io.kubernetes.client.util.Config;
+import java.io.StringReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two kube-apiservers on one etcd, the second's path to etcd through a {@link StallProxy}: what a real server does with
+ * a write whose storage call outlives its deadline, and what the controller does when its leader sits behind that
+ * server (issue 26, item 3).
+ */
+class LateWriteRealIT extends RealTier {
+    private static final Duration CONVERGE = Duration.ofSeconds(90);
+
+    private StallProxy proxy;
+    private RealControlPlane second;
+
+    @BeforeEach
+    void secondServer() throws Exception {
+        URI etcd = URI.create(f.cp.etcdUrl());
+        proxy = new StallProxy(etcd.getHost(), etcd.getPort());
+        second = f.cp.secondApiServer(proxy.url());
+    }
+
+    @AfterEach
+    void stopSecond() {
+        if (proxy != null) {
+            proxy.resume();
+        }
+        if (second != null) {
+            second.close();
+        }
+        if (proxy != null) {
+            proxy.close();
+        }
+    }
+
+    /** The premise the simulator's {@code Faults.applyLate} copies: answered 504, stored afterwards. */
+    @Test
+    void aPatchAnswered504IsStoredWhenTheStorageCallEnds() throws Exception {
+        f.createNode(new NodeGenerator(31).node(0));
+        String name = NodeGenerator.name(0);
+        HttpClient http = HttpClient.newBuilder().sslContext(second.sslContext())
+                .version(HttpClient.Version.HTTP_1_1).build();
+        proxy.stall();
+        long t0 = System.nanoTime();
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(second.baseUrl() + "/api/v1/nodes/"
+                        + name + "?timeout=1s"))
+                .header("Authorization", "Bearer " + second.adminToken())
+                .header("Content-Type", "application/merge-patch+json")
+                .method("PATCH", HttpRequest.BodyPublishers.ofString(
+                        "{\"metadata\":{\"labels\":{\"late\":\"yes\"}}}"))
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        double answeredAfter = (System.nanoTime() - t0) / 1e9;
+        assertEquals(504, r.statusCode(), r.body());
+        assertTrue(f.node(name).at("/metadata/labels/late").isMissingNode(), "not stored while stalled");
+        proxy.resume();
+        RealFixture.await(Duration.ofSeconds(30), () -> "yes".equals(f.node(name).at("/metadata/labels/late").asText()),
+                () -> "the 504'd patch stored after the stall");
+        System.out.printf("[late-write-real] PATCH ?timeout=1s answered 504 after %.2f s, stored after the stall%n",
+                answeredAfter);
+    }
+
+    /**
+     * The leader's API server loses its path to etcd mid-fill; a standby on the other server takes over; the stall
+     * ends after the takeover, so whatever the old leader sent then reaches etcd late. No two nodes overlap.
+     */
+    @Test
+    void aLeaderBehindAStalledServerIsReplacedAndItsLateWritesDoNoHarm() throws Exception {
+        ControllerSettings settings = ControllerSettings.builder()
+                .clusterCidrs(List.of(Cidr.parse("10.244.0.0/16"))).workers(16).build();
+        replicas = new RealReplicas(f, settings, Duration.ofSeconds(4), Duration.ofSeconds(3),
+                Duration.ofMillis(500));
+        String token = f.cp.serviceAccountToken(RealFixture.NAMESPACE, RealFixture.SERVICE_ACCOUNT);
+        String viaSecond = second.kubeconfig(token);
+        RealReplicas.Replica old = replicas.start("behind-the-stall",
+                () -> Config.fromConfig(new StringReader(viaSecond)));
+        RealFixture.await(CONVERGE, old::leads, () -> "the replica on the second server leads");
+        RealReplicas.Replica next = replicas.start("on-the-first");
+
+        NodeGenerator gen = new NodeGenerator(32);
+        f.createNodes(nodes(gen, 0, 40), 4);
+        RealFixture.await(CONVERGE, () -> old.assigned.get() == 40, () -> old.assigned + " of 40 assigned");
+
+        // 40 more, and the stall as they arrive: some of the old leader's journal updates and node writes get
+        // through, some wait in front of etcd, as in a real incident.
+        List<ObjectNode> burst = nodes(gen, 40, 80);
+        Thread creator = new Thread(() -> {
+            try {
+                f.createNodes(burst, 4);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        creator.start();
+        RealFixture.await(CONVERGE, () -> old.nodeWrites.size() > 44, () -> "the old leader writes the burst");
+        proxy.stall();
+        long stalledAt = System.nanoTime();
+        creator.join();
+        RealFixture.await(CONVERGE, next::leads, () -> "the replica on the first server takes over");
+        double takeover = (System.nanoTime() - stalledAt) / 1e9;
+        f.createNodes(nodes(gen, 80, 100), 4);
+        Thread.sleep(1_000); // the new leader hands out subnets while the old writes still wait
+        proxy.resume();
+        long resumedAt = System.nanoTime();
+
+        Map<String, ObjectNode> stored = awaitAssigned(100);
+        RealFixture.assertNoOverlap(stored, List.of());
+        long sentInStall = old.nodeWrites.stream().filter(w -> w.getKey() >= stalledAt).count();
+        System.out.printf("[late-write-real] stall to takeover %.2f s; the old leader sent %d node writes after the"
+                        + " stall began; all 100 nodes assigned %.2f s after the stall ended, no overlap%n", takeover,
+                sentInStall, (System.nanoTime() - resumedAt) / 1e9);
+        assertEquals(List.of(), replicas.violations, "no node write sent while the Lease named another holder");
+    }
+
+    private static List<ObjectNode> nodes(NodeGenerator gen, int from, int to) {
+        List<ObjectNode> out = new ArrayList<>();
+        for (int i = from; i < to; i++) {
+            out.add(gen.node(i));
+        }
+        return out;
+    }
+
+    private static Map<String, ObjectNode> awaitAssigned(int expected) {
+        Map<String, ObjectNode>[] last = new Map[] {Map.of()};
+        RealFixture.await(CONVERGE, () -> {
+            last[0] = f.nodes();
+            return last[0].size() == expected
+                    && last[0].values().stream().allMatch(n -> !RealFixture.podCidrs(n).isEmpty());
+        }, () -> last[0].values().stream().filter(n -> RealFixture.podCidrs(n).isEmpty()).count()
+                + " of " + last[0].size() + " nodes without pod CIDRs");
+        return last[0];
+    }
+}
