@@ -923,20 +923,24 @@ public final class NodeIpam {
      */
     private Holding replaceFamily(String node, Holding holding, IpFamily family, Cidr exact, List<Cidr> keep) {
         if (holding != null) {
+            // A wide claim keeps up to MAX_SUBNETS_HELD_FOR_MISALIGNED subnets: look them up in a hash set, so that
+            // re-adopting it is linear in what it holds, not quadratic (List.contains in a loop).
+            java.util.Set<Cidr> kept = keep.size() <= 4 ? null : new java.util.HashSet<>(keep);
             Cidr previous = holding.byFamily[family.ordinal()];
-            if (previous != null && !keep.contains(previous)) {
+            if (previous != null && !(kept == null ? keep.contains(previous) : kept.contains(previous))) {
                 free(previous);
             }
             holding.byFamily[family.ordinal()] = null;
             if (holding.heldForMisaligned != null) {
                 holding.heldForMisaligned.removeIf(c -> {
-                    if (c.family() == family && !keep.contains(c)) {
-                        free(c);
-                        return true;
+                    if (c.family() == family) {
+                        if (!(kept == null ? keep.contains(c) : kept.contains(c))) {
+                            free(c);
+                        }
+                        return true; // kept ones are added back from keep below
                     }
                     return false;
                 });
-                holding.heldForMisaligned.removeIf(c -> c.family() == family);
             }
         }
         if (!keep.isEmpty()) {
