@@ -40,7 +40,7 @@ import java.util.TreeMap;
 public final class SubnetPool {
     /** Most subnets in one pool: 2^32 (Kubernetes stops at 2^16; IPv6 /32 cut into /64 needs 2^32). */
     public static final int MAX_SUBNET_BITS = 32;
-    /** Most cells {@link #occupancy(int)} makes for one pool: 2^20 (4 MiB of counts per array at most). */
+    /** Most cells {@link #occupancy(int)} makes for one pool: 2^20 (8 MiB of counts per array at most). */
     public static final int MAX_OCCUPANCY_CELLS = 1 << 20;
 
     /** The range that is cut up. */
@@ -375,14 +375,15 @@ public final class SubnetPool {
         int cells = (int) Math.min(capacity, Integer.highestOneBit(maxCells));
         long perCell = capacity / cells; // both powers of two; at most 2^32 / 2 = 2^31 subnets per cell
         int cellShift = Long.numberOfTrailingZeros(perCell);
-        int[] allocatedIn = new int[cells];
-        int[] reservedIn = new int[cells];
+        // long counts: a cell covers up to 2^31 subnets, one more than an int holds
+        long[] allocatedIn = new long[cells];
+        long[] reservedIn = new long[cells];
         for (Map.Entry<Long, Long> e : reservedIntervals.entrySet()) {
             for (long from = e.getKey(); from < e.getValue(); ) {
                 int cell = (int) (from >>> cellShift);
                 long cellEnd = (long) (cell + 1) << cellShift;
                 long to = Math.min(cellEnd, e.getValue());
-                reservedIn[cell] += (int) (to - from);
+                reservedIn[cell] += to - from;
                 from = to;
             }
         }
