@@ -140,6 +140,14 @@ public final class Cidr implements Comparable<Cidr>, Serializable {
      * Cidr.of(InetAddress.getByName("10.244.0.0"), 16);   // 10.244.0.0/16 (a literal: no DNS look-up)
      * }</pre>
      *
+     * <p>IPv4-mapped addresses ({@code ::ffff:0:0/96}) are refused in every form this method can see: an
+     * {@link Inet6Address} holding one (e.g. from {@code Inet6Address.getByAddress(null, bytes, -1)}), whatever the
+     * prefix length, and an {@link Inet4Address} whose host text is an IPv6 literal (e.g. from
+     * {@code InetAddress.getByAddress("::ffff:10.244.0.0", bytes)}). The limit: the JDK itself turns a mapped literal
+     * or a 16-byte mapped array into a plain {@link Inet4Address} that keeps no trace of its form, so
+     * {@code InetAddress.getByName("::ffff:10.244.0.0")} equals {@code InetAddress.getByName("10.244.0.0")} and is
+     * read as IPv4. Callers holding text should use {@link #parse(String)}, which refuses every mapped spelling.
+     *
      * @param address an {@link Inet4Address} or {@link Inet6Address}
      * @param prefixLength 0..32 for IPv4, 0..128 for IPv6
      * @return the CIDR
@@ -151,6 +159,13 @@ public final class Cidr implements Comparable<Cidr>, Serializable {
         byte[] bytes = address.getAddress();
         IpFamily family = bytes.length == 4 ? IpFamily.IPV4 : IpFamily.IPV6;
         String shown = address.getHostAddress() + "/" + prefixLength;
+        String ipv6Text = address instanceof Inet4Address ? ipv6HostText(address) : null;
+        if (ipv6Text != null) {
+            throw new InvalidCidrException(null, Reason.IPV4_MAPPED, UntrustedText.quote(ipv6Text + "/"
+                    + prefixLength) + " is an IPv4-mapped IPv6 address (the JDK made it IPv4), which some tools read"
+                    + " as IPv4 and others as IPv6; give the IPv4 address, e.g. " + address.getHostAddress() + "/"
+                    + Math.max(0, Math.min(prefixLength - 96, 32)));
+        }
         if (prefixLength < 0 || prefixLength > family.bits()) {
             throw new InvalidCidrException(null, Reason.BAD_PREFIX, UntrustedText.quote(shown)
                     + " has prefix length " + prefixLength + "; " + family + " allows 0 to " + family.bits());
@@ -168,10 +183,10 @@ public final class Cidr implements Comparable<Cidr>, Serializable {
                 lo = (lo << 8) | (bytes[i] & 0xFF);
             }
         }
-        if (family == IpFamily.IPV6 && hi == 0 && (lo >>> 32) == 0xFFFFL && prefixLength >= 96) {
+        if (family == IpFamily.IPV6 && hi == 0 && (lo >>> 32) == 0xFFFFL) {
             throw new InvalidCidrException(null, Reason.IPV4_MAPPED, UntrustedText.quote(shown)
-                    + " is an IPv4-mapped IPv6 prefix, which some tools read as IPv4 and others as IPv6; use the"
-                    + " IPv4 address");
+                    + " is an IPv4-mapped IPv6 address, which some tools read as IPv4 and others as IPv6; use the"
+                    + " IPv4 address, e.g. " + formatIpv4(lo & 0xFFFF_FFFFL) + "/" + Math.max(0, prefixLength - 96));
         }
         long netHi = hi & hiMask(family, prefixLength);
         long netLo = lo & loMask(family, prefixLength);
@@ -181,6 +196,17 @@ public final class Cidr implements Comparable<Cidr>, Serializable {
                     + " has host bits set; the network is " + network);
         }
         return network;
+    }
+
+    /**
+     * The host text an address was made with when it is an IPv6 literal (a host name never holds ':'), else null;
+     * {@link InetAddress#toString()} gives {@code "host text/literal"} without a name look-up, unlike
+     * {@code getHostName()}.
+     */
+    private static String ipv6HostText(InetAddress address) {
+        String text = address.toString();
+        int slash = text.lastIndexOf('/');
+        return slash > 0 && text.lastIndexOf(':', slash) >= 0 ? text.substring(0, slash) : null;
     }
 
     /**

@@ -28,6 +28,13 @@ import java.util.TreeMap;
  * cursor that follows the last allocation and wraps round at the end, so a released subnet is handed out again only
  * when the cursor comes round, which leaves time for stale routes to it to disappear.
  *
+ * <p>An IPv6 pool never hands out what {@link Cidr#parse(String)} refuses: when its subnets are /96 or longer and
+ * it overlaps {@code ::ffff:0:0/96} (IPv4-mapped addresses, e.g. {@code ::/64} cut into /96), that range is reserved
+ * from the start and counted in {@link PoolStats#reserved()}. Reserving rather than refusing such a pool: every other
+ * subnet of it is an ordinary IPv6 subnet, the one range that cannot be written is known, and a reserved range is
+ * what an operator would configure by hand; refusing would reject a configuration for a detail it cannot change.
+ * Shorter subnets that contain the range ({@code ::/64} out of {@code ::/32}) are ordinary prefixes and stay free.
+ *
  * <p>Not thread-safe: confine a pool to one thread or guard it with a lock ({@link NodeIpam} does).
  *
  * @implNote Occupancy is a hierarchical bitmap (summary words mark full words below), so {@code allocate} costs
@@ -42,6 +49,9 @@ public final class SubnetPool {
     public static final int MAX_SUBNET_BITS = 32;
     /** Most cells {@link #occupancy(int)} makes for one pool: 2^20 (8 MiB of counts per array at most). */
     public static final int MAX_OCCUPANCY_CELLS = 1 << 20;
+
+    /** IPv4-mapped IPv6 addresses, {@code ::ffff:0:0/96}: subnets of /96 or longer in it cannot be written. */
+    static final Cidr IPV4_MAPPED = Cidr.ofNetwork(IpFamily.IPV6, 0, 0xFFFF_0000_0000L, 96);
 
     /** The range that is cut up. */
     private final Cidr cluster;
@@ -85,7 +95,8 @@ public final class SubnetPool {
      * @param nodePrefixLength the prefix length of each subnet, e.g. 24; at least the cluster prefix (equal: the pool
      *     is one subnet, as kube-controller-manager allows), at most 32 (IPv4) or 128 (IPv6), and at most
      *     {@value #MAX_SUBNET_BITS} bits longer than the cluster prefix
-     * @return the pool, all subnets free
+     * @return the pool, all subnets free but the IPv4-mapped ones of an IPv6 pool that has them (see the class
+     *     description)
      * @throws InvalidPoolException if the sizes do not fit, with both sizes in the message
      */
     public static SubnetPool of(Cidr cluster, int nodePrefixLength) {
@@ -111,7 +122,17 @@ public final class SubnetPool {
                     + (nodePrefixLength - MAX_SUBNET_BITS) + " or longer, or a node prefix of /"
                     + (clusterPrefix + MAX_SUBNET_BITS) + " or shorter");
         }
-        return new SubnetPool(cluster, nodePrefixLength);
+        SubnetPool pool = new SubnetPool(cluster, nodePrefixLength);
+        if (pool.refusesMappedSubnets()) {
+            pool.reserve(IPV4_MAPPED);
+        }
+        return pool;
+    }
+
+    /** True if some subnet of this pool lies in {@link #IPV4_MAPPED}, so that the parser would refuse it. */
+    private boolean refusesMappedSubnets() {
+        return cluster.family() == IpFamily.IPV6 && nodePrefixLength >= IPV4_MAPPED.prefixLength()
+                && cluster.overlaps(IPV4_MAPPED);
     }
 
     private static String describeCount(int bits) {
