@@ -690,6 +690,11 @@ public final class NodeIpam {
      * keeps it. Give the nodes oldest first so that the older node wins. Meant for a new instance at the start of
      * leadership; on a used instance it behaves as {@link #adopt(String, List)} for each node.
      *
+     * <p>Allocation then resumes in each pool just past the subnet of the last node given that holds one there: with
+     * the nodes oldest first, that is the newest node's subnet, where the previous instance's next-fit cursor
+     * stood. So a subnet released shortly before a failover is not handed out again at once (stale routes to it get
+     * the time {@link SubnetPool#allocate()} promises); it comes round when the cursor does.
+     *
      * @param existing the nodes and their pod CIDR texts
      * @return one report per node that has at least one pod CIDR
      */
@@ -711,12 +716,20 @@ public final class NodeIpam {
         Objects.requireNonNull(groupOf, "groupOf");
         List<NodeReport> reports = new ArrayList<>();
         synchronized (lock) {
+            // The subnet of the last node given (the newest) in each pool: the previous instance's cursor was just
+            // past it, so allocation resumes there and a subnet released shortly before is not handed out first.
+            Map<SubnetPool, Cidr> lastAdopted = new IdentityHashMap<>();
             for (ExistingNode n : existing) {
                 if (!n.podCidrs().isEmpty()) {
                     String name = groupOf.apply(n);
-                    reports.add(adoptLocked(n.name(), name == null ? null : group(name), n.podCidrs()));
+                    NodeReport r = adoptLocked(n.name(), name == null ? null : group(name), n.podCidrs());
+                    for (Cidr c : r.adopted()) {
+                        lastAdopted.put(poolWithSubnet(c), c);
+                    }
+                    reports.add(r);
                 }
             }
+            lastAdopted.forEach(SubnetPool::moveCursorPast);
         }
         return new RestoreReport(reports);
     }

@@ -599,6 +599,15 @@ public final class SubnetPool {
         return cursor;
     }
 
+    /**
+     * Moves the cursor just past one of this pool's subnets, so that the next search starts after it; for a restore
+     * that resumes where the previous instance's allocations ended.
+     */
+    void moveCursorPast(Cidr subnet) {
+        long index = indexOf(subnet);
+        cursor = index + 1 == capacity ? 0 : index + 1;
+    }
+
     /** Estimated heap bytes of the occupancy indexes; for tests and benchmarks. */
     long indexBytes() {
         return used.retainedBytes() + (allocatedInReserved == null ? 0 : allocatedInReserved.retainedBytes());
