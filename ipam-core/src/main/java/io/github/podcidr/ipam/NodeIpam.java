@@ -49,8 +49,9 @@ import java.util.function.Function;
  */
 public final class NodeIpam {
     /**
-     * Most subnets held for one misaligned pod CIDR (one that overlaps a pool without being one of its subnets). A
-     * larger overlap means the configuration, not a node, is wrong; it is reported but not held.
+     * Most subnets of one pool held for one misaligned pod CIDR (one that overlaps a pool without being one of its
+     * subnets, such as a pod CIDR wider than a node subnet). They are held one by one, so a larger overlap (more than
+     * a /8 cut into /24s) is reported ({@link NodeReport.Kind#OVERSIZED}, failing closed) but not held in that pool.
      */
     public static final int MAX_SUBNETS_HELD_FOR_MISALIGNED = 65_536;
 
@@ -72,6 +73,8 @@ public final class NodeIpam {
     private final Map<String, Holding> nodes = new HashMap<>();
     /** Subnet to the node that holds it. */
     private final Map<Cidr, String> holders = new HashMap<>();
+    /** Nodes holding subnets for a pod CIDR wider than a node subnet, in the order first found. */
+    private final java.util.Set<String> wideNodes = new java.util.LinkedHashSet<>();
 
     /** One group's pools, as the allocator uses them. */
     private static final class Group {
@@ -101,6 +104,8 @@ public final class NodeIpam {
     private static final class Holding {
         final Cidr[] byFamily = new Cidr[IpFamily.values().length];
         List<Cidr> heldForMisaligned;
+        /** Per family: the subnets held for a misaligned CIDR are for one wider than a node subnet. */
+        final boolean[] wide = new boolean[IpFamily.values().length];
         /** The group the node was last assigned or adopted for; orders its subnets. Null when unknown. */
         Group group;
 
@@ -111,6 +116,28 @@ public final class NodeIpam {
                 }
             }
             return heldForMisaligned == null || heldForMisaligned.isEmpty();
+        }
+
+        boolean isWide() {
+            for (boolean w : wide) {
+                if (w) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** Subnets held for wide CIDRs, of one family or (null) of all. */
+        long wideHeld(IpFamily family) {
+            long n = 0;
+            if (heldForMisaligned != null) {
+                for (Cidr c : heldForMisaligned) {
+                    if ((family == null || c.family() == family) && wide[c.family().ordinal()]) {
+                        n++;
+                    }
+                }
+            }
+            return n;
         }
     }
 
@@ -435,6 +462,8 @@ public final class NodeIpam {
                 free(c);
             }
             holding.heldForMisaligned = null;
+            java.util.Arrays.fill(holding.wide, false);
+            wideNodes.remove(node);
             if (holding.isEmpty()) {
                 nodes.remove(node);
                 holding = null;
@@ -498,8 +527,54 @@ public final class NodeIpam {
         return new PoolExhaustedException("no free " + family + " subnet " + (onlyDefault ? "" : "in group "
                 + group.name() + " ") + "for node " + node + ": "
                 + (full.size() == 1 ? "the pool is" : "all " + full.size() + " " + family + " pools are")
-                + " full (" + detail + "); delete nodes or add a range" + (onlyDefault ? "" : " to the group"),
+                + " full (" + detail + "); delete nodes or add a range" + (onlyDefault ? "" : " to the group")
+                + wideHoldersIn(full),
                 last.cluster(), last.nodePrefixLength(), s.capacity(), s.allocated() + s.reserved(), group.name());
+    }
+
+    /** Names the nodes whose pod CIDRs wider than a node subnet hold subnets of some pools; empty if none does. */
+    private String wideHoldersIn(List<SubnetPool> full) {
+        StringBuilder out = new StringBuilder();
+        long total = 0;
+        int named = 0;
+        for (String n : wideNodes) {
+            Holding h = nodes.get(n);
+            long inFull = 0;
+            for (Cidr c : h.heldForMisaligned) {
+                if (h.wide[c.family().ordinal()] && full.contains(poolWithSubnet(c))) {
+                    inFull++;
+                }
+            }
+            if (inFull > 0) {
+                total += inFull;
+                if (named++ < 5) {
+                    out.append(named == 1 ? "" : ", ").append(n).append(" (").append(inFull).append(')');
+                }
+            }
+        }
+        if (total == 0) {
+            return "";
+        }
+        return "; " + total + " of these subnets are held by " + named + (named == 1 ? " node" : " nodes")
+                + " whose pod CIDR is wider than a node subnet: " + out + (named > 5 ? ", ..." : "")
+                + "; deleting " + (named == 1 ? "it" : "them") + " frees them";
+    }
+
+    /**
+     * Returns the nodes that hold subnets for a pod CIDR wider than one node subnet (reported as
+     * {@link NodeReport.Kind#OVERSIZED}), with the number of subnets each holds for it: for an operator who finds a
+     * pool exhausted, such nodes are the first suspects.
+     *
+     * @return node name to the subnets held for its wide pod CIDRs (at least 1), sorted by name; empty if none
+     */
+    public java.util.SortedMap<String, Long> wideClaims() {
+        synchronized (lock) {
+            java.util.TreeMap<String, Long> all = new java.util.TreeMap<>();
+            for (String n : wideNodes) {
+                all.put(n, nodes.get(n).wideHeld(null));
+            }
+            return java.util.Collections.unmodifiableSortedMap(all);
+        }
     }
 
     /**
@@ -512,6 +587,7 @@ public final class NodeIpam {
         Objects.requireNonNull(node, "node");
         synchronized (lock) {
             Holding holding = nodes.remove(node);
+            wideNodes.remove(node);
             if (holding == null) {
                 return false;
             }
@@ -777,10 +853,11 @@ public final class NodeIpam {
         for (IpFamily family : families) {
             Cidr claim = claims[family.ordinal()];
             List<Cidr> keep = List.of();
+            boolean wideClaim = false;
             Cidr exact = null;
             if (claim == null) {
                 if (!expected.contains(family)) {
-                    holding = replaceFamily(node, holding, family, null, keep);
+                    holding = replaceFamily(node, holding, family, null, keep, false);
                     continue;
                 }
                 findings.add(new NodeReport.Finding(NodeReport.Kind.MISSING_FAMILY, family.toString(), null, null,
@@ -809,16 +886,21 @@ public final class NodeIpam {
                     }
                 } else {
                     keep = new ArrayList<>();
-                    overlapped(node, selected, claim, keep, findings);
+                    wideClaim = overlapped(node, selected, claim, keep, findings);
                 }
             }
-            holding = replaceFamily(node, holding, family, exact, keep);
+            holding = replaceFamily(node, holding, family, exact, keep, wideClaim);
             if (exact != null) {
                 adopted.add(exact);
             }
         }
         if (holding != null) {
             holding.group = reference;
+        }
+        if (holding != null && holding.isWide()) {
+            wideNodes.add(node);
+        } else {
+            wideNodes.remove(node);
         }
         return new NodeReport(node, orderedBy(reference, adopted), findings);
     }
@@ -874,13 +956,24 @@ public final class NodeIpam {
     /**
      * Finds what a CIDR that is not one of a pool's subnets overlaps: the free subnets go to {@code keep}, subnets of
      * other nodes become one duplicate finding per holder.
+     *
+     * <p>A CIDR wider than one node subnet (a /22 in a pool of /24s, a supernet of the cluster range, 0.0.0.0/0) is
+     * held in full but not vouched for ({@link NodeReport.Kind#OVERSIZED} fails closed). Holding it all is what keeps
+     * it safe: Flannel routes a node's whole pod CIDR to that node and lets its pods take any address in it, so any
+     * subnet inside it handed to another node could collide with that node's pods. Not vouching keeps the node out of
+     * service (its taints stay), since no node subnet size explains it. The operator deletes the node object or
+     * registers it again with a pod CIDR of one node subnet, and its subnets come free.
+     *
+     * @return true if the CIDR is wider than a node subnet of a pool it overlaps
      */
-    private void overlapped(String node, Group selected, Cidr claim, List<Cidr> keep,
+    private boolean overlapped(String node, Group selected, Cidr claim, List<Cidr> keep,
             List<NodeReport.Finding> findings) {
         boolean overlapsAny = false;
-        boolean oversized = false;
+        boolean wide = false;
+        List<String> tooManyIn = new ArrayList<>(0);
         Group otherGroup = null;
         boolean inSelected = false;
+        int nodePrefix = -1;
         java.util.Set<String> otherHolders = new java.util.LinkedHashSet<>(0);
         for (SubnetPool pool : poolsByFamily.get(claim.family())) {
             long[] span = pool.overlapIndices(claim);
@@ -888,6 +981,10 @@ public final class NodeIpam {
                 continue;
             }
             overlapsAny = true;
+            if (claim.prefixLength() < pool.nodePrefixLength()) {
+                wide = true;
+                nodePrefix = pool.nodePrefixLength();
+            }
             Group owner = groupOfPool.get(pool);
             if (owner == selected) {
                 inSelected = true;
@@ -895,7 +992,7 @@ public final class NodeIpam {
                 otherGroup = owner;
             }
             if (span[1] - span[0] > MAX_SUBNETS_HELD_FOR_MISALIGNED) {
-                oversized = true;
+                tooManyIn.add(pool.cluster() + " (" + (span[1] - span[0]) + ")");
                 continue;
             }
             for (long i = span[0]; i < span[1]; i++) {
@@ -912,29 +1009,49 @@ public final class NodeIpam {
             findings.add(new NodeReport.Finding(NodeReport.Kind.OUTSIDE_POOLS, claim.toString(), claim, null,
                     "pod CIDR " + claim + " is outside every " + claim.family() + " cluster CIDR; nothing here can"
                             + " tell whether another node or network uses it"));
-            return;
+            return false;
         }
-        if (oversized) {
-            findings.add(new NodeReport.Finding(NodeReport.Kind.OVERSIZED, claim.toString(), claim, null, "pod CIDR "
-                    + claim + " overlaps more than " + MAX_SUBNETS_HELD_FOR_MISALIGNED + " node subnets of a cluster"
-                    + " CIDR, which points at a wrong node CIDR mask size; nothing is held for it"));
+        if (wide) {
+            findings.add(oversized(claim, nodePrefix, keep.size(), otherHolders.size(), tooManyIn));
+        } else {
+            findings.add(new NodeReport.Finding(NodeReport.Kind.MISALIGNED, claim.toString(), claim, null,
+                    "pod CIDR " + claim + " overlaps a cluster CIDR without being one of its node subnets (other"
+                            + " size or alignment); the free subnets it overlaps are held for the node"));
         }
-        findings.add(new NodeReport.Finding(NodeReport.Kind.MISALIGNED, claim.toString(), claim, null, "pod CIDR "
-                + claim + " overlaps a cluster CIDR without being one of its node subnets (other size or"
-                + " alignment); the free subnets it overlaps are held for the node"));
         if (selected != null && !inSelected) {
             findings.add(inOtherGroup(claim, otherGroup, selected));
         }
         for (String holder : otherHolders) {
             findings.add(duplicate(claim, holder));
         }
+        return wide;
+    }
+
+    /** The finding for a pod CIDR wider than one node subnet: what it holds, why it fails closed, what to do. */
+    private static NodeReport.Finding oversized(Cidr claim, int nodePrefix, int held, int otherNodes,
+            List<String> tooManyIn) {
+        StringBuilder m = new StringBuilder("pod CIDR ").append(claim).append(" is wider than one /")
+                .append(nodePrefix).append(" node subnet; it holds ").append(held).append(held == 1 ? " node subnet"
+                        : " node subnets").append(" (every free one it overlaps")
+                .append(otherNodes > 0 ? "; " + otherNodes + (otherNodes == 1 ? " other node holds" : " other nodes"
+                        + " hold") + " the rest" : "")
+                .append("), so that no other node gets an address inside it, and the node cannot be vouched for");
+        if (!tooManyIn.isEmpty()) {
+            m.append("; it overlaps more than ").append(MAX_SUBNETS_HELD_FOR_MISALIGNED).append(" node subnets of ")
+                    .append(String.join(", ", tooManyIn)).append(", too many to hold, so other nodes may get"
+                            + " subnets inside it there");
+        }
+        m.append(": delete the node object, or register the node again with a pod CIDR of one /").append(nodePrefix)
+                .append(" node subnet, to free them");
+        return new NodeReport.Finding(NodeReport.Kind.OVERSIZED, claim.toString(), claim, null, m.toString());
     }
 
     /**
      * Makes the node hold exactly {@code keep} in one family ({@code exact}, when set, as its subnet of the family,
      * else all of {@code keep} as held for a misaligned CIDR), freeing whatever else it held in that family.
      */
-    private Holding replaceFamily(String node, Holding holding, IpFamily family, Cidr exact, List<Cidr> keep) {
+    private Holding replaceFamily(String node, Holding holding, IpFamily family, Cidr exact, List<Cidr> keep,
+            boolean wide) {
         if (holding != null) {
             // A wide claim keeps up to MAX_SUBNETS_HELD_FOR_MISALIGNED subnets: look them up in a hash set, so that
             // re-adopting it is linear in what it holds, not quadratic (List.contains in a loop).
@@ -975,6 +1092,9 @@ public final class NodeIpam {
                 }
                 holding.heldForMisaligned.addAll(keep);
             }
+        }
+        if (holding != null) {
+            holding.wide[family.ordinal()] = wide && exact == null && !keep.isEmpty();
         }
         if (holding != null && holding.isEmpty()) {
             nodes.remove(node);
@@ -1082,6 +1202,15 @@ public final class NodeIpam {
                         throw new IllegalStateException(c + " of node " + e.getKey() + " is not allocated in a pool");
                     }
                 }
+            }
+            for (Map.Entry<String, Holding> e : nodes.entrySet()) {
+                if (e.getValue().isWide() != wideNodes.contains(e.getKey())) {
+                    throw new IllegalStateException("node " + e.getKey() + " is " + (e.getValue().isWide() ? "" : "not ")
+                            + "wide but " + (wideNodes.contains(e.getKey()) ? "" : "not ") + "listed as such");
+                }
+            }
+            if (!nodes.keySet().containsAll(wideNodes)) {
+                throw new IllegalStateException("a node listed as wide holds nothing: " + wideNodes);
             }
             if (!seen.equals(holders)) {
                 throw new IllegalStateException("holder map disagrees with the nodes: " + holders.size() + " vs "

@@ -83,15 +83,20 @@ public record NodeReport(String node, List<Cidr> adopted, List<Finding> findings
         /** A second value of a family the node already has a value for; only the first is used. Fails closed. */
         SECOND_OF_FAMILY(true),
         /**
-         * The value overlaps more than {@link NodeIpam#MAX_SUBNETS_HELD_FOR_MISALIGNED} subnets of a pool, which
-         * points at a configuration mistake; nothing is held for it. Fails closed.
+         * The value is wider than one node subnet of a pool it overlaps: a /22 in a pool of /24s, a supernet of the
+         * cluster range, {@code 0.0.0.0/0}. The node holds every free node subnet the value overlaps (up to
+         * {@link NodeIpam#MAX_SUBNETS_HELD_FOR_MISALIGNED} per pool; beyond that nothing in that pool), so that no
+         * other node gets an address its pods may take, and the message says how many. Fails closed: no node subnet
+         * size explains the value, so the operator deletes the node object or registers it again with a pod CIDR of
+         * one node subnet; {@link NodeIpam#wideClaims()} lists such nodes.
          */
         OVERSIZED(true),
         /** The value is of a family no pool is configured for; it is left alone. */
         UNCONFIGURED_FAMILY(false),
         /**
-         * The value overlaps a pool without being one of its subnets (another size or alignment); the free subnets
-         * it overlaps are held for the node, so that nobody else gets them.
+         * The value overlaps a pool without being one of its subnets and is not wider than one (a /25 in a pool of
+         * /24s); the free subnet that contains it is held for the node, so that nobody else gets it. Wider values
+         * are {@link #OVERSIZED}.
          */
         MISALIGNED(false),
         /** The value lies in a reserved range; the node holds it, but a reserved range is normally not for pods. */
