@@ -4,10 +4,12 @@ import io.github.podcidr.ipam.InvalidCidrException.Reason;
 import java.io.InvalidObjectException;
 import java.io.ObjectInputStream;
 import java.io.Serializable;
+import java.math.BigInteger;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.Optional;
 
 /**
  * An immutable IPv4 or IPv6 prefix in network form, such as {@code 10.244.0.0/16} or {@code fd00:10:244::/56}.
@@ -215,6 +217,11 @@ public final class Cidr implements Comparable<Cidr>, Serializable {
      * @return an {@link Inet4Address} for IPv4, an {@link Inet6Address} without scope for IPv6
      */
     public InetAddress address() {
+        return toInetAddress(hi, lo);
+    }
+
+    /** An address of this family from its bits (IPv4 in the low 32 bits of lo). */
+    private InetAddress toInetAddress(long hi, long lo) {
         byte[] bytes = new byte[family == IpFamily.IPV4 ? 4 : 16];
         if (family == IpFamily.IPV4) {
             for (int i = 0; i < 4; i++) {
@@ -227,12 +234,29 @@ public final class Cidr implements Comparable<Cidr>, Serializable {
             }
         }
         try {
-            // IPv4-mapped networks cannot exist (refused by every factory), so this never turns IPv6 into IPv4.
+            // Inet6Address.getByAddress keeps IPv6 even for IPv4-mapped bytes (the last address of ::/80 is one),
+            // where InetAddress.getByAddress would turn them into IPv4.
             return family == IpFamily.IPV4 ? InetAddress.getByAddress(bytes)
                     : Inet6Address.getByAddress(null, bytes, -1);
         } catch (UnknownHostException e) {
             throw new AssertionError("4 or 16 bytes are always an address", e);
         }
+    }
+
+    /**
+     * Parses a CIDR strictly like {@link #parse(String)}, but gives an empty result instead of an exception: for
+     * input that is often not a CIDR, where the reason does not matter.
+     *
+     * <pre>{@code
+     * Cidr.tryParse("10.244.0.0/16");   // Optional[10.244.0.0/16]
+     * Cidr.tryParse("10.244.0.1/16");   // Optional.empty (host bits set)
+     * }</pre>
+     *
+     * @param text the text, may be null
+     * @return the CIDR, or empty if {@link #parse(String)} would throw
+     */
+    public static Optional<Cidr> tryParse(String text) {
+        return Optional.ofNullable(new CidrParser(text).parse());
     }
 
     /**
@@ -285,6 +309,59 @@ public final class Cidr implements Comparable<Cidr>, Serializable {
                 && other.prefixLength >= prefixLength
                 && (other.hi & hiMask(family, prefixLength)) == hi
                 && (other.lo & loMask(family, prefixLength)) == lo;
+    }
+
+    /**
+     * Tells whether an address lies in this prefix. Families must match: an {@link Inet4Address} is never in an IPv6
+     * prefix, nor an {@link Inet6Address} in an IPv4 one (an IPv4-mapped {@code Inet6Address} included: see
+     * {@link #of(InetAddress, int)}). A scope (zone) of an IPv6 address is ignored.
+     *
+     * <pre>{@code
+     * Cidr.parse("10.244.0.0/16").contains(InetAddress.getByName("10.244.7.9"));   // true
+     * }</pre>
+     *
+     * @param address the address to test
+     * @return true if the address is one of this prefix's addresses
+     * @throws NullPointerException if the address is null
+     */
+    public boolean contains(InetAddress address) {
+        byte[] bytes = address.getAddress();
+        if (bytes.length != (family == IpFamily.IPV4 ? 4 : 16)) {
+            return false;
+        }
+        long aHi = 0;
+        long aLo = 0;
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes.length == 16 && i < 8) {
+                aHi = (aHi << 8) | (bytes[i] & 0xFF);
+            } else {
+                aLo = (aLo << 8) | (bytes[i] & 0xFF);
+            }
+        }
+        return (aHi & hiMask(family, prefixLength)) == hi && (aLo & loMask(family, prefixLength)) == lo;
+    }
+
+    /**
+     * Returns the number of addresses in this prefix, 2^(32 - prefix length) for IPv4 and 2^(128 - prefix length)
+     * for IPv6. A {@link BigInteger}, since {@code ::/0} has 2^128 addresses, which no primitive holds; call
+     * {@link BigInteger#longValueExact()} where the prefix is known to be small enough (up to 2^62, e.g. any IPv4
+     * prefix or an IPv6 prefix of /66 or longer).
+     *
+     * @return 1 (a /32 or /128) to 2^128 (an IPv6 /0)
+     */
+    public BigInteger size() {
+        return BigInteger.ONE.shiftLeft(family.bits() - prefixLength);
+    }
+
+    /**
+     * Returns the last address of the prefix (all host bits set): {@code 10.244.255.255} for {@code 10.244.0.0/16}.
+     * The first is {@link #address()}.
+     *
+     * @return an {@link Inet4Address} for IPv4, an {@link Inet6Address} without scope for IPv6
+     */
+    public InetAddress lastAddress() {
+        return toInetAddress(hi | ~hiMask(family, prefixLength) & (family == IpFamily.IPV4 ? 0 : -1L),
+                lo | ~loMask(family, prefixLength) & (family == IpFamily.IPV4 ? 0xFFFF_FFFFL : -1L));
     }
 
     /**

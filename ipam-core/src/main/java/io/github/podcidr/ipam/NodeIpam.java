@@ -689,6 +689,9 @@ public final class NodeIpam {
      * Returns what every node holds, taken at one instant under the lock: a consistent picture for a status page or
      * an export, where separate {@link #assignmentOf(String)} calls could see a node twice or miss one.
      *
+     * <p>A node that holds only subnets for a misaligned or wide pod CIDR has no assignment and is not listed here;
+     * {@link #holdings()} lists it.
+     *
      * @return node name to its subnets (one per family at most), for nodes holding at least one; sorted by name
      */
     public java.util.SortedMap<String, NodeAssignment> snapshot() {
@@ -699,6 +702,32 @@ public final class NodeIpam {
                 if (!a.cidrs().isEmpty()) {
                     all.put(e.getKey(), a);
                 }
+            }
+            return java.util.Collections.unmodifiableSortedMap(all);
+        }
+    }
+
+    /**
+     * Returns every subnet every node holds, taken at one instant under the lock: unlike {@link #snapshot()} and
+     * {@link #assignmentOf(String)}, which give the subnets a node may be written with (one per family), this view
+     * also shows the subnets held for misaligned and wide pod CIDRs, so a node that holds only those (e.g. one whose
+     * pod CIDR is {@code 10.244.0.0/15}) appears here as it does in {@link #nodeNames()}, {@link #nodeCount()},
+     * {@link #holdsAny(String)} and {@link #holderOf(Cidr)}.
+     *
+     * @return node name to its subnets (its subnet of each family first, primary first, then the others in address
+     *     order), for every node holding at least one; sorted by name
+     */
+    public java.util.SortedMap<String, List<Cidr>> holdings() {
+        synchronized (lock) {
+            java.util.TreeMap<String, List<Cidr>> all = new java.util.TreeMap<>();
+            for (Map.Entry<String, Holding> e : nodes.entrySet()) {
+                List<Cidr> held = new ArrayList<>(assignmentOf(e.getKey(), e.getValue()).cidrs());
+                if (e.getValue().heldForMisaligned != null) {
+                    List<Cidr> others = new ArrayList<>(e.getValue().heldForMisaligned);
+                    java.util.Collections.sort(others);
+                    held.addAll(others);
+                }
+                all.put(e.getKey(), List.copyOf(held));
             }
             return java.util.Collections.unmodifiableSortedMap(all);
         }

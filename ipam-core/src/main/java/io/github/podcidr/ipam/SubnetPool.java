@@ -362,6 +362,60 @@ public final class SubnetPool {
     }
 
     /**
+     * Undoes {@link #reserve(Cidr)} for a range: its reserved subnets that are not allocated become free, and those
+     * allocated stay allocated (counted as before) but go back to free, not reserved, when released. Parts of other
+     * reserved ranges outside this one stay reserved; a range that reserves nothing changes nothing. The IPv4-mapped
+     * subnets of an IPv6 pool (see the class description) stay reserved whatever the range.
+     *
+     * <pre>{@code
+     * pool.reserve(Cidr.parse("10.244.255.0/24"));
+     * pool.unreserve(Cidr.parse("10.244.255.0/24"));   // 1: the subnet is free again
+     * }</pre>
+     *
+     * @param range the range to hand out again, of any size
+     * @return the number of subnets that became free
+     * @implNote O(reserved subnets in the range) bit operations, plus O(log reserved ranges) for the interval map.
+     */
+    public long unreserve(Cidr range) {
+        long[] span = overlapIndices(range);
+        if (span == null || reservedIntervals.isEmpty()) {
+            return 0;
+        }
+        long from = span[0];
+        long to = span[1];
+        long reservedBefore = reserved;
+        Map.Entry<Long, Long> e = reservedIntervals.floorEntry(from);
+        if (e == null || e.getValue() <= from) {
+            e = reservedIntervals.higherEntry(from);
+        }
+        while (e != null && e.getKey() < to) {
+            long start = e.getKey();
+            long end = e.getValue();
+            long a = Math.max(from, start);
+            long b = Math.min(to, end);
+            for (long k = a; k < b; k++) {
+                if (allocatedInReserved != null && allocatedInReserved.clear(k)) {
+                    continue; // allocated: stays set in used, now as a plain allocation
+                }
+                used.clear(k);
+                reserved--;
+            }
+            reservedIntervals.remove(start);
+            if (start < a) {
+                reservedIntervals.put(start, a);
+            }
+            if (b < end) {
+                reservedIntervals.put(b, end);
+            }
+            e = reservedIntervals.higherEntry(b - 1);
+        }
+        if (refusesMappedSubnets() && range.overlaps(IPV4_MAPPED)) {
+            reserve(IPV4_MAPPED);
+        }
+        return reservedBefore - reserved;
+    }
+
+    /**
      * Returns the usage figures.
      *
      * @return a snapshot of capacity, allocated, reserved and free
