@@ -100,6 +100,21 @@ public final class SubnetPool {
      * @throws InvalidPoolException if the sizes do not fit, with both sizes in the message
      */
     public static SubnetPool of(Cidr cluster, int nodePrefixLength) {
+        checkShape(cluster, nodePrefixLength);
+        SubnetPool pool = new SubnetPool(cluster, nodePrefixLength);
+        if (pool.refusesMappedSubnets()) {
+            pool.reserve(IPV4_MAPPED);
+        }
+        return pool;
+    }
+
+    /**
+     * Checks that a range can be cut into subnets of a prefix length, as {@link #of(Cidr, int)} does, without
+     * building the pool (whose bitmap takes up to 2 MiB).
+     *
+     * @throws InvalidPoolException if the sizes do not fit, with both sizes in the message
+     */
+    static void checkShape(Cidr cluster, int nodePrefixLength) {
         Objects.requireNonNull(cluster, "cluster");
         int bits = cluster.family().bits();
         int clusterPrefix = cluster.prefixLength();
@@ -122,11 +137,6 @@ public final class SubnetPool {
                     + (nodePrefixLength - MAX_SUBNET_BITS) + " or longer, or a node prefix of /"
                     + (clusterPrefix + MAX_SUBNET_BITS) + " or shorter");
         }
-        SubnetPool pool = new SubnetPool(cluster, nodePrefixLength);
-        if (pool.refusesMappedSubnets()) {
-            pool.reserve(IPV4_MAPPED);
-        }
-        return pool;
     }
 
     /** True if some subnet of this pool lies in {@link #IPV4_MAPPED}, so that the parser would refuse it. */
