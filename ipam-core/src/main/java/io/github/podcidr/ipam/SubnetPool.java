@@ -21,10 +21,10 @@ import java.util.TreeMap;
  * }</pre>
  *
  * <p>Four verbs, as in Kubernetes' CIDR set: {@link #allocate()} (or {@link #tryAllocate()}), {@link #occupy(Cidr)},
- * {@link #release(Cidr)} and {@link #stats()}, plus {@link #reserve(Cidr)}. Subnets are numbered from 0 to
- * {@link #capacity()} - 1 in address order ({@link #subnet(long)}, {@link #indexOf(Cidr)}), and
- * {@link #allocatedSubnets()} walks the allocated ones in that order. {@code occupy} and {@code release} are idempotent and counters change
- * only when a subnet changes state. {@code allocate} is next-fit: it returns the first free subnet at or after a
+ * {@link #release(Cidr)} and {@link #stats()}, plus {@link #reserve(Cidr)} and its undo {@link #unreserve(Cidr)}.
+ * Subnets are numbered from 0 to {@link #capacity()} - 1 in address order ({@link #subnet(long)},
+ * {@link #indexOf(Cidr)}), and {@link #allocatedSubnets()} walks the allocated ones in that order. {@code occupy} and
+ * {@code release} are idempotent and counters change only when a subnet changes state. {@code allocate} is next-fit: it returns the first free subnet at or after a
  * cursor that follows the last allocation and wraps round at the end, so a released subnet is handed out again only
  * when the cursor comes round, which leaves time for stale routes to it to disappear.
  *
