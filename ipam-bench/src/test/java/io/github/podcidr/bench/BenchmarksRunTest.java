@@ -51,6 +51,8 @@ class BenchmarksRunTest {
                         Map.of("nodes", "10", "ipv4Pool", "10.0.0.0/24>28", "ipv6Pool", "fd00::/56>64")),
                 Arguments.of(S9RestoreBenchmark.class,
                         Map.of("nodes", "10", "ipv4Pool", "10.0.0.0/24>28", "ipv6Pool", "fd00::/56>64")),
+                Arguments.of(S10WideClaimReadoptBenchmark.class,
+                        Map.of("pool", "10.0.0.0/16>24", "claim", "10.0.0.0/16")),
                 Arguments.of(ConversionBenchmark.class, Map.of("pool", "10.0.0.0/24>28,fd00::/60>64")));
     }
 

@@ -4,10 +4,12 @@ import io.github.podcidr.ipam.InvalidCidrException.Reason;
 import java.io.InvalidObjectException;
 import java.io.ObjectInputStream;
 import java.io.Serializable;
+import java.math.BigInteger;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.Optional;
 
 /**
  * An immutable IPv4 or IPv6 prefix in network form, such as {@code 10.244.0.0/16} or {@code fd00:10:244::/56}.
@@ -140,6 +142,14 @@ public final class Cidr implements Comparable<Cidr>, Serializable {
      * Cidr.of(InetAddress.getByName("10.244.0.0"), 16);   // 10.244.0.0/16 (a literal: no DNS look-up)
      * }</pre>
      *
+     * <p>IPv4-mapped addresses ({@code ::ffff:0:0/96}) are refused in every form this method can see: an
+     * {@link Inet6Address} holding one (e.g. from {@code Inet6Address.getByAddress(null, bytes, -1)}), whatever the
+     * prefix length, and an {@link Inet4Address} whose host text is an IPv6 literal (e.g. from
+     * {@code InetAddress.getByAddress("::ffff:10.244.0.0", bytes)}). The limit: the JDK itself turns a mapped literal
+     * or a 16-byte mapped array into a plain {@link Inet4Address} that keeps no trace of its form, so
+     * {@code InetAddress.getByName("::ffff:10.244.0.0")} equals {@code InetAddress.getByName("10.244.0.0")} and is
+     * read as IPv4. Callers holding text should use {@link #parse(String)}, which refuses every mapped spelling.
+     *
      * @param address an {@link Inet4Address} or {@link Inet6Address}
      * @param prefixLength 0..32 for IPv4, 0..128 for IPv6
      * @return the CIDR
@@ -151,6 +161,13 @@ public final class Cidr implements Comparable<Cidr>, Serializable {
         byte[] bytes = address.getAddress();
         IpFamily family = bytes.length == 4 ? IpFamily.IPV4 : IpFamily.IPV6;
         String shown = address.getHostAddress() + "/" + prefixLength;
+        String ipv6Text = address instanceof Inet4Address ? ipv6HostText(address) : null;
+        if (ipv6Text != null) {
+            throw new InvalidCidrException(null, Reason.IPV4_MAPPED, UntrustedText.quote(ipv6Text + "/"
+                    + prefixLength) + " is an IPv4-mapped IPv6 address (the JDK made it IPv4), which some tools read"
+                    + " as IPv4 and others as IPv6; give the IPv4 address, e.g. " + address.getHostAddress() + "/"
+                    + Math.max(0, Math.min(prefixLength - 96, 32)));
+        }
         if (prefixLength < 0 || prefixLength > family.bits()) {
             throw new InvalidCidrException(null, Reason.BAD_PREFIX, UntrustedText.quote(shown)
                     + " has prefix length " + prefixLength + "; " + family + " allows 0 to " + family.bits());
@@ -168,10 +185,10 @@ public final class Cidr implements Comparable<Cidr>, Serializable {
                 lo = (lo << 8) | (bytes[i] & 0xFF);
             }
         }
-        if (family == IpFamily.IPV6 && hi == 0 && (lo >>> 32) == 0xFFFFL && prefixLength >= 96) {
+        if (family == IpFamily.IPV6 && hi == 0 && (lo >>> 32) == 0xFFFFL) {
             throw new InvalidCidrException(null, Reason.IPV4_MAPPED, UntrustedText.quote(shown)
-                    + " is an IPv4-mapped IPv6 prefix, which some tools read as IPv4 and others as IPv6; use the"
-                    + " IPv4 address");
+                    + " is an IPv4-mapped IPv6 address, which some tools read as IPv4 and others as IPv6; use the"
+                    + " IPv4 address, e.g. " + formatIpv4(lo & 0xFFFF_FFFFL) + "/" + Math.max(0, prefixLength - 96));
         }
         long netHi = hi & hiMask(family, prefixLength);
         long netLo = lo & loMask(family, prefixLength);
@@ -184,11 +201,27 @@ public final class Cidr implements Comparable<Cidr>, Serializable {
     }
 
     /**
+     * The host text an address was made with when it is an IPv6 literal (a host name never holds ':'), else null;
+     * {@link InetAddress#toString()} gives {@code "host text/literal"} without a name look-up, unlike
+     * {@code getHostName()}.
+     */
+    private static String ipv6HostText(InetAddress address) {
+        String text = address.toString();
+        int slash = text.lastIndexOf('/');
+        return slash > 0 && text.lastIndexOf(':', slash) >= 0 ? text.substring(0, slash) : null;
+    }
+
+    /**
      * Returns the network address (the first address of the prefix).
      *
      * @return an {@link Inet4Address} for IPv4, an {@link Inet6Address} without scope for IPv6
      */
     public InetAddress address() {
+        return toInetAddress(hi, lo);
+    }
+
+    /** An address of this family from its bits (IPv4 in the low 32 bits of lo). */
+    private InetAddress toInetAddress(long hi, long lo) {
         byte[] bytes = new byte[family == IpFamily.IPV4 ? 4 : 16];
         if (family == IpFamily.IPV4) {
             for (int i = 0; i < 4; i++) {
@@ -201,12 +234,29 @@ public final class Cidr implements Comparable<Cidr>, Serializable {
             }
         }
         try {
-            // IPv4-mapped networks cannot exist (refused by every factory), so this never turns IPv6 into IPv4.
+            // Inet6Address.getByAddress keeps IPv6 even for IPv4-mapped bytes (the last address of ::/80 is one),
+            // where InetAddress.getByAddress would turn them into IPv4.
             return family == IpFamily.IPV4 ? InetAddress.getByAddress(bytes)
                     : Inet6Address.getByAddress(null, bytes, -1);
         } catch (UnknownHostException e) {
             throw new AssertionError("4 or 16 bytes are always an address", e);
         }
+    }
+
+    /**
+     * Parses a CIDR strictly like {@link #parse(String)}, but gives an empty result instead of an exception: for
+     * input that is often not a CIDR, where the reason does not matter.
+     *
+     * <pre>{@code
+     * Cidr.tryParse("10.244.0.0/16");   // Optional[10.244.0.0/16]
+     * Cidr.tryParse("10.244.0.1/16");   // Optional.empty (host bits set)
+     * }</pre>
+     *
+     * @param text the text, may be null
+     * @return the CIDR, or empty if {@link #parse(String)} would throw
+     */
+    public static Optional<Cidr> tryParse(String text) {
+        return Optional.ofNullable(new CidrParser(text).parse());
     }
 
     /**
@@ -259,6 +309,59 @@ public final class Cidr implements Comparable<Cidr>, Serializable {
                 && other.prefixLength >= prefixLength
                 && (other.hi & hiMask(family, prefixLength)) == hi
                 && (other.lo & loMask(family, prefixLength)) == lo;
+    }
+
+    /**
+     * Tells whether an address lies in this prefix. Families must match: an {@link Inet4Address} is never in an IPv6
+     * prefix, nor an {@link Inet6Address} in an IPv4 one (an IPv4-mapped {@code Inet6Address} included: see
+     * {@link #of(InetAddress, int)}). A scope (zone) of an IPv6 address is ignored.
+     *
+     * <pre>{@code
+     * Cidr.parse("10.244.0.0/16").contains(InetAddress.getByName("10.244.7.9"));   // true
+     * }</pre>
+     *
+     * @param address the address to test
+     * @return true if the address is one of this prefix's addresses
+     * @throws NullPointerException if the address is null
+     */
+    public boolean contains(InetAddress address) {
+        byte[] bytes = address.getAddress();
+        if (bytes.length != (family == IpFamily.IPV4 ? 4 : 16)) {
+            return false;
+        }
+        long aHi = 0;
+        long aLo = 0;
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes.length == 16 && i < 8) {
+                aHi = (aHi << 8) | (bytes[i] & 0xFF);
+            } else {
+                aLo = (aLo << 8) | (bytes[i] & 0xFF);
+            }
+        }
+        return (aHi & hiMask(family, prefixLength)) == hi && (aLo & loMask(family, prefixLength)) == lo;
+    }
+
+    /**
+     * Returns the number of addresses in this prefix, 2^(32 - prefix length) for IPv4 and 2^(128 - prefix length)
+     * for IPv6. A {@link BigInteger}, since {@code ::/0} has 2^128 addresses, which no primitive holds; call
+     * {@link BigInteger#longValueExact()} where the prefix is known to be small enough (up to 2^62, e.g. any IPv4
+     * prefix or an IPv6 prefix of /66 or longer).
+     *
+     * @return 1 (a /32 or /128) to 2^128 (an IPv6 /0)
+     */
+    public BigInteger size() {
+        return BigInteger.ONE.shiftLeft(family.bits() - prefixLength);
+    }
+
+    /**
+     * Returns the last address of the prefix (all host bits set): {@code 10.244.255.255} for {@code 10.244.0.0/16}.
+     * The first is {@link #address()}.
+     *
+     * @return an {@link Inet4Address} for IPv4, an {@link Inet6Address} without scope for IPv6
+     */
+    public InetAddress lastAddress() {
+        return toInetAddress(hi | ~hiMask(family, prefixLength) & (family == IpFamily.IPV4 ? 0 : -1L),
+                lo | ~loMask(family, prefixLength) & (family == IpFamily.IPV4 ? 0xFFFF_FFFFL : -1L));
     }
 
     /**

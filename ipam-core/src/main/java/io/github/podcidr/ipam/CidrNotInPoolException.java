@@ -4,7 +4,7 @@ package io.github.podcidr.ipam;
  * Thrown when a {@link SubnetPool} is asked to occupy a CIDR that is not one of its subnets: another family, outside
  * the pool's range, or not of the pool's node prefix length.
  */
-public final class CidrNotInPoolException extends IllegalArgumentException {
+public final class CidrNotInPoolException extends IpamException {
     private static final long serialVersionUID = 1L;
 
     /** The CIDR that was refused. */

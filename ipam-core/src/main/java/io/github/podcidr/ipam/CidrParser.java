@@ -259,7 +259,8 @@ final class CidrParser {
                 if (!lenient) {
                     fail(Reason.LEADING_ZERO, quoted() + " has a leading zero in octet " + excerpt(start, i)
                             + "; some tools read such octets as octal, so they are not accepted: write "
-                            + UntrustedText.excerpt(withoutLeadingZeros(from, to) + (whole ? input.substring(to) : ""))
+                            + UntrustedText.excerpt(input.substring(0, from) + withoutLeadingZeros(from, to)
+                                    + input.substring(to)) // the whole value: an IPv6 part before a quad stays
                             + " if the octets are decimal");
                     return false;
                 }

@@ -10,7 +10,7 @@ import java.util.Objects;
  *
  * <p>Serializable: the input, the reason and the message travel; the stack trace as for any exception.
  */
-public final class InvalidCidrException extends IllegalArgumentException {
+public final class InvalidCidrException extends IpamException {
     private static final long serialVersionUID = 2L;
 
     /**

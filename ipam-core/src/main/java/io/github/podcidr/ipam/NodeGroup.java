@@ -57,7 +57,7 @@ public record NodeGroup(String name, List<Pool> pools, List<Cidr> reserved) {
                     + " 10.250.0.0/16 cut into /24 subnets");
         }
         for (Pool p : pools) {
-            SubnetPool.of(p.cluster(), p.nodePrefixLength());
+            SubnetPool.checkShape(p.cluster(), p.nodePrefixLength());
         }
     }
 
@@ -123,7 +123,7 @@ public record NodeGroup(String name, List<Pool> pools, List<Cidr> reserved) {
          * @throws InvalidPoolException if the sizes do not fit (see {@link SubnetPool#of(Cidr, int)})
          */
         public Builder addPool(Cidr cluster, int nodePrefixLength) {
-            SubnetPool.of(cluster, nodePrefixLength);
+            SubnetPool.checkShape(cluster, nodePrefixLength);
             pools.add(new Pool(cluster, nodePrefixLength));
             return this;
         }

@@ -1,16 +1,15 @@
+// The public face of the node layer: one lock over the pool layout, the ledger, allocation and adoption.
 package io.github.podcidr.ipam;
 
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.EnumMap;
-import java.util.HashMap;
-import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.SortedSet;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The cluster's view of pod subnets: which node holds which subnet, over an ordered list of pools per family.
@@ -27,115 +26,44 @@ import java.util.function.Function;
  * }</pre>
  *
  * <ul>
- *   <li>Dual-stack: a node gets one subnet per configured family, the primary family (the family of the first pool)
- *       first, all or nothing: if one family is exhausted, nothing is taken from the others.</li>
- *   <li>Several pools per family are used in order: when one is full the next is used, so a cluster grows by
- *       appending a range.</li>
- *   <li>{@link #assign(String)}, {@link #release(String)} and {@link #adopt(String, List)} are idempotent, and
+ *   <li>Dual-stack: a node gets one subnet per configured family, primary (the first pool's) first, all or nothing.
+ *       Pools of a family are used in order, so a cluster grows by appending a range.</li>
+ *   <li>{@link #assign(String)}, {@link #release(String)} and {@link #adopt(String, List)} are idempotent;
  *       {@code release} frees exactly the subnets of that node.</li>
- *   <li>Named groups of pools ({@link NodeGroup}, added by {@link Builder#addGroup(NodeGroup)}) give different
- *       kinds of nodes subnets from different ranges and of different sizes: {@link #assign(String, String)} takes
- *       subnets from that group's pools only. The pools of {@link Builder#addPool(Cidr, int)} form the group named
- *       {@value #DEFAULT_GROUP}, which the methods without a group use. Ranges of different groups never overlap,
- *       so every subnet belongs to exactly one group; a node found with a subnet of another group than the one it
- *       is adopted for keeps it and is reported ({@link NodeReport.Kind#IN_OTHER_GROUP}).</li>
- *   <li>A subnet is never held by two nodes: a node found with another node's subnet is reported as a duplicate
- *       and does not get it (the first holder keeps it). Nothing here rewrites a node: pod CIDRs are immutable in
- *       Kubernetes, so conflicts are for an operator to resolve.</li>
+ *   <li>Named groups of pools ({@link NodeGroup}) have their own ranges and sizes; the pools of {@link
+ *       Builder#addPool} form the group {@value #DEFAULT_GROUP}. Group ranges never overlap.</li>
+ *   <li>A subnet is never held by two nodes: a node found with another's is reported and does not get it. Nothing
+ *       here rewrites a node: pod CIDRs are immutable, so conflicts are for an operator to resolve.</li>
  * </ul>
  *
- * <p>Thread-safe: every method runs under one lock. Operations take microseconds, so one lock is both the simplest
- * and the fastest choice for a controller's handful of worker threads.
+ * <p>Thread-safe: one lock, as operations take microseconds, under which package-private parts do one job each: the
+ * fixed pool layout, the ledger of holdings, allocation, and adoption of the values found on nodes.
  */
 public final class NodeIpam {
-    /**
-     * Most subnets held for one misaligned pod CIDR (one that overlaps a pool without being one of its subnets). A
-     * larger overlap means the configuration, not a node, is wrong; it is reported but not held.
-     */
+    /** Most subnets of a pool held for one misaligned or wide pod CIDR; beyond it, none there ({@code OVERSIZED}). */
     public static final int MAX_SUBNETS_HELD_FOR_MISALIGNED = 65_536;
 
     /** The name of the group formed by the pools of {@link Builder#addPool(Cidr, int)}. */
     public static final String DEFAULT_GROUP = "default";
 
     private final Object lock = new Object();
-    /** Families of all groups, in order of first appearance (the default group's first), primary first. */
-    private final List<IpFamily> families;
-    /** Pools of all groups by family, group by group in configured order: for finding a subnet's pool. */
-    private final Map<IpFamily, List<SubnetPool>> poolsByFamily;
-    /** All pools, group by group in configured order. */
-    private final List<SubnetPool> pools;
-    /** The groups: the default group first when there is one, then the named groups in the order added. */
-    private final Map<String, Group> groups;
-    /** The group of each pool. */
-    private final Map<SubnetPool, Group> groupOfPool = new IdentityHashMap<>();
-    /** Node name to what it holds. */
-    private final Map<String, Holding> nodes = new HashMap<>();
-    /** Subnet to the node that holds it. */
-    private final Map<Cidr, String> holders = new HashMap<>();
+    private final PoolLayout layout;
+    private final Ledger ledger;
+    private final Assigner assigner;
+    private final Adopter adopter;
 
-    /** One group's pools, as the allocator uses them. */
-    private static final class Group {
-        final NodeGroup spec;
-        /** The group's families, primary first. */
-        final List<IpFamily> families;
-        /** The group's pools by family, in configured order. */
-        final Map<IpFamily, List<SubnetPool>> poolsByFamily = new EnumMap<>(IpFamily.class);
-        /** The group's pools in configured order. */
-        final List<SubnetPool> pools;
-
-        Group(NodeGroup spec, List<SubnetPool> pools) {
-            this.spec = spec;
-            this.families = spec.families();
-            this.pools = List.copyOf(pools);
-            for (SubnetPool p : pools) {
-                poolsByFamily.computeIfAbsent(p.family(), f -> new ArrayList<>()).add(p);
-            }
-        }
-
-        String name() {
-            return spec.name();
-        }
+    private NodeIpam(PoolLayout layout) {
+        this.layout = layout;
+        this.ledger = new Ledger(layout);
+        this.assigner = new Assigner(layout, ledger);
+        this.adopter = new Adopter(layout, ledger);
     }
 
-    /** What one node holds: at most one subnet per family, plus subnets held for misaligned CIDRs. */
-    private static final class Holding {
-        final Cidr[] byFamily = new Cidr[IpFamily.values().length];
-        List<Cidr> heldForMisaligned;
-        /** The group the node was last assigned or adopted for; orders its subnets. Null when unknown. */
-        Group group;
-
-        boolean isEmpty() {
-            for (Cidr c : byFamily) {
-                if (c != null) {
-                    return false;
-                }
-            }
-            return heldForMisaligned == null || heldForMisaligned.isEmpty();
+    /** Runs a query or a change under the lock. */
+    private <T> T locked(Supplier<T> action) {
+        synchronized (lock) {
+            return action.get();
         }
-    }
-
-    private NodeIpam(List<Group> groups) {
-        Map<String, Group> byName = new LinkedHashMap<>();
-        List<SubnetPool> all = new ArrayList<>();
-        for (Group g : groups) {
-            byName.put(g.name(), g);
-            for (SubnetPool p : g.pools) {
-                all.add(p);
-                groupOfPool.put(p, g);
-            }
-        }
-        this.groups = java.util.Collections.unmodifiableMap(byName);
-        this.pools = List.copyOf(all);
-        Map<IpFamily, List<SubnetPool>> byFamily = new EnumMap<>(IpFamily.class);
-        List<IpFamily> order = new ArrayList<>();
-        for (SubnetPool p : pools) {
-            if (!byFamily.containsKey(p.family())) {
-                order.add(p.family());
-            }
-            byFamily.computeIfAbsent(p.family(), f -> new ArrayList<>()).add(p);
-        }
-        this.families = List.copyOf(order);
-        this.poolsByFamily = byFamily;
     }
 
     /**
@@ -152,13 +80,11 @@ public final class NodeIpam {
      * an independent instance with its own pools, so one builder may serve as a template.
      */
     public static final class Builder {
-        /** The pools of the default group as given, checked at once; build() makes fresh copies. */
-        private final List<SubnetPool> pools = new ArrayList<>();
+        private final List<NodeGroup.Pool> pools = new ArrayList<>();
         private final List<Cidr> reserved = new ArrayList<>();
         private final List<NodeGroup> named = new ArrayList<>();
 
-        private Builder() {
-        }
+        private Builder() {}
 
         /**
          * Appends a pool. Pools of a family are used in the order they are added.
@@ -169,14 +95,14 @@ public final class NodeIpam {
          * @throws InvalidPoolException if the sizes do not fit (see {@link SubnetPool#of(Cidr, int)})
          */
         public Builder addPool(Cidr cluster, int nodePrefixLength) {
-            pools.add(SubnetPool.of(cluster, nodePrefixLength));
+            SubnetPool.checkShape(cluster, nodePrefixLength);
+            pools.add(new NodeGroup.Pool(cluster, nodePrefixLength));
             return this;
         }
 
         /**
-         * Adds a named group of pools, for {@link NodeIpam#assign(String, String)}. Its ranges must not overlap any
-         * other range; its name must differ from every other group's and from {@value NodeIpam#DEFAULT_GROUP} when
-         * {@link #addPool(Cidr, int)} is used.
+         * Adds a named group of pools, for {@link NodeIpam#assign(String, String)}; its ranges and name must differ
+         * from every other group's.
          *
          * @param group the group
          * @return this builder
@@ -198,109 +124,25 @@ public final class NodeIpam {
         }
 
         /**
-         * Builds a cluster view, all subnets free but the reserved ones. Every call returns a new instance that
-         * shares no state with instances built before.
+         * Builds a cluster view, all subnets free but the reserved ones, sharing no state with earlier builds.
          *
          * @return the new instance
          * @throws InvalidPoolException if there is no pool, two pools overlap (in one group or in two), or two groups
          *     have the same name
          */
         public NodeIpam build() {
-            if (pools.isEmpty() && named.isEmpty()) {
-                throw new InvalidPoolException("no pool configured; add at least one cluster range, e.g. 10.244.0.0/16"
-                        + " cut into /24 subnets");
-            }
-            List<NodeGroup> specs = new ArrayList<>(named.size() + 1);
-            if (!pools.isEmpty()) {
-                List<NodeGroup.Pool> defaults = new ArrayList<>(pools.size());
-                for (SubnetPool p : pools) {
-                    defaults.add(new NodeGroup.Pool(p.cluster(), p.nodePrefixLength()));
-                }
-                specs.add(new NodeGroup(DEFAULT_GROUP, defaults, List.of()));
-            }
-            java.util.Set<String> names = new java.util.HashSet<>();
-            for (NodeGroup g : specs) {
-                names.add(g.name());
-            }
-            for (NodeGroup g : named) {
-                if (!names.add(g.name())) {
-                    throw new InvalidPoolException(g.name().equals(DEFAULT_GROUP) && !pools.isEmpty()
-                            ? "group name " + DEFAULT_GROUP + " is taken by the pools added with addPool; give the"
-                                    + " group another name, e.g. idc"
-                            : "two groups are named " + g.name() + "; every group needs its own name");
-                }
-                specs.add(g);
-            }
-            checkNoOverlap(specs);
-            List<Group> built = new ArrayList<>(specs.size());
-            for (NodeGroup g : specs) {
-                List<SubnetPool> fresh = new ArrayList<>(g.pools().size());
-                for (NodeGroup.Pool template : g.pools()) {
-                    SubnetPool p = SubnetPool.of(template.cluster(), template.nodePrefixLength());
-                    for (Cidr r : reserved) {
-                        p.reserve(r);
-                    }
-                    for (Cidr r : g.reserved()) {
-                        p.reserve(r);
-                    }
-                    fresh.add(p);
-                }
-                built.add(new Group(g, fresh));
-            }
-            return new NodeIpam(built);
-        }
-
-        /** Every pair of ranges, in one group or in two, must be disjoint. O(ranges^2): a handful at most. */
-        private static void checkNoOverlap(List<NodeGroup> specs) {
-            List<NodeGroup.Pool> all = new ArrayList<>();
-            List<NodeGroup> owner = new ArrayList<>();
-            for (NodeGroup g : specs) {
-                for (NodeGroup.Pool p : g.pools()) {
-                    all.add(p);
-                    owner.add(g);
-                }
-            }
-            boolean onlyDefault = specs.size() == 1 && specs.get(0).name().equals(DEFAULT_GROUP);
-            for (int i = 0; i < all.size(); i++) {
-                for (int j = i + 1; j < all.size(); j++) {
-                    Cidr a = all.get(i).cluster();
-                    Cidr b = all.get(j).cluster();
-                    if (!a.overlaps(b)) {
-                        continue;
-                    }
-                    String ga = owner.get(i).name();
-                    String gb = owner.get(j).name();
-                    if (onlyDefault) {
-                        throw new InvalidPoolException("pools " + a + " and " + b + " overlap; every address may"
-                                + " belong to one pool only: remove one or use ranges that do not overlap");
-                    }
-                    if (ga.equals(gb)) {
-                        throw new InvalidPoolException("pools " + a + " and " + b + " of group " + ga + " overlap;"
-                                + " every address may belong to one pool only: remove one or use ranges that do"
-                                + " not overlap");
-                    }
-                    throw new InvalidPoolException("range " + a + " of group " + ga + " overlaps range " + b
-                            + " of group " + gb + "; every address may belong to one group only, so that a node's"
-                            + " pod CIDR tells its group: give the groups disjoint ranges, e.g. 10.244.0.0/16 and"
-                            + " 10.250.0.0/16");
-                }
-            }
+            return new NodeIpam(PoolLayout.of(pools, named, reserved));
         }
     }
 
     /**
-     * Returns the groups, the {@linkplain #DEFAULT_GROUP default group} first when there is one (its
-     * {@link NodeGroup#reserved()} is empty: the ranges of {@link Builder#reserve(Cidr)} apply to every group and are
-     * not listed), then the named groups in the order added.
+     * Returns the groups, the default group first when there is one (without the ranges of
+     * {@link Builder#reserve(Cidr)}, which apply to every group), then the named groups in the order added.
      *
      * @return the groups' descriptions
      */
     public List<NodeGroup> groups() {
-        List<NodeGroup> all = new ArrayList<>(groups.size());
-        for (Group g : groups.values()) {
-            all.add(g.spec);
-        }
-        return List.copyOf(all);
+        return layout.specs();
     }
 
     /**
@@ -310,53 +152,20 @@ public final class NodeIpam {
      * @return the group's name, or empty if the CIDR overlaps no range
      */
     public Optional<String> groupOf(Cidr cidr) {
-        Objects.requireNonNull(cidr, "cidr");
-        Group g = groupOverlapping(cidr);
-        return g == null ? Optional.empty() : Optional.of(g.name());
-    }
-
-    private Group groupOverlapping(Cidr cidr) {
-        List<SubnetPool> candidates = poolsByFamily.get(cidr.family());
-        if (candidates != null) {
-            for (SubnetPool p : candidates) {
-                if (p.cluster().overlaps(cidr)) {
-                    return groupOfPool.get(p);
-                }
-            }
-        }
-        return null;
-    }
-
-    private Group group(String name) {
-        Objects.requireNonNull(name, "group");
-        Group g = groups.get(name);
-        if (g == null) {
-            String known = String.join(", ", groups.keySet());
-            throw new UnknownGroupException(name.equals(DEFAULT_GROUP)
-                    ? "there is no default group: no pool was added with addPool, only the groups " + known
-                            + "; name the node's group"
-                    : "no group is named " + UntrustedText.quote(name) + "; the groups are " + known, name);
-        }
-        return g;
+        return Optional.ofNullable(layout.groupOverlapping(Objects.requireNonNull(cidr, "cidr"))).map(g -> g.name());
     }
 
     /**
-     * Returns the configured families, primary first: those of every group, in order of first appearance (the default
-     * group's first). See {@link NodeGroup#families()} for one group's.
+     * Returns the families of every group, primary first, in order of first appearance (the default group's first).
      *
      * @return one or two families
      */
     public List<IpFamily> families() {
-        return families;
+        return layout.families;
     }
 
     /**
-     * Gives a node one subnet per configured family, or returns what it already holds. Families the node already
-     * holds (e.g. after {@link #adopt(String, List)}) are kept; only missing ones are allocated. Call it for a node
-     * that has no pod CIDR in the API: subnets held for a misaligned pod CIDR (an earlier node of that name) are
-     * freed, since such a node cannot have one.
-     *
-     * <p>Takes subnets from the {@linkplain #DEFAULT_GROUP default group}: {@code assign(node, DEFAULT_GROUP)}.
+     * Does {@code assign(node, DEFAULT_GROUP)}.
      *
      * @param node the node name
      * @return the node's subnets, primary family first
@@ -368,39 +177,26 @@ public final class NodeIpam {
     }
 
     /**
-     * Gives a node one subnet per family of a group, from that group's pools only, or returns what it already
-     * holds. Families the node already holds are kept, whichever group they came from (a write of them may have
-     * landed, and pod CIDRs cannot be changed once set); only missing ones are allocated, from the group's pools.
-     * Otherwise as {@link #assign(String)}.
+     * Gives a node one subnet per family of a group, from that group's pools, keeping the families it holds already
+     * (whichever group they came from: a write of them may have landed). Call it for a node without pod CIDRs in the
+     * API: subnets held for a misaligned pod CIDR (an earlier node of that name) are freed.
      *
      * @param node the node name
      * @param group the name of the node's group
      * @return the node's subnets, the group's primary family first
-     * @throws PoolExhaustedException if some family of the group has no free subnet in the group's pools (its
-     *     {@link PoolExhaustedException#group()} names the group); then nothing was allocated
+     * @throws PoolExhaustedException if a family of the group has no free subnet in its pools; nothing is allocated
      * @throws UnknownGroupException if no group has that name
      */
     public NodeAssignment assign(String node, String group) {
-        Objects.requireNonNull(node, "node");
-        Group g = group(group);
-        synchronized (lock) {
-            IpFamily full = assignLocked(node, g);
-            if (full != null) {
-                throw exhausted(node, full, g);
-            }
-            return assignmentOf(node, nodes.get(node));
-        }
+        PoolLayout.Group g = layout.group(group);
+        return locked(() -> assigner.assignOrThrow(node, g));
     }
 
     /**
-     * Does what {@link #assign(String)} does, but reports exhaustion by an empty result instead of an exception: the
-     * cheap call for a controller that retries nodes while a pool is full. {@link #stats()} tells which pool is full.
-     *
-     * <p>Takes subnets from the {@linkplain #DEFAULT_GROUP default group}.
+     * Does {@code tryAssign(node, DEFAULT_GROUP)}.
      *
      * @param node the node name
-     * @return the node's subnets, primary family first, or empty if some family has no free subnet (then nothing
-     *     was allocated)
+     * @return the node's subnets, primary family first, or empty if some family has no free subnet
      * @throws UnknownGroupException if there is no default group (only named groups were added)
      */
     public Optional<NodeAssignment> tryAssign(String node) {
@@ -408,8 +204,7 @@ public final class NodeIpam {
     }
 
     /**
-     * Does what {@link #assign(String, String)} does, but reports exhaustion of the group by an empty result instead
-     * of an exception. {@link #stats(String)} tells which pool of the group is full.
+     * Does what {@link #assign(String, String)} does, but a full group gives an empty result, not an exception.
      *
      * @param node the node name
      * @param group the name of the node's group
@@ -417,89 +212,8 @@ public final class NodeIpam {
      * @throws UnknownGroupException if no group has that name
      */
     public Optional<NodeAssignment> tryAssign(String node, String group) {
-        Objects.requireNonNull(node, "node");
-        Group g = group(group);
-        synchronized (lock) {
-            if (assignLocked(node, g) != null) {
-                return Optional.empty();
-            }
-            return Optional.of(assignmentOf(node, nodes.get(node)));
-        }
-    }
-
-    /** Allocates the node's missing families of a group, all or nothing; returns the first family without room. */
-    private IpFamily assignLocked(String node, Group group) {
-        Holding holding = nodes.get(node);
-        if (holding != null && holding.heldForMisaligned != null && !holding.heldForMisaligned.isEmpty()) {
-            for (Cidr c : holding.heldForMisaligned) {
-                free(c);
-            }
-            holding.heldForMisaligned = null;
-            if (holding.isEmpty()) {
-                nodes.remove(node);
-                holding = null;
-            }
-        }
-        // Check every missing family first, so that exhaustion of one takes nothing from the others.
-        SubnetPool[] chosen = null;
-        List<IpFamily> wanted = group.families;
-        for (int i = 0; i < wanted.size(); i++) {
-            IpFamily family = wanted.get(i);
-            if (holding != null && holding.byFamily[family.ordinal()] != null) {
-                continue;
-            }
-            SubnetPool pool = firstPoolWithRoom(group.poolsByFamily.get(family));
-            if (pool == null) {
-                return family;
-            }
-            if (chosen == null) {
-                chosen = new SubnetPool[wanted.size()];
-            }
-            chosen[i] = pool;
-        }
-        if (chosen != null) {
-            if (holding == null) {
-                holding = new Holding();
-                nodes.put(node, holding);
-            }
-            holding.group = group;
-            for (SubnetPool pool : chosen) {
-                if (pool != null) {
-                    Cidr subnet = pool.allocate();
-                    holding.byFamily[pool.family().ordinal()] = subnet;
-                    holders.put(subnet, node);
-                }
-            }
-        }
-        return null;
-    }
-
-    private static SubnetPool firstPoolWithRoom(List<SubnetPool> ofFamily) {
-        for (SubnetPool p : ofFamily) {
-            if (p.stats().free() > 0) {
-                return p;
-            }
-        }
-        return null;
-    }
-
-    private PoolExhaustedException exhausted(String node, IpFamily family, Group group) {
-        List<SubnetPool> full = group.poolsByFamily.get(family);
-        StringBuilder detail = new StringBuilder();
-        for (SubnetPool p : full) {
-            PoolStats s = p.stats();
-            detail.append(detail.length() == 0 ? "" : "; ").append(p.cluster()).append(" /")
-                    .append(p.nodePrefixLength()).append(": ").append(s.allocated() + s.reserved()).append(" of ")
-                    .append(s.capacity()).append(" in use");
-        }
-        SubnetPool last = full.get(full.size() - 1);
-        PoolStats s = last.stats();
-        boolean onlyDefault = groups.size() == 1 && group.name().equals(DEFAULT_GROUP);
-        return new PoolExhaustedException("no free " + family + " subnet " + (onlyDefault ? "" : "in group "
-                + group.name() + " ") + "for node " + node + ": "
-                + (full.size() == 1 ? "the pool is" : "all " + full.size() + " " + family + " pools are")
-                + " full (" + detail + "); delete nodes or add a range" + (onlyDefault ? "" : " to the group"),
-                last.cluster(), last.nodePrefixLength(), s.capacity(), s.allocated() + s.reserved(), group.name());
+        PoolLayout.Group g = layout.group(group);
+        return locked(() -> assigner.tryAssign(node, g));
     }
 
     /**
@@ -509,68 +223,18 @@ public final class NodeIpam {
      * @return true if the node held anything
      */
     public boolean release(String node) {
-        Objects.requireNonNull(node, "node");
-        synchronized (lock) {
-            Holding holding = nodes.remove(node);
-            if (holding == null) {
-                return false;
-            }
-            for (Cidr c : holding.byFamily) {
-                if (c != null) {
-                    free(c);
-                }
-            }
-            if (holding.heldForMisaligned != null) {
-                for (Cidr c : holding.heldForMisaligned) {
-                    free(c);
-                }
-            }
-            return true;
-        }
-    }
-
-    private void free(Cidr subnet) {
-        holders.remove(subnet);
-        poolWithSubnet(subnet).release(subnet);
+        return locked(() -> ledger.release(node));
     }
 
     /**
-     * Returns the subnets a node holds, one per family at most.
+     * Returns the subnets a node holds, one per family at most: those it is or will be written with. A node that
+     * holds only subnets for a misaligned or wide pod CIDR has none (see {@link #holdings()}).
      *
      * @param node the node name
      * @return the node's subnets, or empty if it holds none
      */
     public Optional<NodeAssignment> assignmentOf(String node) {
-        synchronized (lock) {
-            Holding holding = nodes.get(node);
-            if (holding == null) {
-                return Optional.empty();
-            }
-            NodeAssignment a = assignmentOf(node, holding);
-            return a.cidrs().isEmpty() ? Optional.empty() : Optional.of(a);
-        }
-    }
-
-    private NodeAssignment assignmentOf(String node, Holding holding) {
-        List<Cidr> cidrs = new ArrayList<>(families.size());
-        if (holding != null) {
-            // The node's group's primary family first, then any other family it holds.
-            if (holding.group != null) {
-                for (IpFamily f : holding.group.families) {
-                    Cidr c = holding.byFamily[f.ordinal()];
-                    if (c != null) {
-                        cidrs.add(c);
-                    }
-                }
-            }
-            for (IpFamily f : families) {
-                Cidr c = holding.byFamily[f.ordinal()];
-                if (c != null && !cidrs.contains(c)) {
-                    cidrs.add(c);
-                }
-            }
-        }
-        return new NodeAssignment(node, cidrs);
+        return locked(() -> ledger.assignmentOf(node));
     }
 
     /**
@@ -580,22 +244,17 @@ public final class NodeIpam {
      * @return the holder's name, or empty if the subnet is free, reserved or not a pool subnet
      */
     public Optional<String> holderOf(Cidr subnet) {
-        synchronized (lock) {
-            return Optional.ofNullable(holders.get(subnet));
-        }
+        return locked(() -> Optional.ofNullable(ledger.holderOf(subnet)));
     }
 
     /**
-     * Tells whether a node holds any subnet, including subnets held for a misaligned pod CIDR. O(1), unlike a look
-     * into {@link #nodeNames()}, which copies every name.
+     * Tells whether a node holds any subnet, including subnets held for a misaligned pod CIDR. O(1).
      *
      * @param node the node name
      * @return true if the node holds at least one subnet
      */
     public boolean holdsAny(String node) {
-        synchronized (lock) {
-            return nodes.containsKey(node);
-        }
+        return locked(() -> ledger.holdsAny(node));
     }
 
     /**
@@ -603,29 +262,28 @@ public final class NodeIpam {
      *
      * @return a sorted snapshot
      */
-    public java.util.SortedSet<String> nodeNames() {
-        synchronized (lock) {
-            return java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(nodes.keySet()));
-        }
+    public SortedSet<String> nodeNames() {
+        return locked(ledger::nodeNames);
     }
 
     /**
-     * Returns what every node holds, taken at one instant under the lock: a consistent picture for a status page or
-     * an export, where separate {@link #assignmentOf(String)} calls could see a node twice or miss one.
+     * Returns every node's assignment at one instant, for a status page or an export (separate calls could see a node
+     * twice); a node holding only subnets for a misaligned or wide pod CIDR has none ({@link #holdings()} lists it).
      *
      * @return node name to its subnets (one per family at most), for nodes holding at least one; sorted by name
      */
-    public java.util.SortedMap<String, NodeAssignment> snapshot() {
-        synchronized (lock) {
-            java.util.TreeMap<String, NodeAssignment> all = new java.util.TreeMap<>();
-            for (Map.Entry<String, Holding> e : nodes.entrySet()) {
-                NodeAssignment a = assignmentOf(e.getKey(), e.getValue());
-                if (!a.cidrs().isEmpty()) {
-                    all.put(e.getKey(), a);
-                }
-            }
-            return java.util.Collections.unmodifiableSortedMap(all);
-        }
+    public SortedMap<String, NodeAssignment> snapshot() {
+        return locked(ledger::snapshot);
+    }
+
+    /**
+     * Returns every subnet every node holds at one instant, those held for misaligned and wide pod CIDRs too, so a
+     * node holding only those (pod CIDR {@code 10.244.0.0/15}) appears here as in {@link #nodeNames()}.
+     *
+     * @return node name to its subnets (its assignment first, then the others in address order), sorted by name
+     */
+    public SortedMap<String, List<Cidr>> holdings() {
+        return locked(ledger::holdings);
     }
 
     /**
@@ -634,42 +292,34 @@ public final class NodeIpam {
      * @return the number of nodes known
      */
     public int nodeCount() {
-        synchronized (lock) {
-            return nodes.size();
-        }
+        return locked(ledger::nodeCount);
     }
 
     /**
-     * Makes what a node holds agree with the pod CIDRs it has in the API, family by family: the node holds the subnet
-     * each value denotes (read as Kubernetes reads it, see {@link Cidr#parseLenient(String)}) when that subnet is free
-     * or already the node's, and every other subnet it held for that family is freed (e.g. one allocated for it whose
-     * write never landed: pod CIDRs are immutable once set, so the node can no longer get it). Nothing is ever taken
-     * from another node. See {@link NodeReport.Kind} for how each value is classified.
+     * Returns the nodes that hold subnets for a pod CIDR wider than one node subnet ({@link NodeReport.Kind#OVERSIZED})
+     * and how many: the first suspects when a pool is exhausted.
      *
-     * <p>A node with no value at all (an empty list, or only nulls) is left as it is: use {@link #release(String)}
-     * once the API confirms it has none.
-     *
-     * <p>Adopts for the {@linkplain #DEFAULT_GROUP default group} when there is one (see
-     * {@link #adopt(String, String, List)}), else for no group.
+     * @return node name to the subnets held for its wide pod CIDRs (at least 1), sorted by name; empty if none
+     */
+    public SortedMap<String, Long> wideClaims() {
+        return locked(ledger::wideClaims);
+    }
+
+    /**
+     * Makes what a node holds agree with its pod CIDRs in the API, as {@link NodeReport} describes, for the default
+     * group if any. A node with no value is left as it is: {@link #release(String)} it once the API confirms that.
      *
      * @param node the node name
      * @param podCidrs the node's {@code spec.podCIDRs} texts as found (may be malformed); null elements are ignored
      * @return what was adopted and what was found
      */
     public NodeReport adopt(String node, List<String> podCidrs) {
-        Objects.requireNonNull(node, "node");
-        synchronized (lock) {
-            return adoptLocked(node, groups.get(DEFAULT_GROUP), podCidrs);
-        }
+        return locked(() -> adopter.adopt(node, layout.defaultGroup(), podCidrs));
     }
 
     /**
-     * Does what {@link #adopt(String, List)} does for a node that belongs to a group (by its labels). A value in the
-     * range of another group is held for the node all the same, since pod CIDRs cannot be changed once set, and
-     * reported as {@link NodeReport.Kind#IN_OTHER_GROUP} (which does not fail closed: the subnet is the node's
-     * alone); a family of the group the node has no value of is reported as {@link NodeReport.Kind#MISSING_FAMILY}.
-     * A node that belongs to no group (no selector matches it) still holds the subnets its values denote: give a
-     * null group, and families are then checked against the group that holds its first value.
+     * Does what {@link #adopt(String, List)} does for a node of a group (by its labels; null for none). A value in
+     * another group's range is held all the same ({@link NodeReport.Kind#IN_OTHER_GROUP}).
      *
      * @param node the node name
      * @param group the name of the node's group, or null if it belongs to none
@@ -678,29 +328,25 @@ public final class NodeIpam {
      * @throws UnknownGroupException if the group is not null and no group has that name
      */
     public NodeReport adopt(String node, String group, List<String> podCidrs) {
-        Objects.requireNonNull(node, "node");
-        Group g = group == null ? null : group(group);
-        synchronized (lock) {
-            return adoptLocked(node, g, podCidrs);
-        }
+        PoolLayout.Group g = group == null ? null : layout.group(group);
+        return locked(() -> adopter.adopt(node, g, podCidrs));
     }
 
     /**
-     * Adopts the pod CIDRs of every existing node, in the order given; when two nodes claim one subnet, the first
-     * keeps it. Give the nodes oldest first so that the older node wins. Meant for a new instance at the start of
-     * leadership; on a used instance it behaves as {@link #adopt(String, List)} for each node.
+     * Adopts every existing node as {@link #adopt(String, List)} does, in the order given (oldest first: the older of
+     * two nodes claiming one subnet keeps it), then resumes allocation in each pool past the newest node's subnet,
+     * where the previous leader's cursor stood, so a subnet released just before a failover is not reused at once.
      *
      * @param existing the nodes and their pod CIDR texts
      * @return one report per node that has at least one pod CIDR
      */
     public RestoreReport restore(Collection<ExistingNode> existing) {
-        Group fallback = groups.get(DEFAULT_GROUP);
-        return restore(existing, n -> fallback == null ? null : DEFAULT_GROUP);
+        return restore(existing, n -> layout.defaultGroup() != null ? DEFAULT_GROUP : null);
     }
 
     /**
-     * Does what {@link #restore(Collection)} does, adopting each node for its group as
-     * {@link #adopt(String, String, List)} does.
+     * Does what {@link #restore(Collection)} does, adopting each node for its group (see {@link #adopt(String,
+     * String, List)}).
      *
      * @param existing the nodes and their pod CIDR texts, oldest first
      * @param groupOf the name of each node's group, or null for a node that belongs to none
@@ -709,273 +355,7 @@ public final class NodeIpam {
      */
     public RestoreReport restore(Collection<ExistingNode> existing, Function<? super ExistingNode, String> groupOf) {
         Objects.requireNonNull(groupOf, "groupOf");
-        List<NodeReport> reports = new ArrayList<>();
-        synchronized (lock) {
-            for (ExistingNode n : existing) {
-                if (!n.podCidrs().isEmpty()) {
-                    String name = groupOf.apply(n);
-                    reports.add(adoptLocked(n.name(), name == null ? null : group(name), n.podCidrs()));
-                }
-            }
-        }
-        return new RestoreReport(reports);
-    }
-
-    private NodeReport adoptLocked(String node, Group selected, List<String> values) {
-        List<NodeReport.Finding> findings = new ArrayList<>(0);
-        Cidr[] claims = new Cidr[IpFamily.values().length];
-        boolean any = false;
-        for (String value : values) {
-            if (value == null) {
-                continue;
-            }
-            any = true;
-            CidrParser parser = new CidrParser(value);
-            Cidr c = parser.parseLenient();
-            if (c == null) {
-                findings.add(new NodeReport.Finding(NodeReport.Kind.MALFORMED, value, null, null, parser.error()));
-                continue;
-            }
-            if (!poolsByFamily.containsKey(c.family())) {
-                findings.add(new NodeReport.Finding(NodeReport.Kind.UNCONFIGURED_FAMILY, value, c, null, "pod CIDR "
-                        + UntrustedText.quote(value) + " is " + c.family() + ", a family no cluster CIDR is configured"
-                        + " for; it is left alone"));
-                continue;
-            }
-            if (claims[c.family().ordinal()] != null) {
-                findings.add(new NodeReport.Finding(NodeReport.Kind.SECOND_OF_FAMILY, value, c, null, "pod CIDR "
-                        + UntrustedText.quote(value) + " is a second " + c.family() + " pod CIDR; a node has at most"
-                        + " one per family and only the first, " + claims[c.family().ordinal()] + ", is used"));
-                continue;
-            }
-            claims[c.family().ordinal()] = c;
-            if (parser.nonCanonical()) {
-                findings.add(new NodeReport.Finding(NodeReport.Kind.NON_CANONICAL, value, c, null, "pod CIDR "
-                        + parser.nonCanonicalDetail() + " as Kubernetes does; that subnet is held for the node"));
-            }
-        }
-        if (!any) {
-            return new NodeReport(node, List.of(), List.of());
-        }
-        Group reference = selected != null ? selected : firstGroupOf(claims);
-        List<IpFamily> expected = reference != null ? reference.families : families;
-        List<Cidr> adopted = new ArrayList<>(families.size());
-        Holding holding = nodes.get(node);
-        for (IpFamily family : families) {
-            Cidr claim = claims[family.ordinal()];
-            List<Cidr> keep = List.of();
-            Cidr exact = null;
-            if (claim == null) {
-                if (!expected.contains(family)) {
-                    holding = replaceFamily(node, holding, family, null, keep);
-                    continue;
-                }
-                findings.add(new NodeReport.Finding(NodeReport.Kind.MISSING_FAMILY, family.toString(), null, null,
-                        "node has no " + family + " pod CIDR although a cluster CIDR of that family is configured;"
-                                + " pod CIDRs cannot be changed once set: recreate the node to give it one of each"
-                                + " family"));
-            } else {
-                SubnetPool pool = poolWithSubnet(claim);
-                if (pool != null) {
-                    String holder = holders.get(claim);
-                    if (holder == null || holder.equals(node)) {
-                        exact = claim;
-                        keep = List.of(claim);
-                        Group owner = groupOfPool.get(pool);
-                        if (selected != null && owner != selected) {
-                            findings.add(inOtherGroup(claim, owner, selected));
-                        }
-                        if (pool.isReserved(claim)) {
-                            findings.add(new NodeReport.Finding(NodeReport.Kind.IN_RESERVED_RANGE, claim.toString(),
-                                    claim, null, "pod CIDR " + claim + " lies in a reserved range of " + pool.cluster()
-                                            + "; it is held for the node, but check that the range is not in use"
-                                            + " elsewhere (service CIDR, VPC)"));
-                        }
-                    } else {
-                        findings.add(duplicate(claim, holder));
-                    }
-                } else {
-                    keep = new ArrayList<>();
-                    overlapped(node, selected, claim, keep, findings);
-                }
-            }
-            holding = replaceFamily(node, holding, family, exact, keep);
-            if (exact != null) {
-                adopted.add(exact);
-            }
-        }
-        if (holding != null) {
-            holding.group = reference;
-        }
-        return new NodeReport(node, orderedBy(reference, adopted), findings);
-    }
-
-    /** The group of the first claim that overlaps a range, in family order; null if none does. */
-    private Group firstGroupOf(Cidr[] claims) {
-        for (IpFamily f : families) {
-            Cidr c = claims[f.ordinal()];
-            if (c != null) {
-                Group g = groupOverlapping(c);
-                if (g != null) {
-                    return g;
-                }
-            }
-        }
-        return null;
-    }
-
-    /** Puts the subnets of a group's families first, in the group's order, the others after in global order. */
-    private static List<Cidr> orderedBy(Group group, List<Cidr> cidrs) {
-        if (group == null || cidrs.size() < 2) {
-            return cidrs;
-        }
-        List<Cidr> ordered = new ArrayList<>(cidrs.size());
-        for (IpFamily f : group.families) {
-            for (Cidr c : cidrs) {
-                if (c.family() == f) {
-                    ordered.add(c);
-                }
-            }
-        }
-        for (Cidr c : cidrs) {
-            if (!ordered.contains(c)) {
-                ordered.add(c);
-            }
-        }
-        return ordered;
-    }
-
-    private static NodeReport.Finding inOtherGroup(Cidr claim, Group owner, Group selected) {
-        return new NodeReport.Finding(NodeReport.Kind.IN_OTHER_GROUP, claim.toString(), claim, null, "pod CIDR "
-                + claim + " lies in a range of group " + owner.name() + ", but the node belongs to group "
-                + selected.name() + "; it keeps its subnet (pod CIDRs cannot be changed once set): recreate the"
-                + " node to give it a subnet of group " + selected.name() + ", or change its labels back");
-    }
-
-    private static NodeReport.Finding duplicate(Cidr claim, String holder) {
-        return new NodeReport.Finding(NodeReport.Kind.DUPLICATE, claim.toString(), claim, holder, "pod CIDR "
-                + claim + " overlaps the subnet of node " + holder + ", which keeps it; pod CIDRs cannot be changed"
-                + " once set: recreate one of the two nodes to give it a free subnet");
-    }
-
-    /**
-     * Finds what a CIDR that is not one of a pool's subnets overlaps: the free subnets go to {@code keep}, subnets of
-     * other nodes become one duplicate finding per holder.
-     */
-    private void overlapped(String node, Group selected, Cidr claim, List<Cidr> keep,
-            List<NodeReport.Finding> findings) {
-        boolean overlapsAny = false;
-        boolean oversized = false;
-        Group otherGroup = null;
-        boolean inSelected = false;
-        java.util.Set<String> otherHolders = new java.util.LinkedHashSet<>(0);
-        for (SubnetPool pool : poolsByFamily.get(claim.family())) {
-            long[] span = pool.overlapIndices(claim);
-            if (span == null) {
-                continue;
-            }
-            overlapsAny = true;
-            Group owner = groupOfPool.get(pool);
-            if (owner == selected) {
-                inSelected = true;
-            } else if (otherGroup == null) {
-                otherGroup = owner;
-            }
-            if (span[1] - span[0] > MAX_SUBNETS_HELD_FOR_MISALIGNED) {
-                oversized = true;
-                continue;
-            }
-            for (long i = span[0]; i < span[1]; i++) {
-                Cidr subnet = pool.subnet(i);
-                String holder = holders.get(subnet);
-                if (holder == null || holder.equals(node)) {
-                    keep.add(subnet);
-                } else {
-                    otherHolders.add(holder);
-                }
-            }
-        }
-        if (!overlapsAny) {
-            findings.add(new NodeReport.Finding(NodeReport.Kind.OUTSIDE_POOLS, claim.toString(), claim, null,
-                    "pod CIDR " + claim + " is outside every " + claim.family() + " cluster CIDR; nothing here can"
-                            + " tell whether another node or network uses it"));
-            return;
-        }
-        if (oversized) {
-            findings.add(new NodeReport.Finding(NodeReport.Kind.OVERSIZED, claim.toString(), claim, null, "pod CIDR "
-                    + claim + " overlaps more than " + MAX_SUBNETS_HELD_FOR_MISALIGNED + " node subnets of a cluster"
-                    + " CIDR, which points at a wrong node CIDR mask size; nothing is held for it"));
-        }
-        findings.add(new NodeReport.Finding(NodeReport.Kind.MISALIGNED, claim.toString(), claim, null, "pod CIDR "
-                + claim + " overlaps a cluster CIDR without being one of its node subnets (other size or"
-                + " alignment); the free subnets it overlaps are held for the node"));
-        if (selected != null && !inSelected) {
-            findings.add(inOtherGroup(claim, otherGroup, selected));
-        }
-        for (String holder : otherHolders) {
-            findings.add(duplicate(claim, holder));
-        }
-    }
-
-    /**
-     * Makes the node hold exactly {@code keep} in one family ({@code exact}, when set, as its subnet of the family,
-     * else all of {@code keep} as held for a misaligned CIDR), freeing whatever else it held in that family.
-     */
-    private Holding replaceFamily(String node, Holding holding, IpFamily family, Cidr exact, List<Cidr> keep) {
-        if (holding != null) {
-            Cidr previous = holding.byFamily[family.ordinal()];
-            if (previous != null && !keep.contains(previous)) {
-                free(previous);
-            }
-            holding.byFamily[family.ordinal()] = null;
-            if (holding.heldForMisaligned != null) {
-                holding.heldForMisaligned.removeIf(c -> {
-                    if (c.family() == family && !keep.contains(c)) {
-                        free(c);
-                        return true;
-                    }
-                    return false;
-                });
-                holding.heldForMisaligned.removeIf(c -> c.family() == family);
-            }
-        }
-        if (!keep.isEmpty()) {
-            if (holding == null) {
-                holding = new Holding();
-                nodes.put(node, holding);
-            }
-            for (Cidr c : keep) {
-                if (!node.equals(holders.get(c))) {
-                    poolWithSubnet(c).occupy(c);
-                    holders.put(c, node);
-                }
-            }
-            if (exact != null) {
-                holding.byFamily[family.ordinal()] = exact;
-            } else {
-                if (holding.heldForMisaligned == null) {
-                    holding.heldForMisaligned = new ArrayList<>(keep.size());
-                }
-                holding.heldForMisaligned.addAll(keep);
-            }
-        }
-        if (holding != null && holding.isEmpty()) {
-            nodes.remove(node);
-            return null;
-        }
-        return holding;
-    }
-
-    private SubnetPool poolWithSubnet(Cidr subnet) {
-        List<SubnetPool> candidates = poolsByFamily.get(subnet.family());
-        if (candidates != null) {
-            for (SubnetPool p : candidates) {
-                if (p.hasSubnet(subnet)) {
-                    return p;
-                }
-            }
-        }
-        return null;
+        return locked(() -> adopter.restore(existing, groupOf));
     }
 
     /**
@@ -986,14 +366,8 @@ public final class NodeIpam {
      * @throws UnknownGroupException if no group has that name
      */
     public List<PoolStats> stats(String group) {
-        Group g = group(group);
-        synchronized (lock) {
-            List<PoolStats> all = new ArrayList<>(g.pools.size());
-            for (SubnetPool p : g.pools) {
-                all.add(p.stats());
-            }
-            return List.copyOf(all);
-        }
+        PoolLayout.Group g = layout.group(group);
+        return locked(() -> PoolLayout.stats(g.pools));
     }
 
     /**
@@ -1002,83 +376,25 @@ public final class NodeIpam {
      * @return one snapshot per pool
      */
     public List<PoolStats> stats() {
-        synchronized (lock) {
-            List<PoolStats> all = new ArrayList<>(pools.size());
-            for (SubnetPool p : pools) {
-                all.add(p.stats());
-            }
-            return List.copyOf(all);
-        }
+        return locked(() -> PoolLayout.stats(layout.pools));
     }
 
     /**
-     * Returns a picture of every pool, in configured order, taken under the lock at one instant: the allocated and
-     * reserved subnets counted per cell of at most {@code maxCells} cells per pool (see
-     * {@link SubnetPool#occupancy(int)}). For a status page: far cheaper than {@link #snapshot()}, as it copies no
-     * node name and builds no CIDR.
+     * Returns a picture of every pool at one instant ({@link SubnetPool#occupancy(int)}), cheaper than a snapshot.
      *
-     * @param maxCells the most cells per pool, 2 to {@value SubnetPool#MAX_OCCUPANCY_CELLS}; rounded down to a
-     *     power of two
+     * @param maxCells the most cells per pool, 2 to {@value SubnetPool#MAX_OCCUPANCY_CELLS}, rounded down to 2^k
      * @return one picture per pool
      * @throws IllegalArgumentException if {@code maxCells} is out of range
-     * @implNote Holds the lock for one scan of each pool's occupancy bitmap: about a thousand word operations per
-     *     2^16 subnets, plus one step per allocated subnet.
+     * @implNote One scan of each pool's bitmap under the lock: about 1,000 word operations per 2^16 subnets.
      */
     public List<PoolOccupancy> occupancy(int maxCells) {
-        synchronized (lock) {
-            List<PoolOccupancy> all = new ArrayList<>(pools.size());
-            for (SubnetPool p : pools) {
-                all.add(p.occupancy(maxCells));
-            }
-            return List.copyOf(all);
-        }
+        return locked(() -> layout.occupancy(maxCells));
     }
 
-    /**
-     * Recounts everything and throws {@link IllegalStateException} if the node map, the holder map and the pools
-     * disagree, or a subnet is held twice. O(nodes + pool size); for tests (see the test utility
-     * {@code IpamInvariants}), never on a hot path.
-     */
+    /** Recounts everything (see {@code Ledger.checkInvariants}); for tests (the test utility {@code IpamInvariants}). */
     void checkInvariants() {
         synchronized (lock) {
-            Map<Cidr, String> seen = new HashMap<>();
-            for (Map.Entry<String, Holding> e : nodes.entrySet()) {
-                List<Cidr> all = new ArrayList<>();
-                for (Cidr c : e.getValue().byFamily) {
-                    if (c != null) {
-                        all.add(c);
-                    }
-                }
-                if (e.getValue().heldForMisaligned != null) {
-                    all.addAll(e.getValue().heldForMisaligned);
-                }
-                if (all.isEmpty()) {
-                    throw new IllegalStateException("node " + e.getKey() + " is kept with nothing held");
-                }
-                for (Cidr c : all) {
-                    String other = seen.put(c, e.getKey());
-                    if (other != null) {
-                        throw new IllegalStateException(c + " is held by " + other + " and " + e.getKey());
-                    }
-                    SubnetPool p = poolWithSubnet(c);
-                    if (p == null || !p.isAllocated(c)) {
-                        throw new IllegalStateException(c + " of node " + e.getKey() + " is not allocated in a pool");
-                    }
-                }
-            }
-            if (!seen.equals(holders)) {
-                throw new IllegalStateException("holder map disagrees with the nodes: " + holders.size() + " vs "
-                        + seen.size());
-            }
-            long allocated = 0;
-            for (SubnetPool p : pools) {
-                p.checkInvariants();
-                allocated += p.stats().allocated();
-            }
-            if (allocated != holders.size()) {
-                throw new IllegalStateException(allocated + " subnets allocated in pools but " + holders.size()
-                        + " held by nodes");
-            }
+            ledger.checkInvariants();
         }
     }
 }

@@ -9,9 +9,18 @@ import java.util.Objects;
  * What {@link NodeIpam#adopt(String, List)} made of one node's pod CIDRs: the subnets the node now holds, and one
  * {@link Finding} for everything about its values that deserves an operator's attention.
  *
+ * <p>How adoption reads the values: each is read as Kubernetes reads it ({@link Cidr#parseLenient(String)}), and per
+ * family the node then holds the subnet its value denotes when that subnet is free or already the node's; every other
+ * subnet it held for that family is freed (e.g. one allocated for it whose write never landed: pod CIDRs are
+ * immutable once set, so the node can no longer get it). Nothing is ever taken from another node. A node with no
+ * value at all is left as it is. A family of the node's group it has no value of is {@link Kind#MISSING_FAMILY};
+ * for a node of no group, families are checked against the group that holds its first value. {@link Kind} says how
+ * each value is classified and what is held for it.
+ *
  * <p>{@link #vouched()} tells whether the controller can vouch that the node's pod CIDRs conflict with no other
- * node's: false when a value is another node's, outside every pool, unreadable, or not held for another reason. A
- * controller should then keep the node out of service (keep its taints) until the problem is resolved.
+ * node's: false when a value is another node's, outside every pool, unreadable, wider than a node subnet, or not held
+ * for another reason. A controller should then keep the node out of service (keep its taints) until the problem is
+ * resolved.
  *
  * @param node the node name
  * @param adopted subnets now held by the node for its pod CIDRs, one per family at most, primary family first
@@ -83,15 +92,20 @@ public record NodeReport(String node, List<Cidr> adopted, List<Finding> findings
         /** A second value of a family the node already has a value for; only the first is used. Fails closed. */
         SECOND_OF_FAMILY(true),
         /**
-         * The value overlaps more than {@link NodeIpam#MAX_SUBNETS_HELD_FOR_MISALIGNED} subnets of a pool, which
-         * points at a configuration mistake; nothing is held for it. Fails closed.
+         * The value is wider than one node subnet of a pool it overlaps: a /22 in a pool of /24s, a supernet of the
+         * cluster range, {@code 0.0.0.0/0}. The node holds every free node subnet the value overlaps (up to
+         * {@link NodeIpam#MAX_SUBNETS_HELD_FOR_MISALIGNED} per pool; beyond that nothing in that pool), so that no
+         * other node gets an address its pods may take, and the message says how many. Fails closed: no node subnet
+         * size explains the value, so the operator deletes the node object or registers it again with a pod CIDR of
+         * one node subnet; {@link NodeIpam#wideClaims()} lists such nodes.
          */
         OVERSIZED(true),
         /** The value is of a family no pool is configured for; it is left alone. */
         UNCONFIGURED_FAMILY(false),
         /**
-         * The value overlaps a pool without being one of its subnets (another size or alignment); the free subnets
-         * it overlaps are held for the node, so that nobody else gets them.
+         * The value overlaps a pool without being one of its subnets and is not wider than one (a /25 in a pool of
+         * /24s); the free subnet that contains it is held for the node, so that nobody else gets it. Wider values
+         * are {@link #OVERSIZED}.
          */
         MISALIGNED(false),
         /** The value lies in a reserved range; the node holds it, but a reserved range is normally not for pods. */
@@ -164,6 +178,87 @@ public record NodeReport(String node, List<Cidr> adopted, List<Finding> findings
             if ((kind == Kind.DUPLICATE) != (holder != null)) {
                 throw new IllegalArgumentException("a holder is given exactly for DUPLICATE findings: " + kind);
             }
+        }
+
+        // The findings of each kind, with the sentence for operators, in the order of the kinds above.
+
+        static Finding duplicate(Cidr claim, String holder) {
+            return new Finding(Kind.DUPLICATE, claim.toString(), claim, holder, "pod CIDR " + claim + " overlaps the"
+                    + " subnet of node " + holder + ", which keeps it; pod CIDRs cannot be changed once set: recreate"
+                    + " one of the two nodes to give it a free subnet");
+        }
+
+        static Finding outsidePools(Cidr claim) {
+            return new Finding(Kind.OUTSIDE_POOLS, claim.toString(), claim, null, "pod CIDR " + claim + " is outside"
+                    + " every " + claim.family() + " cluster CIDR; nothing here can tell whether another node or"
+                    + " network uses it");
+        }
+
+        static Finding malformed(String value, String error) {
+            return new Finding(Kind.MALFORMED, value, null, null, error);
+        }
+
+        static Finding secondOfFamily(String value, Cidr c, Cidr first) {
+            return new Finding(Kind.SECOND_OF_FAMILY, value, c, null, "pod CIDR " + UntrustedText.quote(value)
+                    + " is a second " + c.family() + " pod CIDR; a node has at most one per family and only the first, "
+                    + first + ", is used");
+        }
+
+        /**
+         * A pod CIDR wider than one node subnet: how many node subnets it holds, that it cannot be vouched for, and
+         * what the operator does; {@code tooManyIn} names the pools where it overlaps too many subnets to hold.
+         */
+        static Finding oversized(Cidr claim, int nodePrefix, int held, int otherNodes, List<String> tooManyIn) {
+            StringBuilder m = new StringBuilder("pod CIDR ").append(claim).append(" is wider than one /")
+                    .append(nodePrefix).append(" node subnet; it holds ").append(held)
+                    .append(held == 1 ? " node subnet" : " node subnets").append(" (every free one it overlaps")
+                    .append(otherNodes > 0 ? "; " + otherNodes + (otherNodes == 1 ? " other node holds" : " other"
+                            + " nodes hold") + " the rest" : "")
+                    .append("), so that no other node gets an address inside it, and the node cannot be vouched"
+                            + " for");
+            if (!tooManyIn.isEmpty()) {
+                m.append("; it overlaps more than ").append(NodeIpam.MAX_SUBNETS_HELD_FOR_MISALIGNED)
+                        .append(" node subnets of ").append(String.join(", ", tooManyIn))
+                        .append(", too many to hold, so other nodes may get subnets inside it there");
+            }
+            m.append(": delete the node object, or register the node again with a pod CIDR of one /")
+                    .append(nodePrefix).append(" node subnet, to free them");
+            return new Finding(Kind.OVERSIZED, claim.toString(), claim, null, m.toString());
+        }
+
+        static Finding unconfiguredFamily(String value, Cidr c) {
+            return new Finding(Kind.UNCONFIGURED_FAMILY, value, c, null, "pod CIDR " + UntrustedText.quote(value)
+                    + " is " + c.family() + ", a family no cluster CIDR is configured for; it is left alone");
+        }
+
+        static Finding misaligned(Cidr claim) {
+            return new Finding(Kind.MISALIGNED, claim.toString(), claim, null, "pod CIDR " + claim + " overlaps a"
+                    + " cluster CIDR without being one of its node subnets (other size or alignment); the free"
+                    + " subnets it overlaps are held for the node");
+        }
+
+        static Finding inReservedRange(Cidr claim, Cidr pool) {
+            return new Finding(Kind.IN_RESERVED_RANGE, claim.toString(), claim, null, "pod CIDR " + claim + " lies"
+                    + " in a reserved range of " + pool + "; it is held for the node, but check that the range is not"
+                    + " in use elsewhere (service CIDR, VPC)");
+        }
+
+        static Finding nonCanonical(String value, Cidr c, String detail) {
+            return new Finding(Kind.NON_CANONICAL, value, c, null, "pod CIDR " + detail + " as Kubernetes does;"
+                    + " that subnet is held for the node");
+        }
+
+        static Finding missingFamily(IpFamily family) {
+            return new Finding(Kind.MISSING_FAMILY, family.toString(), null, null, "node has no " + family + " pod"
+                    + " CIDR although a cluster CIDR of that family is configured; pod CIDRs cannot be changed once"
+                    + " set: recreate the node to give it one of each family");
+        }
+
+        static Finding inOtherGroup(Cidr claim, String owner, String selected) {
+            return new Finding(Kind.IN_OTHER_GROUP, claim.toString(), claim, null, "pod CIDR " + claim + " lies in a"
+                    + " range of group " + owner + ", but the node belongs to group " + selected + "; it keeps its"
+                    + " subnet (pod CIDRs cannot be changed once set): recreate the node to give it a subnet of group "
+                    + selected + ", or change its labels back");
         }
     }
 }

@@ -10,7 +10,7 @@ package io.github.podcidr.ipam;
  * failed {@code allocate()} as cheap as a successful one (as the Go and Kubernetes allocators return a sentinel
  * error).
  */
-public final class PoolExhaustedException extends RuntimeException {
+public final class PoolExhaustedException extends IpamException {
     private static final long serialVersionUID = 1L;
 
     /** The range of the (last) full pool. */
@@ -29,7 +29,7 @@ public final class PoolExhaustedException extends RuntimeException {
     }
 
     PoolExhaustedException(String message, Cidr pool, int nodePrefixLength, long capacity, long used, String group) {
-        super(message, null, false, false);
+        super(message, false);
         this.pool = pool;
         this.nodePrefixLength = nodePrefixLength;
         this.capacity = capacity;

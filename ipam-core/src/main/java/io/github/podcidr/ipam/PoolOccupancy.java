@@ -22,12 +22,12 @@ public final class PoolOccupancy {
     private final PoolStats stats;
     /** Subnets per cell: a power of two, {@code stats.capacity() / cells}, at most 2^31. */
     private final long subnetsPerCell;
-    /** Allocated subnets per cell. */
-    private final int[] allocated;
-    /** Reserved, not allocated, subnets per cell. */
-    private final int[] reserved;
+    /** Allocated subnets per cell: 0 to subnetsPerCell, which may exceed an int (2^31 in a 2^32-subnet pool). */
+    private final long[] allocated;
+    /** Reserved, not allocated, subnets per cell: 0 to subnetsPerCell. */
+    private final long[] reserved;
 
-    PoolOccupancy(PoolStats stats, long subnetsPerCell, int[] allocated, int[] reserved) {
+    PoolOccupancy(PoolStats stats, long subnetsPerCell, long[] allocated, long[] reserved) {
         this.stats = Objects.requireNonNull(stats, "stats");
         this.subnetsPerCell = subnetsPerCell;
         this.allocated = allocated;
@@ -67,7 +67,7 @@ public final class PoolOccupancy {
      * @param cell 0 to {@code cells() - 1}
      * @return 0 to {@link #subnetsPerCell()}
      */
-    public int allocated(int cell) {
+    public long allocatedCount(int cell) {
         return allocated[cell];
     }
 
@@ -77,15 +77,42 @@ public final class PoolOccupancy {
      * @param cell 0 to {@code cells() - 1}
      * @return 0 to {@link #subnetsPerCell()}
      */
-    public int reserved(int cell) {
+    public long reservedCount(int cell) {
         return reserved[cell];
+    }
+
+    /**
+     * Returns the number of allocated subnets in a cell as an {@code int}, saturating: a cell of a 2^32-subnet pool
+     * cut into two cells covers 2^31 subnets, one more than an {@code int} holds. Prefer
+     * {@link #allocatedCount(int)}.
+     *
+     * @param cell 0 to {@code cells() - 1}
+     * @return {@code allocatedCount(cell)}, or {@link Integer#MAX_VALUE} if it is larger
+     */
+    public int allocated(int cell) {
+        return saturated(allocated[cell]);
+    }
+
+    /**
+     * Returns the number of reserved, not allocated, subnets of a cell as an {@code int}, saturating like
+     * {@link #allocated(int)}. Prefer {@link #reservedCount(int)}.
+     *
+     * @param cell 0 to {@code cells() - 1}
+     * @return {@code reservedCount(cell)}, or {@link Integer#MAX_VALUE} if it is larger
+     */
+    public int reserved(int cell) {
+        return saturated(reserved[cell]);
+    }
+
+    private static int saturated(long count) {
+        return (int) Math.min(count, Integer.MAX_VALUE);
     }
 
     /**
      * Returns the number of free subnets in a cell.
      *
      * @param cell 0 to {@code cells() - 1}
-     * @return {@code subnetsPerCell() - allocated(cell) - reserved(cell)}
+     * @return {@code subnetsPerCell() - allocatedCount(cell) - reservedCount(cell)}
      */
     public long free(int cell) {
         return subnetsPerCell - allocated[cell] - reserved[cell];

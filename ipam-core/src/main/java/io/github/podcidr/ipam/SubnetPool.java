@@ -21,12 +21,19 @@ import java.util.TreeMap;
  * }</pre>
  *
  * <p>Four verbs, as in Kubernetes' CIDR set: {@link #allocate()} (or {@link #tryAllocate()}), {@link #occupy(Cidr)},
- * {@link #release(Cidr)} and {@link #stats()}, plus {@link #reserve(Cidr)}. Subnets are numbered from 0 to
- * {@link #capacity()} - 1 in address order ({@link #subnet(long)}, {@link #indexOf(Cidr)}), and
- * {@link #allocatedSubnets()} walks the allocated ones in that order. {@code occupy} and {@code release} are idempotent and counters change
- * only when a subnet changes state. {@code allocate} is next-fit: it returns the first free subnet at or after a
+ * {@link #release(Cidr)} and {@link #stats()}, plus {@link #reserve(Cidr)} and its undo {@link #unreserve(Cidr)}.
+ * Subnets are numbered from 0 to {@link #capacity()} - 1 in address order ({@link #subnet(long)},
+ * {@link #indexOf(Cidr)}), and {@link #allocatedSubnets()} walks the allocated ones in that order. {@code occupy} and
+ * {@code release} are idempotent and counters change only when a subnet changes state. {@code allocate} is next-fit: it returns the first free subnet at or after a
  * cursor that follows the last allocation and wraps round at the end, so a released subnet is handed out again only
  * when the cursor comes round, which leaves time for stale routes to it to disappear.
+ *
+ * <p>An IPv6 pool never hands out what {@link Cidr#parse(String)} refuses: when its subnets are /96 or longer and
+ * it overlaps {@code ::ffff:0:0/96} (IPv4-mapped addresses, e.g. {@code ::/64} cut into /96), that range is reserved
+ * from the start and counted in {@link PoolStats#reserved()}. Reserving rather than refusing such a pool: every other
+ * subnet of it is an ordinary IPv6 subnet, the one range that cannot be written is known, and a reserved range is
+ * what an operator would configure by hand; refusing would reject a configuration for a detail it cannot change.
+ * Shorter subnets that contain the range ({@code ::/64} out of {@code ::/32}) are ordinary prefixes and stay free.
  *
  * <p>Not thread-safe: confine a pool to one thread or guard it with a lock ({@link NodeIpam} does).
  *
@@ -40,8 +47,11 @@ import java.util.TreeMap;
 public final class SubnetPool {
     /** Most subnets in one pool: 2^32 (Kubernetes stops at 2^16; IPv6 /32 cut into /64 needs 2^32). */
     public static final int MAX_SUBNET_BITS = 32;
-    /** Most cells {@link #occupancy(int)} makes for one pool: 2^20 (4 MiB of counts per array at most). */
+    /** Most cells {@link #occupancy(int)} makes for one pool: 2^20 (8 MiB of counts per array at most). */
     public static final int MAX_OCCUPANCY_CELLS = 1 << 20;
+
+    /** IPv4-mapped IPv6 addresses, {@code ::ffff:0:0/96}: subnets of /96 or longer in it cannot be written. */
+    static final Cidr IPV4_MAPPED = Cidr.ofNetwork(IpFamily.IPV6, 0, 0xFFFF_0000_0000L, 96);
 
     /** The range that is cut up. */
     private final Cidr cluster;
@@ -85,10 +95,26 @@ public final class SubnetPool {
      * @param nodePrefixLength the prefix length of each subnet, e.g. 24; at least the cluster prefix (equal: the pool
      *     is one subnet, as kube-controller-manager allows), at most 32 (IPv4) or 128 (IPv6), and at most
      *     {@value #MAX_SUBNET_BITS} bits longer than the cluster prefix
-     * @return the pool, all subnets free
+     * @return the pool, all subnets free but the IPv4-mapped ones of an IPv6 pool that has them (see the class
+     *     description)
      * @throws InvalidPoolException if the sizes do not fit, with both sizes in the message
      */
     public static SubnetPool of(Cidr cluster, int nodePrefixLength) {
+        checkShape(cluster, nodePrefixLength);
+        SubnetPool pool = new SubnetPool(cluster, nodePrefixLength);
+        if (pool.refusesMappedSubnets()) {
+            pool.reserve(IPV4_MAPPED);
+        }
+        return pool;
+    }
+
+    /**
+     * Checks that a range can be cut into subnets of a prefix length, as {@link #of(Cidr, int)} does, without
+     * building the pool (whose bitmap takes up to 2 MiB).
+     *
+     * @throws InvalidPoolException if the sizes do not fit, with both sizes in the message
+     */
+    static void checkShape(Cidr cluster, int nodePrefixLength) {
         Objects.requireNonNull(cluster, "cluster");
         int bits = cluster.family().bits();
         int clusterPrefix = cluster.prefixLength();
@@ -111,7 +137,12 @@ public final class SubnetPool {
                     + (nodePrefixLength - MAX_SUBNET_BITS) + " or longer, or a node prefix of /"
                     + (clusterPrefix + MAX_SUBNET_BITS) + " or shorter");
         }
-        return new SubnetPool(cluster, nodePrefixLength);
+    }
+
+    /** True if some subnet of this pool lies in {@link #IPV4_MAPPED}, so that the parser would refuse it. */
+    private boolean refusesMappedSubnets() {
+        return cluster.family() == IpFamily.IPV6 && nodePrefixLength >= IPV4_MAPPED.prefixLength()
+                && cluster.overlaps(IPV4_MAPPED);
     }
 
     private static String describeCount(int bits) {
@@ -341,6 +372,60 @@ public final class SubnetPool {
     }
 
     /**
+     * Undoes {@link #reserve(Cidr)} for a range: its reserved subnets that are not allocated become free, and those
+     * allocated stay allocated (counted as before) but go back to free, not reserved, when released. Parts of other
+     * reserved ranges outside this one stay reserved; a range that reserves nothing changes nothing. The IPv4-mapped
+     * subnets of an IPv6 pool (see the class description) stay reserved whatever the range.
+     *
+     * <pre>{@code
+     * pool.reserve(Cidr.parse("10.244.255.0/24"));
+     * pool.unreserve(Cidr.parse("10.244.255.0/24"));   // 1: the subnet is free again
+     * }</pre>
+     *
+     * @param range the range to hand out again, of any size
+     * @return the number of subnets that became free
+     * @implNote O(reserved subnets in the range) bit operations, plus O(log reserved ranges) for the interval map.
+     */
+    public long unreserve(Cidr range) {
+        long[] span = overlapIndices(range);
+        if (span == null || reservedIntervals.isEmpty()) {
+            return 0;
+        }
+        long from = span[0];
+        long to = span[1];
+        long reservedBefore = reserved;
+        Map.Entry<Long, Long> e = reservedIntervals.floorEntry(from);
+        if (e == null || e.getValue() <= from) {
+            e = reservedIntervals.higherEntry(from);
+        }
+        while (e != null && e.getKey() < to) {
+            long start = e.getKey();
+            long end = e.getValue();
+            long a = Math.max(from, start);
+            long b = Math.min(to, end);
+            for (long k = a; k < b; k++) {
+                if (allocatedInReserved != null && allocatedInReserved.clear(k)) {
+                    continue; // allocated: stays set in used, now as a plain allocation
+                }
+                used.clear(k);
+                reserved--;
+            }
+            reservedIntervals.remove(start);
+            if (start < a) {
+                reservedIntervals.put(start, a);
+            }
+            if (b < end) {
+                reservedIntervals.put(b, end);
+            }
+            e = reservedIntervals.higherEntry(b - 1);
+        }
+        if (refusesMappedSubnets() && range.overlaps(IPV4_MAPPED)) {
+            reserve(IPV4_MAPPED);
+        }
+        return reservedBefore - reserved;
+    }
+
+    /**
      * Returns the usage figures.
      *
      * @return a snapshot of capacity, allocated, reserved and free
@@ -375,14 +460,15 @@ public final class SubnetPool {
         int cells = (int) Math.min(capacity, Integer.highestOneBit(maxCells));
         long perCell = capacity / cells; // both powers of two; at most 2^32 / 2 = 2^31 subnets per cell
         int cellShift = Long.numberOfTrailingZeros(perCell);
-        int[] allocatedIn = new int[cells];
-        int[] reservedIn = new int[cells];
+        // long counts: a cell covers up to 2^31 subnets, one more than an int holds
+        long[] allocatedIn = new long[cells];
+        long[] reservedIn = new long[cells];
         for (Map.Entry<Long, Long> e : reservedIntervals.entrySet()) {
             for (long from = e.getKey(); from < e.getValue(); ) {
                 int cell = (int) (from >>> cellShift);
                 long cellEnd = (long) (cell + 1) << cellShift;
                 long to = Math.min(cellEnd, e.getValue());
-                reservedIn[cell] += (int) (to - from);
+                reservedIn[cell] += to - from;
                 from = to;
             }
         }
@@ -575,6 +661,15 @@ public final class SubnetPool {
     /** Where the next allocation search starts; for tests. */
     long cursor() {
         return cursor;
+    }
+
+    /**
+     * Moves the cursor just past one of this pool's subnets, so that the next search starts after it; for a restore
+     * that resumes where the previous instance's allocations ended.
+     */
+    void moveCursorPast(Cidr subnet) {
+        long index = indexOf(subnet);
+        cursor = index + 1 == capacity ? 0 : index + 1;
     }
 
     /** Estimated heap bytes of the occupancy indexes; for tests and benchmarks. */

@@ -5,7 +5,7 @@ package io.github.podcidr.ipam;
  * {@linkplain NodeIpam#DEFAULT_GROUP default group} when only named groups were configured. The message names the
  * group asked for and the groups that exist.
  */
-public final class UnknownGroupException extends IllegalArgumentException {
+public final class UnknownGroupException extends IpamException {
     private static final long serialVersionUID = 1L;
 
     /** The name asked for. */

@@ -49,19 +49,25 @@ class AdoptionModelTest {
     static {
         claim("10.0.0.0/32", IpFamily.IPV4, false, "10.0.0.0/32");
         claim("10.0.0.2/32", IpFamily.IPV4, false, "10.0.0.2/32");
-        claim("10.0.0.0/31", IpFamily.IPV4, false, "10.0.0.0/32", "10.0.0.1/32");        // misaligned
-        claim("10.0.0.3/31", IpFamily.IPV4, false, "10.0.0.2/32", "10.0.0.3/32");        // host bits set
+        claim("10.0.0.0/31", IpFamily.IPV4, false, "10.0.0.0/32", "10.0.0.1/32");        // wider than a subnet
+        claim("10.0.0.3/31", IpFamily.IPV4, false, "10.0.0.2/32", "10.0.0.3/32");        // host bits set, wide
         claim("10.0.0.01/32", IpFamily.IPV4, false, "10.0.0.1/32");                      // leading zero, decimal
         claim("192.168.0.0/32", IpFamily.IPV4, true);                                    // outside the pool
         claim("fd00::1/128", IpFamily.IPV6, false, "fd00::1/128");
-        claim("fd00::/127", IpFamily.IPV6, false, "fd00::/128", "fd00::1/128");          // misaligned
+        claim("fd00::/127", IpFamily.IPV6, false, "fd00::/128", "fd00::1/128");          // wider than a subnet
         claim("fd00:0::3/128", IpFamily.IPV6, false, "fd00::3/128");                     // not canonical
         claim("fd01::/128", IpFamily.IPV6, true);                                        // outside the pool
         VALUES.put("not-a-cidr", null);                                                  // unreadable
     }
 
-    /** A value's family, whether it lies outside every pool, and the pool subnets it covers. */
+    /**
+     * A value's family, whether it lies outside every pool, and the pool subnets it covers; a value covering more
+     * than one is wider than a node subnet, which is held but never vouched for.
+     */
     private record Claim(IpFamily family, boolean outside, Set<Cidr> subnets) {
+        boolean wide() {
+            return subnets.size() > 1;
+        }
     }
 
     private static void claim(String value, IpFamily family, boolean outside, String... subnets) {
@@ -158,12 +164,15 @@ class AdoptionModelTest {
         return all;
     }
 
-    /** Whether a node's values can be vouched for regardless of other nodes: readable, in the pools, one per family. */
+    /**
+     * Whether a node's values can be vouched for regardless of other nodes: readable, in the pools, one per family,
+     * none wider than a node subnet.
+     */
     private static boolean readable(List<String> values) {
         Set<IpFamily> seen = new HashSet<>();
         for (String v : values) {
             Claim c = read(v);
-            if (c == null || c.outside() || !seen.add(c.family())) {
+            if (c == null || c.outside() || c.wide() || !seen.add(c.family())) {
                 return false;
             }
         }

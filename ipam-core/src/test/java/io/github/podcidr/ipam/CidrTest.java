@@ -51,6 +51,7 @@ class CidrTest {
             fd00::1/64               | '"fd00::1/64" has host bits set; the network is fd00::/64'
             010.0.0.0/8              | '"010.0.0.0/8" has a leading zero in octet "010"; some tools read such octets as octal, so they are not accepted: write 10.0.0.0/8 if the octets are decimal'
             10.0.00.0/16             | 'leading zero in octet "00"'
+            64:ff9b::010.0.0.0/120   | '"64:ff9b::010.0.0.0/120" has a leading zero in octet "010"; some tools read such octets as octal, so they are not accepted: write 64:ff9b::10.0.0.0/120 if the octets are decimal'
             fe80::%eth0/64           | '"fe80::%eth0/64" has a zone (%eth0); a CIDR has none: write fe80::/64'
             10.0.0.0                 | '"10.0.0.0" has no prefix length; expected <address>/<prefix length>, e.g. 10.244.0.0/16'
             fd00::                   | '"fd00::" has no prefix length; expected <address>/<prefix length>, e.g. fd00:10:244::/56'

@@ -99,7 +99,7 @@ class NodeGroupsTest {
     void aMisalignedValueInAnotherGroupIsReportedToo() {
         NodeIpam ipam = cloudAndIdc();
         NodeReport r = ipam.adopt("n1", NodeIpam.DEFAULT_GROUP, List.of("10.250.0.0/25"));
-        assertEquals(1, r.findings(NodeReport.Kind.MISALIGNED).size());
+        assertEquals(1, r.findings(NodeReport.Kind.OVERSIZED).size(), "a /25 is wider than the group's /26s");
         assertEquals(1, r.findings(NodeReport.Kind.IN_OTHER_GROUP).size());
         assertEquals(Optional.of("n1"), ipam.holderOf(c("10.250.0.64/26")));
     }

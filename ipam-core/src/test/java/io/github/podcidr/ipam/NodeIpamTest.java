@@ -149,10 +149,10 @@ class NodeIpamTest {
         assertFalse(outside.vouched());
 
         NodeReport misaligned = report.nodes().get(3);
-        assertEquals(List.of(NodeReport.Kind.MISALIGNED), kinds(misaligned));
+        assertEquals(List.of(NodeReport.Kind.OVERSIZED), kinds(misaligned), "a /23 is wider than a /24 node subnet");
         assertEquals(Optional.of("misaligned"), ipam.holderOf(c("10.244.8.0/24")), "overlapped subnets are held");
         assertEquals(Optional.of("misaligned"), ipam.holderOf(c("10.244.9.0/24")));
-        assertTrue(misaligned.vouched(), "every subnet it overlaps is held for it");
+        assertFalse(misaligned.vouched(), "every subnet it overlaps is held for it, but it is not vouched for");
 
         NodeReport hostBits = report.nodes().get(4);
         assertEquals(List.of(NodeReport.Kind.NON_CANONICAL), kinds(hostBits));
@@ -266,7 +266,7 @@ class NodeIpamTest {
         ipam.adopt("x", List.of("10.244.0.0/24"));
         ipam.adopt("y", List.of("10.244.1.0/24"));
         NodeReport r = ipam.adopt("wide", List.of("10.244.0.0/22"));
-        assertEquals(List.of(NodeReport.Kind.MISALIGNED, NodeReport.Kind.DUPLICATE, NodeReport.Kind.DUPLICATE),
+        assertEquals(List.of(NodeReport.Kind.OVERSIZED, NodeReport.Kind.DUPLICATE, NodeReport.Kind.DUPLICATE),
                 kinds(r));
         assertEquals(List.of("x", "y"), r.findings(NodeReport.Kind.DUPLICATE).stream()
                 .map(NodeReport.Finding::holder).toList());

@@ -111,6 +111,96 @@ class PoolOccupancyPropertiesTest {
         assertEquals(pool.stats().reserved(), sumReserved, "reserved over all cells");
     }
 
+    /**
+     * A pool of 2^32 subnets ({@code fd00::/32} cut into /64) whose reserved spans reach up to the whole pool: a cell
+     * then covers up to 2^31 subnets, and its counts must neither overflow nor saturate in the long accessors.
+     */
+    @Property(tries = 30)
+    void countsOfHugeCellsDoNotOverflow(@ForAll @IntRange(min = 1, max = 20) int cellBits,
+                                        @ForAll("seeds") List<Long> reservedStarts,
+                                        @ForAll("spanBits") List<Integer> reservedBits,
+                                        @ForAll("seeds") List<Long> picks) {
+        SubnetPool pool = SubnetPool.of(Cidr.parse("fd00::/32"), 64);
+        long capacity = pool.capacity();
+        assertEquals(1L << 32, capacity);
+        List<long[]> ranges = new ArrayList<>();
+        for (int k = 0; k < Math.min(reservedStarts.size(), reservedBits.size()) && k < 3; k++) {
+            long span = 1L << reservedBits.get(k);
+            long start = Math.floorMod(reservedStarts.get(k), capacity) / span * span;
+            pool.reserve(Cidr.of(pool.subnet(start).address(), 64 - reservedBits.get(k)));
+            ranges.add(new long[] {start, start + span});
+        }
+        TreeSet<Long> allocated = new TreeSet<>();
+        for (long p : picks) {
+            long i = Math.floorMod(p, capacity);
+            pool.occupy(pool.subnet(i));
+            allocated.add(i);
+        }
+        PoolOccupancy o = pool.occupancy(1 << cellBits);
+        long perCell = o.subnetsPerCell();
+        long sumAllocated = 0;
+        long sumReserved = 0;
+        for (int c = 0; c < o.cells(); c++) {
+            long cellStart = c * perCell;
+            long cellEnd = cellStart + perCell;
+            long reservedHere = 0;
+            for (long i = cellStart; i < cellEnd; ) { // walk the union of the ranges inside the cell
+                long next = cellEnd;
+                boolean inRange = false;
+                for (long[] r : ranges) {
+                    if (r[0] <= i && i < r[1]) {
+                        inRange = true;
+                        next = Math.min(next, r[1]);
+                    } else if (r[0] > i) {
+                        next = Math.min(next, r[0]);
+                    }
+                }
+                if (inRange) {
+                    reservedHere += next - i;
+                }
+                i = next;
+            }
+            long allocatedHere = allocated.subSet(cellStart, cellEnd).size();
+            for (long i : allocated.subSet(cellStart, cellEnd)) {
+                final long at = i;
+                if (ranges.stream().anyMatch(r -> r[0] <= at && at < r[1])) {
+                    reservedHere--; // allocated inside a reserved range counts as allocated only
+                }
+            }
+            assertEquals(allocatedHere, o.allocatedCount(c), "allocated in cell " + c);
+            assertEquals(reservedHere, o.reservedCount(c), "reserved in cell " + c);
+            assertEquals(perCell - allocatedHere - reservedHere, o.free(c), "free in cell " + c);
+            assertTrue(o.free(c) >= 0 && o.reservedCount(c) >= 0, "no negative count in cell " + c);
+            assertEquals((int) Math.min(reservedHere, Integer.MAX_VALUE), o.reserved(c), "int view saturates");
+            sumAllocated += o.allocatedCount(c);
+            sumReserved += o.reservedCount(c);
+        }
+        assertEquals(pool.stats().allocated(), sumAllocated, "allocated over all cells");
+        assertEquals(pool.stats().reserved(), sumReserved, "reserved over all cells");
+        assertEquals(capacity, sumAllocated + sumReserved + pool.stats().free(), "the pool adds up");
+    }
+
+    @Provide
+    Arbitrary<List<Integer>> spanBits() {
+        // Spans from one subnet to the whole pool, the large ones (2^31, 2^32) often.
+        return Arbitraries.frequencyOf(
+                net.jqwik.api.Tuple.of(3, Arbitraries.integers().between(0, 32)),
+                net.jqwik.api.Tuple.of(2, Arbitraries.of(30, 31, 32)))
+                .list().ofMinSize(1).ofMaxSize(3);
+    }
+
+    @Example
+    void halfOfAHugePoolReservedIsCountedInFull() {
+        SubnetPool pool = SubnetPool.of(Cidr.parse("fd00::/32"), 64);
+        pool.reserve(Cidr.parse("fd00::/33"));
+        PoolOccupancy o = pool.occupancy(2);
+        assertEquals(1L << 31, o.subnetsPerCell());
+        assertEquals(1L << 31, o.reservedCount(0));
+        assertEquals(Integer.MAX_VALUE, o.reserved(0), "the int view saturates");
+        assertEquals(0, o.free(0));
+        assertEquals(1L << 31, o.free(1));
+    }
+
     @Provide
     Arbitrary<List<Long>> seeds() {
         return Arbitraries.longs().between(0, Long.MAX_VALUE / 2).list().ofMaxSize(40);
