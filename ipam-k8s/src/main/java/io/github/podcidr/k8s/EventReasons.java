@@ -20,6 +20,12 @@ public final class EventReasons {
      * it and the subnet it denotes is held (Warning).
      */
     public static final String CIDR_NOT_CANONICAL = "CIDRNotCanonical";
+    /**
+     * The node's pod CIDR is wider than one node subnet (a supernet of the cluster range, {@code 0.0.0.0/0}, a /22 in
+     * a pool of /24s): it holds every node subnet it overlaps, since Flannel routes the whole range to the node, and
+     * keeps its taints; the node must be deleted or re-registered with a pod CIDR of the node size (Warning).
+     */
+    public static final String CIDR_TOO_WIDE = "CIDRTooWide";
     /** The node's pod CIDR text is not a CIDR (Warning). */
     public static final String INVALID_POD_CIDR = "InvalidPodCIDR";
     /** The node lacks a pod CIDR of a configured family (Warning), e.g. IPv4 only on a dual-stack cluster. */

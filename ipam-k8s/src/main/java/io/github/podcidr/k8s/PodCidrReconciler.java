@@ -207,6 +207,15 @@ final class PodCidrReconciler {
             }
             out.append(")");
         }
+        Map<String, Long> wide = ipam.wideClaims();
+        if (!wide.isEmpty()) {
+            // the first suspects: one mistyped node can hold a whole pool
+            out.append("; nodes whose pod CIDR is wider than a node subnet hold ").append(wide.entrySet().stream()
+                    .limit(5).map(e -> e.getKey() + " (" + e.getValue() + " subnets)")
+                    .collect(Collectors.joining(", "))).append(wide.size() > 5 ? " and " + (wide.size() - 5)
+                            + " more" : "").append(": delete them or re-register them with a pod CIDR of the node"
+                            + " size");
+        }
         return out.append("; delete nodes or add a range").append(in.isEmpty() ? "" : " to the group").toString();
     }
 

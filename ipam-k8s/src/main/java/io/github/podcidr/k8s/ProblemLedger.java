@@ -32,6 +32,12 @@ final class ProblemLedger {
     private static final Logger LOG = LoggerFactory.getLogger(ProblemLedger.class);
     /** How many of the latest problems {@link #latestProblems()} keeps: a status page's worth. */
     static final int LATEST_PROBLEMS = 50;
+    /**
+     * The most problem events one node gets in a term: a pod CIDR as wide as the cluster range overlaps every other
+     * node's subnet, one finding each, and the event recorder's rate limit is shared, so one node must not use it up
+     * (the other findings are still logged and counted).
+     */
+    static final int EVENTS_PER_NODE = 5;
 
     private final NodeEvents events;
     private final ControllerMetrics metrics;
@@ -45,6 +51,8 @@ final class ProblemLedger {
     private final Set<String> waitingForRoom = ConcurrentHashMap.newKeySet();
     /** Node name to the problems already reported for it, so each is logged and counted once per leader term. */
     private final Map<String, Set<String>> reported = new ConcurrentHashMap<>();
+    /** Node name to the problem events recorded for it in this term. */
+    private final Map<String, Integer> eventsOf = new ConcurrentHashMap<>();
     /** The latest problems reported, oldest first, at most {@link #LATEST_PROBLEMS}; guarded by itself. */
     private final ArrayDeque<NodeProblem> latest = new ArrayDeque<>();
 
@@ -83,7 +91,8 @@ final class ProblemLedger {
         return switch (kind) {
             case DUPLICATE -> EventReasons.CIDR_CONFLICT;
             case OUTSIDE_POOLS, UNCONFIGURED_FAMILY -> EventReasons.CIDR_OUTSIDE_CLUSTER_CIDR;
-            case MISALIGNED, OVERSIZED -> EventReasons.CIDR_MISALIGNED;
+            case MISALIGNED -> EventReasons.CIDR_MISALIGNED;
+            case OVERSIZED -> EventReasons.CIDR_TOO_WIDE;
             case IN_RESERVED_RANGE -> EventReasons.CIDR_IN_RESERVED_RANGE;
             case NON_CANONICAL -> EventReasons.CIDR_NOT_CANONICAL;
             case MALFORMED, SECOND_OF_FAMILY -> EventReasons.INVALID_POD_CIDR;
@@ -104,7 +113,11 @@ final class ProblemLedger {
         metrics.conflict(kind);
         LOG.atWarn().setMessage("pod CIDR problem").addKeyValue("node", node).addKeyValue("reason", reason)
                 .addKeyValue("message", message).log();
-        events.warnOnce(node, uid, reason, message);
+        int recorded = eventsOf.merge(node, 1, Integer::sum);
+        if (recorded <= EVENTS_PER_NODE) {
+            events.warnOnce(node, uid, reason, recorded < EVENTS_PER_NODE ? message : message
+                    + "; further problems of this node in this term are only logged");
+        }
         return true;
     }
 
@@ -145,6 +158,7 @@ final class ProblemLedger {
                     .addKeyValue("cidr", adopted.stream().map(Cidr::toString).collect(Collectors.joining(",")))
                     .log();
             reported.remove(node); // report it again should it come back
+            eventsOf.remove(node);
         }
     }
 
@@ -172,6 +186,7 @@ final class ProblemLedger {
     void forget(String node) {
         waitingForRoom.remove(node);
         reported.remove(node);
+        eventsOf.remove(node);
         events.forget(node);
         failedClosed.remove(node);
         findings.remove(node);

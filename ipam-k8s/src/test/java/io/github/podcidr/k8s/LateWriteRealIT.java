@@ -22,9 +22,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Two kube-apiservers on one etcd, the second's path to etcd through a {@link StallProxy}: what a real server does with
- * a write whose storage call outlives its deadline, and what the controller does when its leader sits behind that
- * server (issue 26, item 3).
+ * Two kube-apiservers on one etcd, the second's path to etcd through a {@link StallProxy} that delays it: what a real
+ * server does with a write whose storage call outlives its deadline, and what the controller does when its leader
+ * sits behind that server (issue 26, item 3).
  */
 class LateWriteRealIT extends RealTier {
     private static final Duration CONVERGE = Duration.ofSeconds(90);
@@ -42,7 +42,7 @@ class LateWriteRealIT extends RealTier {
     @AfterEach
     void stopSecond() {
         if (proxy != null) {
-            proxy.resume();
+            proxy.delay(Duration.ZERO);
         }
         if (second != null) {
             second.close();
@@ -52,35 +52,40 @@ class LateWriteRealIT extends RealTier {
         }
     }
 
-    /** The premise the simulator's {@code Faults.applyLate} copies: answered 504, stored afterwards. */
+    /** The premise the simulator's {@code Faults.applyLate} copies: answered with an error, stored afterwards. */
     @Test
-    void aPatchAnswered504IsStoredWhenTheStorageCallEnds() throws Exception {
+    void aPatchAnsweredWithATimeoutIsStoredWhenItReachesEtcd() throws Exception {
         f.createNode(new NodeGenerator(31).node(0));
         String name = NodeGenerator.name(0);
         HttpClient http = HttpClient.newBuilder().sslContext(second.sslContext())
                 .version(HttpClient.Version.HTTP_1_1).build();
-        proxy.stall();
+        proxy.delay(Duration.ofSeconds(2));
         long t0 = System.nanoTime();
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(second.baseUrl() + "/api/v1/nodes/"
-                        + name + "?timeout=1s"))
+                        + name + "?timeout=300ms"))
                 .header("Authorization", "Bearer " + second.adminToken())
                 .header("Content-Type", "application/merge-patch+json")
                 .method("PATCH", HttpRequest.BodyPublishers.ofString(
                         "{\"metadata\":{\"labels\":{\"late\":\"yes\"}}}"))
                 .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
         double answeredAfter = (System.nanoTime() - t0) / 1e9;
-        assertEquals(504, r.statusCode(), r.body());
-        assertTrue(f.node(name).at("/metadata/labels/late").isMissingNode(), "not stored while stalled");
-        proxy.resume();
+        // 504 from the timeout filter, or 500 "context deadline exceeded" when the storage call's own deadline
+        // returns first: an error either way, and either way the transaction is on its way to etcd
+        assertTrue(r.statusCode() == 504 || r.statusCode() == 500 && r.body().contains("context deadline exceeded"),
+                r.statusCode() + " " + r.body());
+        assertTrue(f.node(name).at("/metadata/labels/late").isMissingNode(), "not stored when answered");
+        proxy.delay(Duration.ZERO);
         RealFixture.await(Duration.ofSeconds(30), () -> "yes".equals(f.node(name).at("/metadata/labels/late").asText()),
-                () -> "the 504'd patch stored after the stall");
-        System.out.printf("[late-write-real] PATCH ?timeout=1s answered 504 after %.2f s, stored after the stall%n",
-                answeredAfter);
+                () -> "the 504'd patch stored when it reached etcd");
+        double storedAfter = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("[late-write-real] PATCH ?timeout=300ms behind a 2 s delay to etcd: answered %d after %.2f s,"
+                + " stored %.2f s after it was sent%n", r.statusCode(), answeredAfter, storedAfter);
     }
 
     /**
-     * The leader's API server loses its path to etcd mid-fill; a standby on the other server takes over; the stall
-     * ends after the takeover, so whatever the old leader sent then reaches etcd late. No two nodes overlap.
+     * The leader's API server's path to etcd slows to 8 s mid-fill (more than the lease); a standby on the other server
+     * takes over and hands out subnets while whatever the old leader sent still travels, then reaches etcd after the
+     * takeover. No two nodes overlap.
      */
     @Test
     void aLeaderBehindAStalledServerIsReplacedAndItsLateWritesDoNoHarm() throws Exception {
@@ -111,14 +116,13 @@ class LateWriteRealIT extends RealTier {
         });
         creator.start();
         RealFixture.await(CONVERGE, () -> old.nodeWrites.size() > 44, () -> "the old leader writes the burst");
-        proxy.stall();
+        proxy.delay(Duration.ofSeconds(8)); // longer than the lease: renewals time out, the writes sent now land late
         long stalledAt = System.nanoTime();
         creator.join();
         RealFixture.await(CONVERGE, next::leads, () -> "the replica on the first server takes over");
         double takeover = (System.nanoTime() - stalledAt) / 1e9;
         f.createNodes(nodes(gen, 80, 100), 4);
-        Thread.sleep(1_000); // the new leader hands out subnets while the old writes still wait
-        proxy.resume();
+        proxy.delay(Duration.ZERO); // what is on its way still arrives 8 s after it was sent
         long resumedAt = System.nanoTime();
 
         Map<String, ObjectNode> stored = awaitAssigned(100);

@@ -153,7 +153,7 @@ class PodCidrControllerTest {
         assertTrue(c.isHealthy());
         SimFixture.await(WAIT, () -> !f.events(EventReasons.CIDR_CONFLICT).isEmpty()
                 && !f.events(EventReasons.CIDR_OUTSIDE_CLUSTER_CIDR).isEmpty()
-                && !f.events(EventReasons.CIDR_MISALIGNED).isEmpty()
+                && !f.events(EventReasons.CIDR_TOO_WIDE).isEmpty()
                 && !f.events(EventReasons.CIDR_NOT_CANONICAL).isEmpty(), () -> "warning events");
         ObjectNode conflict = f.events(EventReasons.CIDR_CONFLICT).get(0);
         assertEquals("Warning", conflict.path("type").asText());
@@ -167,7 +167,8 @@ class PodCidrControllerTest {
         Thread.sleep(300);
         assertEquals(4, conflicts.get(), "each problem is counted once, however often its node is reconciled");
         assertEquals(Optional.of("bad"), c.ipam().holderOf(Cidr.parse("10.244.7.0/24")), "held as Kubernetes reads it");
-        assertEquals(2, c.status().failingClosed(), "the loser of the duplicate and the node outside the cluster CIDR");
+        assertEquals(3, c.status().failingClosed(), "the loser of the duplicate, the node outside the cluster CIDR and"
+                + " the one whose /23 is wider than a node subnet");
         f.assertInvariants(c, NodeSelector.all(), Set.of("dup", "first", "bad", "misaligned", "outside"));
         for (int i = 0; i < 5; i++) {
             String mine = f.podCidrs("n" + i).get(0);
