@@ -1,12 +1,9 @@
 package io.github.podcidr.k8s;
 
 import io.github.podcidr.ipam.Cidr;
-import io.github.podcidr.ipam.IpFamily;
 import io.github.podcidr.ipam.NodeAssignment;
-import io.github.podcidr.ipam.NodeGroup;
 import io.github.podcidr.ipam.NodeIpam;
 import io.github.podcidr.ipam.NodeReport;
-import io.github.podcidr.ipam.PoolStats;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.models.V1Node;
 import java.time.Duration;
@@ -150,7 +147,8 @@ final class PodCidrReconciler {
         String name = node.getMetadata().getName();
         Optional<NodeAssignment> assignment = ipam.tryAssign(name, group);
         if (assignment.isEmpty()) {
-            problems.noRoom(name, node.getMetadata().getUid(), group, () -> exhaustion(name, group));
+            problems.noRoom(name, node.getMetadata().getUid(), group,
+                    () -> Exhaustion.message(ipam, name, group, settings.hasNodeGroups()));
             return ReconcileResult.retry();
         }
         problems.roomFound(name);
@@ -178,45 +176,6 @@ final class PodCidrReconciler {
         problems.inNoGroup(name, uid, "node matches the selector of no node group (" + settings.nodeGroups().stream()
                 .map(NodeGroupSettings::name).collect(Collectors.joining(", ")) + ") and there is no default group"
                 + " (--cluster-cidr): it gets no pod CIDR; label it for a group or add a catch-all group");
-    }
-
-    /**
-     * Why a node found no room, built only when it is logged or recorded: the usage of the pools of each family of
-     * its group that is full, e.g. {@code no free IPV4 subnet for node n: the pool is full (10.244.0.0/24 /25: 2 of 2
-     * in use)}; with named groups, {@code no free IPV4 subnet in group idc for node n: ...}.
-     */
-    private String exhaustion(String name, String group) {
-        List<PoolStats> stats = ipam.stats(group);
-        String in = settings.hasNodeGroups() ? " in group " + group : "";
-        List<IpFamily> families = ipam.groups().stream().filter(g -> g.name().equals(group))
-                .findFirst().map(NodeGroup::families).orElse(ipam.families());
-        StringBuilder out = new StringBuilder();
-        for (IpFamily family : families) {
-            List<PoolStats> of = stats.stream().filter(s -> s.family() == family).toList();
-            if (of.stream().anyMatch(s -> s.free() > 0)) {
-                continue;
-            }
-            out.append(out.length() == 0 ? "" : "; ").append("no free ").append(family).append(" subnet").append(in)
-                    .append(" for node ").append(name).append(": ").append(of.size() == 1 ? "the pool is" : "all "
-                            + of.size() + " " + family + " pools are").append(" full (");
-            for (int i = 0; i < of.size(); i++) {
-                PoolStats s = of.get(i);
-                out.append(i == 0 ? "" : "; ").append(s.cluster()).append(" /").append(s.nodePrefixLength())
-                        .append(": ").append(s.allocated() + s.reserved()).append(" of ").append(s.capacity())
-                        .append(" in use");
-            }
-            out.append(")");
-        }
-        Map<String, Long> wide = ipam.wideClaims();
-        if (!wide.isEmpty()) {
-            // the first suspects: one mistyped node can hold a whole pool
-            out.append("; nodes whose pod CIDR is wider than a node subnet hold ").append(wide.entrySet().stream()
-                    .limit(5).map(e -> e.getKey() + " (" + e.getValue() + " subnets)")
-                    .collect(Collectors.joining(", "))).append(wide.size() > 5 ? " and " + (wide.size() - 5)
-                            + " more" : "").append(": delete them or re-register them with a pod CIDR of the node"
-                            + " size");
-        }
-        return out.append("; delete nodes or add a range").append(in.isEmpty() ? "" : " to the group").toString();
     }
 
     private ReconcileResult released(String name) {
