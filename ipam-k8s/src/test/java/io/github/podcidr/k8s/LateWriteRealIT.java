@@ -3,6 +3,7 @@ package io.github.podcidr.k8s;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.podcidr.apiserver.NodeGenerator;
 import io.github.podcidr.apiserver.real.RealControlPlane;
@@ -132,6 +133,50 @@ class LateWriteRealIT extends RealTier {
                         + " stall began; all 100 nodes assigned %.2f s after the stall ended, no overlap%n", takeover,
                 sentInStall, (System.nanoTime() - resumedAt) / 1e9);
         assertEquals(List.of(), replicas.violations, "no node write sent while the Lease named another holder");
+    }
+
+    /**
+     * A graceful stop (the SIGTERM path: {@code ControllerRunner.close}) while 16 node writes are held by a slow
+     * storage path: the leader's node writes go through the second server, whose path to etcd takes 6.5 s, and its Lease
+     * requests through the first, as two API servers behind one load balancer can split them. The release must be
+     * stored after every write the leader sent, so that no standby takes over with them in flight (issue 26, item 4).
+     */
+    @Test
+    void aGracefulStopReleasesTheLeaseOnlyAfterTheWritesItSentAreStored() throws Exception {
+        // 6.5 s: longer than the 5 s the workers get (so waiting for them is not what orders the release), shorter
+        // than the writes' deadlines (so each is answered: what lands after its deadline is the intent journal's job)
+        ControllerSettings settings = ControllerSettings.builder().clusterCidrs(List.of(Cidr.parse("10.244.0.0/16")))
+                .workers(16).requestTimeout(Duration.ofSeconds(20)).build();
+        replicas = new RealReplicas(f, settings, Duration.ofSeconds(15), Duration.ofSeconds(10),
+                Duration.ofSeconds(2));
+        String token = f.cp.serviceAccountToken(RealFixture.NAMESPACE, RealFixture.SERVICE_ACCOUNT);
+        String viaSecond = second.kubeconfig(token);
+        RealReplicas.Replica leader = replicas.start("split", () -> Config.fromConfig(new StringReader(viaSecond)),
+                f.controllerClients());
+        RealFixture.await(CONVERGE, leader::leads, () -> "leads");
+        proxy.delay(Duration.ofMillis(6_500));
+        f.createNodes(nodes(new NodeGenerator(33), 0, 16), 4);
+        RealFixture.await(CONVERGE, () -> leader.nodeWrites.size() >= 16, () -> leader.nodeWrites.size()
+                + " of 16 node writes sent");
+        long t0 = System.nanoTime();
+        leader.runner.close(Duration.ofSeconds(25));
+        double stopped = (System.nanoTime() - t0) / 1e9;
+        proxy.delay(Duration.ZERO);
+
+        JsonNode lease = f.lease();
+        assertEquals("", lease.at("/spec/holderIdentity").asText(""), "released");
+        long released = Long.parseLong(lease.at("/metadata/resourceVersion").asText());
+        Thread.sleep(8_000); // whatever was on its way to etcd has arrived
+        List<ObjectNode> written = f.nodes().values().stream().filter(n -> !RealFixture.podCidrs(n).isEmpty())
+                .toList();
+        long lastWrite = written.stream().mapToLong(n -> Long.parseLong(n.at("/metadata/resourceVersion").asText()))
+                .max().orElse(0);
+        System.out.printf("[late-write-real] graceful stop with 16 writes held 6.5 s in the storage path: close took"
+                + " %.2f s; release stored at resourceVersion %d; %d node writes stored, the last at %d%n", stopped,
+                released, written.size(), lastWrite);
+        assertTrue(!written.isEmpty(), "some writes were answered before the stop ended");
+        assertTrue(released > lastWrite, "the release (" + released + ") is stored after every node write ("
+                + lastWrite + ")");
     }
 
     private static List<ObjectNode> nodes(NodeGenerator gen, int from, int to) {

@@ -54,15 +54,24 @@ final class RealReplicas implements AutoCloseable {
         /** System.nanoTime() and path of every node write this replica sent. */
         final List<Map.Entry<Long, String>> nodeWrites = new CopyOnWriteArrayList<>();
         private final ApiClientFactory through;
+        private final ApiClientFactory electionThrough;
         ControllerRunner runner;
 
-        Replica(String id, ApiClientFactory through) {
+        Replica(String id, ApiClientFactory through, ApiClientFactory electionThrough) {
             this.id = id;
             this.through = through;
+            this.electionThrough = electionThrough;
         }
 
         ApiClient client() throws IOException {
-            ApiClient c = through.create();
+            return guarded(through.create());
+        }
+
+        ApiClient electionClient() throws IOException {
+            return guarded(electionThrough.create());
+        }
+
+        private ApiClient guarded(ApiClient c) {
             Interceptor guard = chain -> {
                 if (dead.get()) {
                     throw new IOException("replica " + id + " was killed");
@@ -134,10 +143,29 @@ final class RealReplicas implements AutoCloseable {
 
     /** Starts a replica named {@code id} campaigning, its clients made by {@code through} (another API server). */
     Replica start(String id, ApiClientFactory through) throws IOException {
-        Replica r = new Replica(id, through);
+        return start(id, through, through);
+    }
+
+    /**
+     * Starts a replica named {@code id} campaigning, its node and event clients made by {@code through} and its Lease
+     * client by {@code electionThrough}: two API servers behind one address, as a load balancer spreads connections.
+     */
+    Replica start(String id, ApiClientFactory through, ApiClientFactory electionThrough) throws IOException {
+        Replica r = new Replica(id, through, electionThrough);
         LeaderElectionSettings e = new LeaderElectionSettings(true, election.namespace(), election.leaseName(), id,
                 election.leaseDuration(), election.renewDeadline(), election.retryPeriod());
-        r.runner = new ControllerRunner(r::client, settings, e, r, r.lost::incrementAndGet);
+        ApiClientFactory clients = new ApiClientFactory() {
+            @Override
+            public ApiClient create() throws IOException {
+                return r.client();
+            }
+
+            @Override
+            public ApiClient createForElection() throws IOException {
+                return r.electionClient();
+            }
+        };
+        r.runner = new ControllerRunner(clients, settings, e, r, r.lost::incrementAndGet);
         all.add(r);
         r.runner.start();
         return r;
