@@ -124,6 +124,11 @@ class ControllerRbacRealIT {
             if (doc.get("kind").equals("ClusterRole") || doc.get("kind").equals("Role")) {
                 for (V1PolicyRule r : Yaml.loadAs(GSON.toJson(doc), V1Role.class)
                         .getRules()) {
+                    if (r.getResources() == null) { // the metrics-reader's nonResourceURLs: for Prometheus
+                        granted.add(doc.get("kind") + " nonResourceURLs=" + r.getNonResourceURLs() + " "
+                                + r.getVerbs());
+                        continue;
+                    }
                     granted.add(doc.get("kind") + " " + r.getApiGroups() + " " + r.getResources()
                             + (r.getResourceNames() == null ? "" : " names=" + r.getResourceNames()) + " "
                             + r.getVerbs());
