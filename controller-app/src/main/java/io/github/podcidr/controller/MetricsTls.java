@@ -4,8 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;
 import java.math.BigInteger;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,8 +39,9 @@ import org.eclipse.jetty.util.ssl.SslContextFactory;
 
 /**
  * The certificate of the metrics address over TLS: {@code tls.crt} and {@code tls.key} (PEM, as in a Secret of type
- * kubernetes.io/tls) from a directory, or a self-signed one made at start (an EC P-256 key, valid one year, for the
- * host name, {@code localhost} and 127.0.0.1), as controller-runtime does without a certificate. The files are read
+ * kubernetes.io/tls) from a directory, or a self-signed one made at start (an EC P-256 key, valid one year, for
+ * {@code localhost} and 127.0.0.1; no name lookup at start), as controller-runtime does without a certificate: a
+ * scraper of the pod IP then skips verification. The files are read
  * once, at start: a renewed certificate takes effect at the next restart.
  */
 final class MetricsTls {
@@ -128,12 +127,6 @@ final class MetricsTls {
         KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
         g.initialize(new ECGenParameterSpec("secp256r1"));
         KeyPair pair = g.generateKeyPair();
-        String host;
-        try {
-            host = InetAddress.getLocalHost().getHostName();
-        } catch (UnknownHostException e) {
-            host = "localhost";
-        }
         X500Name name = new X500Name("CN=podcidr-controller");
         Instant now = Instant.now();
         JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(name,
@@ -141,8 +134,7 @@ final class MetricsTls {
                 Date.from(now.plus(Duration.ofDays(365))), name, pair.getPublic());
         b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
         b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
-            new GeneralName(GeneralName.dNSName, host), new GeneralName(GeneralName.dNSName, "localhost"),
-            new GeneralName(GeneralName.iPAddress, "127.0.0.1")}));
+            new GeneralName(GeneralName.dNSName, "localhost"), new GeneralName(GeneralName.iPAddress, "127.0.0.1")}));
         X509Certificate cert = new JcaX509CertificateConverter().getCertificate(
                 b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate())));
         return new MetricsTls(store(pair.getPrivate(), new Certificate[] {cert}), "self-signed");
