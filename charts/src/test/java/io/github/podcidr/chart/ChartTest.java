@@ -530,6 +530,17 @@ class ChartTest {
     }
 
     @Test
+    void secureMetricsOnTheProbesPortAreRefused() throws IOException {
+        IllegalStateException refused = assertThrows(IllegalStateException.class,
+                () -> render(Map.of("metrics.port", "10291")));
+        assertTrue(refused.getMessage().contains("metrics.port and healthPort are both 10291 with metrics.secure"
+                + " true"), refused.getMessage());
+        assertTrue(refused.getMessage().contains("metrics.secure=false"), refused.getMessage());
+        // plain metrics may share the probes' port, as before
+        acceptedByTheController(render(Map.of("metrics.port", "10291", "metrics.secure", "false")));
+    }
+
+    @Test
     void wrongMetricsSecurityValuesFailAgainstTheSchema() {
         IllegalStateException secure = assertThrows(IllegalStateException.class,
                 () -> render(Map.of("metrics.secure", "yes")));
