@@ -110,6 +110,7 @@ class ChartInstallRealIT {
         assertEquals(new TreeSet<>(List.of(
                 new Ref("ServiceAccount", NAMESPACE, release),
                 new Ref("ClusterRole", "", release),
+                new Ref("ClusterRole", "", release + "-metrics-reader"),
                 new Ref("ClusterRoleBinding", "", release),
                 new Ref("Role", NAMESPACE, release),
                 new Ref("RoleBinding", NAMESPACE, release),

@@ -21,11 +21,13 @@ import io.kubernetes.client.openapi.models.V1EnvVar;
 import io.kubernetes.client.openapi.models.V1LocalObjectReference;
 import io.kubernetes.client.openapi.models.V1PodSpec;
 import io.kubernetes.client.openapi.models.V1PolicyRule;
+import io.kubernetes.client.openapi.models.V1Probe;
 import io.kubernetes.client.openapi.models.V1Role;
 import io.kubernetes.client.openapi.models.V1Service;
 import io.kubernetes.client.openapi.models.V1ServiceAccount;
 import io.kubernetes.client.openapi.models.V1TopologySpreadConstraint;
 import io.kubernetes.client.openapi.models.V1Toleration;
+import io.kubernetes.client.openapi.models.V1Volume;
 import io.kubernetes.client.util.Yaml;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -35,6 +37,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -422,20 +425,129 @@ class ChartTest {
     @Test
     void rbacIsLeastPrivilege() throws IOException {
         Rendered r = render(Map.of());
-        V1ClusterRole cr = r.one(V1ClusterRole.class);
-        List<String> rules = new ArrayList<>();
-        for (V1PolicyRule rule : cr.getRules()) {
-            rules.add(rule.getApiGroups() + " " + rule.getResources() + " " + rule.getVerbs());
-        }
         // update on nodes only for the Go pods that still run during the upgrade from the Go chart (a rule of its
-        // own, to be dropped in a later release)
+        // own, to be dropped in a later release); the reviews for the secured metrics address (metrics.secure)
         assertEquals(List.of("[] [nodes] [get, list, watch, patch]", "[] [nodes] [update]",
-                "[] [events] [create, patch]", "[events.k8s.io] [events] [create, patch]"), rules);
+                "[] [events] [create, patch]", "[events.k8s.io] [events] [create, patch]",
+                "[authentication.k8s.io] [tokenreviews] [create]",
+                "[authorization.k8s.io] [subjectaccessreviews] [create]"), rules(clusterRole(r, "podcidr-controller")));
         V1Role role = r.one(V1Role.class);
         assertEquals("kube-system", role.getMetadata().getNamespace());
         assertEquals(List.of("podcidr-controller", "podcidr-controller-intents"),
                 role.getRules().get(1).getResourceNames());
         assertEquals(List.of("get", "update"), role.getRules().get(1).getVerbs());
+    }
+
+    private static V1ClusterRole clusterRole(Rendered r, String name) {
+        return r.all(V1ClusterRole.class).stream().filter(c -> c.getMetadata().getName().equals(name)).findFirst()
+                .orElse(null);
+    }
+
+    private static List<String> rules(V1ClusterRole cr) {
+        List<String> rules = new ArrayList<>();
+        for (V1PolicyRule rule : cr.getRules()) {
+            rules.add(rule.getNonResourceURLs() != null && !rule.getNonResourceURLs().isEmpty()
+                    ? rule.getNonResourceURLs() + " " + rule.getVerbs()
+                    : rule.getApiGroups() + " " + rule.getResources() + " " + rule.getVerbs());
+        }
+        return rules;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> scrapeEndpoint(Rendered r) {
+        Map<String, Object> monitor = r.maps().stream().filter(m -> "ServiceMonitor".equals(m.get("kind")))
+                .findFirst().orElseThrow(() -> new AssertionError("no ServiceMonitor in\n" + r.yaml()));
+        return ((List<Map<String, Object>>) ((Map<String, Object>) monitor.get("spec")).get("endpoints")).get(0);
+    }
+
+    @Test
+    void metricsAreSecureByDefaultAndTheProbesStayPlain() throws IOException {
+        Rendered r = render(Map.of());
+        assertTrue(r.container().getArgs().contains("--metrics-secure=true"), r.container().getArgs().toString());
+        ControllerFlags flags = acceptedByTheController(r);
+        assertTrue(flags.metricsSecure());
+        assertNull(flags.metricsCertDir(), "a self-signed certificate");
+        assertEquals(List.of("[/metrics, /status, /status.json] [get]"),
+                rules(clusterRole(r, "podcidr-controller-metrics-reader")));
+        // the probes: plain HTTP on their own port
+        for (V1Probe p : List.of(r.container().getLivenessProbe(), r.container().getReadinessProbe(),
+                r.container().getStartupProbe())) {
+            assertEquals(new IntOrString("health"), p.getHttpGet().getPort());
+            assertTrue(p.getHttpGet().getScheme() == null || p.getHttpGet().getScheme().equals("HTTP"));
+        }
+    }
+
+    @Test
+    void metricsSecureFalseServesPlainHttpAndGrantsNoReviews() throws IOException {
+        Rendered r = render(Map.of("metrics.secure", "false", "metrics.enabled", "true",
+                "metrics.serviceMonitor.enabled", "true"));
+        assertTrue(r.container().getArgs().contains("--metrics-secure=false"), r.container().getArgs().toString());
+        assertFalse(acceptedByTheController(r).metricsSecure());
+        assertNull(clusterRole(r, "podcidr-controller-metrics-reader"));
+        assertFalse(rules(clusterRole(r, "podcidr-controller")).toString().contains("review"));
+        Map<String, Object> endpoint = scrapeEndpoint(r);
+        assertEquals(Set.of("port", "path", "interval"), endpoint.keySet(), endpoint.toString());
+    }
+
+    @Test
+    void theServiceMonitorScrapesHttpsWithPrometheussToken() throws IOException {
+        Rendered r = render(Map.of("metrics.enabled", "true", "metrics.serviceMonitor.enabled", "true"));
+        Map<String, Object> endpoint = scrapeEndpoint(r);
+        assertEquals("https", endpoint.get("scheme"));
+        assertEquals("/var/run/secrets/kubernetes.io/serviceaccount/token", endpoint.get("bearerTokenFile"));
+        assertEquals(Map.of("insecureSkipVerify", true), endpoint.get("tlsConfig"), "self-signed certificates");
+        assertEquals("metrics", endpoint.get("port"));
+    }
+
+    @Test
+    void aMountedCertificateIsPassedAndTheServiceMonitorVerifiesIt() throws IOException {
+        Rendered r = render(Map.of("metrics.certSecret", "podcidr-metrics-tls", "metrics.enabled", "true",
+                "metrics.serviceMonitor.enabled", "true"));
+        V1Container c = r.container();
+        assertTrue(c.getArgs().contains("--metrics-cert-dir=/etc/podcidr-metrics-cert"), c.getArgs().toString());
+        assertTrue(c.getVolumeMounts().stream().anyMatch(m -> m.getName().equals("metrics-cert")
+                && m.getMountPath().equals("/etc/podcidr-metrics-cert") && Boolean.TRUE.equals(m.getReadOnly())),
+                c.getVolumeMounts().toString());
+        V1Volume v = r.pod().getVolumes().stream().filter(x -> x.getName().equals("metrics-cert")).findFirst()
+                .orElseThrow();
+        assertEquals("podcidr-metrics-tls", v.getSecret().getSecretName());
+        assertEquals(List.of("tls.crt", "tls.key"), v.getSecret().getItems().stream().map(i -> i.getPath())
+                .toList());
+        Map<String, Object> endpoint = scrapeEndpoint(r);
+        assertEquals(Map.of("ca", Map.of("secret", Map.of("name", "podcidr-metrics-tls", "key", "ca.crt")),
+                "serverName", "podcidr-controller-metrics.kube-system.svc"), endpoint.get("tlsConfig"));
+        // the controller takes every arg; the directory exists only in the pod
+        List<String> args = c.getArgs().stream().map(a -> a.replace("$(POD_IP)", "10.0.3.7")).toList();
+        ControllerFlags.Result parsed = ControllerFlags.parse(args.toArray(String[]::new),
+                Map.of("POD_NAMESPACE", "kube-system"));
+        assertEquals(1, parsed.errors().size(), parsed.errors()::toString);
+        assertTrue(parsed.errors().get(0).toString().startsWith("--metrics-cert-dir=/etc/podcidr-metrics-cert:"
+                + " has no readable tls.crt"), parsed.errors()::toString);
+        // without metrics.secure the Secret is neither mounted nor passed
+        Rendered plain = render(Map.of("metrics.certSecret", "podcidr-metrics-tls", "metrics.secure", "false"));
+        assertFalse(plain.yaml().contains("metrics-cert"), plain.yaml());
+        acceptedByTheController(plain);
+    }
+
+    @Test
+    void secureMetricsOnTheProbesPortAreRefused() throws IOException {
+        IllegalStateException refused = assertThrows(IllegalStateException.class,
+                () -> render(Map.of("metrics.port", "10291")));
+        assertTrue(refused.getMessage().contains("metrics.port and healthPort are both 10291 with metrics.secure"
+                + " true"), refused.getMessage());
+        assertTrue(refused.getMessage().contains("metrics.secure=false"), refused.getMessage());
+        // plain metrics may share the probes' port, as before
+        acceptedByTheController(render(Map.of("metrics.port", "10291", "metrics.secure", "false")));
+    }
+
+    @Test
+    void wrongMetricsSecurityValuesFailAgainstTheSchema() {
+        IllegalStateException secure = assertThrows(IllegalStateException.class,
+                () -> render(Map.of("metrics.secure", "yes")));
+        assertTrue(secure.getMessage().contains("secure"), secure.getMessage());
+        IllegalStateException secret = assertThrows(IllegalStateException.class,
+                () -> render(Map.of("metrics.certSecret", "Metrics_TLS")));
+        assertTrue(secret.getMessage().contains("certSecret"), secret.getMessage());
     }
 
     @Test
@@ -499,7 +611,8 @@ class ChartTest {
         assertTrue(podLabels.entrySet().containsAll(selector.entrySet()), podLabels.toString());
         assertEquals("platform", podLabels.get("team"), "commonLabels reach the pods");
         // commonLabels on every object
-        assertEquals(List.of("ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "PodDisruptionBudget",
+        assertEquals(List.of("ClusterRole", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment",
+                "PodDisruptionBudget",
                 "PrometheusRule", "Role", "RoleBinding", "Service", "ServiceAccount", "ServiceMonitor"), r.maps().stream()
                 .map(m -> (String) m.get("kind")).sorted().toList());
         for (Map<String, Object> o : r.maps()) {
@@ -536,7 +649,9 @@ class ChartTest {
     void fullnameOverrideNamesEveryObjectAndTheBindingFollows() throws IOException {
         Rendered r = render(Map.of("fullnameOverride", "cidrs", "nameOverride", "ignored"));
         for (Map<String, Object> o : r.maps()) {
-            assertEquals("cidrs", ((Map<?, ?>) o.get("metadata")).get("name"), () -> o.get("kind") + "");
+            Object name = ((Map<?, ?>) o.get("metadata")).get("name");
+            assertTrue(name.equals("cidrs") || name.equals("cidrs-metrics-reader") && o.get("kind")
+                    .equals("ClusterRole"), () -> o.get("kind") + " " + name);
         }
         assertEquals("cidrs", r.one(V1ServiceAccount.class).getMetadata().getName());
         assertEquals("cidrs", r.one(V1ClusterRoleBinding.class).getSubjects().get(0).getName());

@@ -26,6 +26,7 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -33,6 +34,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -44,6 +46,10 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509ExtendedTrustManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,7 +58,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The packaged controller jar running as the chart's ServiceAccount, with exactly the RBAC objects the chart renders
  * (applied as admin) and the container args it renders, against a real kube-apiserver 1.20.2 with RBAC on: 200
  * realistic TKE nodes, a quarter carrying the ENI taint, all get a pod CIDR and lose the taint, and the audit log
- * shows no request of the ServiceAccount refused. The (verb, resource) pairs it used are printed beside the rules
+ * shows no request of the ServiceAccount refused, a scrape of the secured /metrics included (its TokenReview and
+ * SubjectAccessReview). The (verb, resource) pairs it used are printed beside the rules
  * granted, so that the RBAC is seen to be sufficient and how much of it is used.
  */
 class ControllerRbacRealIT {
@@ -124,6 +131,11 @@ class ControllerRbacRealIT {
             if (doc.get("kind").equals("ClusterRole") || doc.get("kind").equals("Role")) {
                 for (V1PolicyRule r : Yaml.loadAs(GSON.toJson(doc), V1Role.class)
                         .getRules()) {
+                    if (r.getResources() == null) { // the metrics-reader's nonResourceURLs: for Prometheus
+                        granted.add(doc.get("kind") + " nonResourceURLs=" + r.getNonResourceURLs() + " "
+                                + r.getVerbs());
+                        continue;
+                    }
                     granted.add(doc.get("kind") + " " + r.getApiGroups() + " " + r.getResources()
                             + (r.getResourceNames() == null ? "" : " names=" + r.getResourceNames()) + " "
                             + r.getVerbs());
@@ -144,7 +156,8 @@ class ControllerRbacRealIT {
                 args.add(a);
             }
         }
-        args.add("--metrics-bind-address=127.0.0.1:" + freePort());
+        int metricsPort = freePort();
+        args.add("--metrics-bind-address=127.0.0.1:" + metricsPort);
         args.add("--health-probe-bind-address=127.0.0.1:" + healthPort);
         Path kubeconfig = cp.writeKubeconfig(dir.resolve("sa.kubeconfig"), cp.serviceAccountToken(saNamespace,
                 saName));
@@ -193,6 +206,15 @@ class ControllerRbacRealIT {
                 URI.create("http://127.0.0.1:" + healthPort + "/readyz")).timeout(Duration.ofSeconds(5)).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, ready.statusCode(), ready.body());
+        // the chart's metrics.secure: a scrape makes the controller create a TokenReview and a SubjectAccessReview,
+        // which the audit check below finds granted (the admin, in system:masters, may get /metrics)
+        assertTrue(args.contains("--metrics-secure=true"), args.toString());
+        HttpResponse<String> metrics = trustingAnything().send(HttpRequest.newBuilder(
+                URI.create("https://127.0.0.1:" + metricsPort + "/metrics"))
+                .header("Authorization", "Bearer " + cp.adminToken()).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, metrics.statusCode(), metrics.body());
+        assertTrue(metrics.body().contains("# TYPE podcidr_leader gauge"), metrics.body());
 
         // stop gracefully first: a watch is audited when it ends, so that its verb shows in the log too
         controller.destroy();
@@ -230,6 +252,43 @@ class ControllerRbacRealIT {
         assertEquals(NODES, nodeWrites, "one write per node: its pod CIDR and the taint removal in one patch");
         assertEquals(List.of(), forbidden(user), "requests of the ServiceAccount refused by RBAC");
         assertEquals(Set.of(), ungranted, "every (verb, resource) used is granted by a rule of the chart");
+    }
+
+    /** An HTTPS client that skips verification, as a ServiceMonitor with insecureSkipVerify (self-signed). */
+    private static HttpClient trustingAnything() throws Exception {
+        X509ExtendedTrustManager any = new X509ExtendedTrustManager() {
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String type, Socket socket) {
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String type, Socket socket) {
+            }
+
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String type, SSLEngine engine) {
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String type, SSLEngine engine) {
+            }
+
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String type) {
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String type) {
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        };
+        SSLContext ssl = SSLContext.getInstance("TLS");
+        ssl.init(null, new TrustManager[] {any}, null);
+        return HttpClient.newBuilder().sslContext(ssl).build();
     }
 
     private List<String> forbidden(String user) {

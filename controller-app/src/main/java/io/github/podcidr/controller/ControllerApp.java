@@ -61,10 +61,14 @@ final class ControllerApp implements AutoCloseable {
         StatusPage status = new StatusPage(() -> StatusSnapshot.capture(runner, flags.election().identity(), elected,
                 rates));
         HttpEndpoints endpoints;
+        HttpEndpoints.Secure secure = null;
         try {
+            if (flags.metricsSecure() && flags.metricsAddress() != null) {
+                secure = new HttpEndpoints.Secure(MetricsTls.of(flags.metricsCertDir()), EndpointAuth.of(clients));
+            }
             endpoints = HttpEndpoints.start(flags.metricsAddress(), flags.healthProbeAddress(), registry,
-                    runner::isHealthy, runner::isReady, status);
-        } catch (IOException e) {
+                    runner::isHealthy, runner::isReady, status, secure);
+        } catch (IOException | RuntimeException e) {
             metrics.close();
             throw e;
         }
@@ -87,7 +91,9 @@ final class ControllerApp implements AutoCloseable {
                 .addKeyValue("leader_elect", flags.election().enabled())
                 .addKeyValue("lease", flags.election().namespace() + "/" + flags.election().leaseName())
                 .addKeyValue("identity", flags.election().identity())
-                .addKeyValue("metrics", endpoints.metricsAddress()).addKeyValue("probes", endpoints.probeAddress())
+                .addKeyValue("metrics", endpoints.metricsAddress())
+                .addKeyValue("metrics_tls", secure == null ? "off" : secure.tls().source())
+                .addKeyValue("probes", endpoints.probeAddress())
                 .log();
         return app;
     }

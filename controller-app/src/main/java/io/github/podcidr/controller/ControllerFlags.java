@@ -42,11 +42,15 @@ import java.util.regex.Pattern;
  * @param logFormat text or json
  * @param logLevel error, warn, info, debug or trace
  * @param shutdownGracePeriod how long a graceful stop may take before the process halts
+ * @param metricsSecure whether the metrics address serves HTTPS and checks bearer tokens (TokenReview,
+ *     SubjectAccessReview)
+ * @param metricsCertDir the directory of tls.crt and tls.key for the metrics address, or null for a self-signed
+ *     certificate
  */
 public record ControllerFlags(String kubeconfig, ControllerSettings settings, LeaderElectionSettings election,
                               double kubeApiQps, int kubeApiBurst, BindAddress metricsAddress,
                               BindAddress healthProbeAddress, LogFormat logFormat, String logLevel,
-                              Duration shutdownGracePeriod) {
+                              Duration shutdownGracePeriod, boolean metricsSecure, Path metricsCertDir) {
     /** {@code --kube-api-qps=-1}: no client-side rate limit. */
     public static final double UNLIMITED_QPS = -1;
     static final List<String> LOG_LEVELS = List.of("error", "warn", "info", "debug", "trace");
@@ -115,6 +119,12 @@ public record ControllerFlags(String kubeconfig, ControllerSettings settings, Le
                         + " bucket shared by all clients); -1: no client-side limit")
                 .add("kube-api-burst", FlagSet.Kind.INT, "100", "requests allowed at once above the QPS")
                 .add("metrics-bind-address", FlagSet.Kind.STRING, ":8080", "where /metrics listens; 0: off")
+                .add("metrics-secure", FlagSet.Kind.BOOL, "false", "serve /metrics, /status and /status.json"
+                        + " over HTTPS to bearer tokens allowed to get the path (TokenReview and"
+                        + " SubjectAccessReview, decisions kept 10s); needs its own port beside the probes, which"
+                        + " stay plain HTTP. The chart turns it on")
+                .add("metrics-cert-dir", FlagSet.Kind.STRING, "", "directory of tls.crt and tls.key (PEM) for"
+                        + " --metrics-secure, read at start; empty: a self-signed certificate made at start")
                 .add("health-probe-bind-address", FlagSet.Kind.STRING, ":8081", "where /healthz and /readyz"
                         + " listen; 0: off")
                 .add("log-format", FlagSet.Kind.STRING, "text", "text or json (one object per line)")
@@ -204,6 +214,13 @@ public record ControllerFlags(String kubeconfig, ControllerSettings settings, Le
         }
         BindAddress metrics = address(v, "metrics-bind-address", ":8080");
         BindAddress health = address(v, "health-probe-bind-address", ":8081");
+        boolean secure = v.bool("metrics-secure", false);
+        Path certDir = certDir(v, secure);
+        if (secure && metrics != null && metrics.equals(health) && metrics.port() != 0) {
+            v.error("metrics-secure", "true", "needs a metrics port apart from the probes' (both are "
+                    + metrics + "): the kubelet probes plain HTTP without a token; e.g."
+                    + " --metrics-bind-address=:10290 --health-probe-bind-address=:10291, or --metrics-secure=false");
+        }
         Duration cacheSync = v.duration("cache-sync-timeout", ControllerSettings.DEFAULT_CACHE_SYNC_TIMEOUT, "2m");
         if (cacheSync != null && (cacheSync.isNegative() || cacheSync.isZero())) {
             v.error("cache-sync-timeout", GoDuration.format(cacheSync), "must be positive; e.g."
@@ -225,7 +242,8 @@ public record ControllerFlags(String kubeconfig, ControllerSettings settings, Le
             LeaderElectionSettings election = new LeaderElectionSettings(elect, namespace, leaseName,
                     identity(env), lease, renew, retry);
             return new Result(new ControllerFlags(kubeconfig.isEmpty() ? null : kubeconfig, settings, election, qps,
-                    burst, metrics, health, common.logFormat(), common.logLevel(), grace), List.of(), false);
+                    burst, metrics, health, common.logFormat(), common.logLevel(), grace, secure, certDir),
+                    List.of(), false);
         } catch (InvalidSettingException e) {
             // every rule of the settings is checked above with the flag named; this is a safety net
             v.error("flags", null, e.getMessage());
@@ -249,6 +267,29 @@ public record ControllerFlags(String kubeconfig, ControllerSettings settings, Le
             v.error("leader-elect-renew-deadline", GoDuration.format(renew), "must be longer than"
                     + " --leader-elect-retry-period=" + GoDuration.format(retry) + order);
         }
+    }
+
+    /** The certificate directory of --metrics-secure: null for a self-signed certificate. */
+    private static Path certDir(FlagSet.Values v, boolean secure) {
+        String text = v.string("metrics-cert-dir", "").strip();
+        if (text.isEmpty()) {
+            return null;
+        }
+        if (!secure) {
+            v.error("metrics-cert-dir", text, "is used only with --metrics-secure=true, which is off; e.g."
+                    + " --metrics-secure=true --metrics-cert-dir=/tmp/metrics-cert, or leave the directory out");
+            return null;
+        }
+        Path dir = Path.of(text);
+        for (String file : List.of(MetricsTls.CERT_FILE, MetricsTls.KEY_FILE)) {
+            if (!Files.isReadable(dir.resolve(file))) {
+                v.error("metrics-cert-dir", text, "has no readable " + file + "; expected a directory holding"
+                        + " tls.crt and tls.key (PEM), as a kubernetes.io/tls Secret mounts them, e.g."
+                        + " --metrics-cert-dir=/tmp/metrics-cert, or leave it out for a self-signed certificate");
+                return null;
+            }
+        }
+        return dir;
     }
 
     static BindAddress address(FlagSet.Values v, String flag, String dflt) {

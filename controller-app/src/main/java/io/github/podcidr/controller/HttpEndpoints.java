@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.ConnectionLimit;
 import org.eclipse.jetty.server.Handler;
@@ -19,8 +20,10 @@ import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
@@ -44,7 +47,11 @@ import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
  * holds a thread until {@code sun.net.httpserver.maxReqTime} (measured on JDK 17.0.15: 16 half request lines on a
  * 4-thread pool, no probe answered within 2 s until that limit closed them), and its limits are JVM-wide system
  * properties read once, shared with the demo's in-process simulator, whose watches a {@code maxRspTime} would cut.
- * TLS, when these endpoints need it, is an {@code SslConnectionFactory} in front of the same connector.
+ *
+ * <p>With {@link Secure} the metrics address speaks HTTPS only (an {@code SslConnectionFactory} in front of the same
+ * connector, so the limits above hold for the TLS handshake too) and answers a request only after
+ * {@link EndpointAuth} has allowed its bearer token (401 without one or with one the API server refuses, 403 when
+ * the user may not get the path); a 404 or 405 is answered without a check. The probes never need a token.
  */
 final class HttpEndpoints implements AutoCloseable {
     /**
@@ -86,11 +93,35 @@ final class HttpEndpoints implements AutoCloseable {
     static HttpEndpoints start(BindAddress metrics, BindAddress probes, CollectorRegistry registry,
                                BooleanSupplier healthy, BooleanSupplier ready, StatusPage status)
             throws IOException {
+        return start(metrics, probes, registry, healthy, ready, status, null);
+    }
+
+    /**
+     * Binds and starts the servers, the metrics address over TLS and behind authentication when {@code secure} is
+     * given (then the probes must have an address of their own: they stay plain HTTP for the kubelet).
+     *
+     * @param metrics the metrics address or null
+     * @param probes the probe address or null
+     * @param registry what /metrics serves
+     * @param healthy answers /healthz
+     * @param ready answers /readyz
+     * @param status what /status and /status.json serve, or null for neither
+     * @param secure the certificate and the token checks of the metrics address, or null for plain HTTP
+     * @return the endpoints
+     * @throws IOException if an address cannot be bound
+     */
+    static HttpEndpoints start(BindAddress metrics, BindAddress probes, CollectorRegistry registry,
+                               BooleanSupplier healthy, BooleanSupplier ready, StatusPage status, Secure secure)
+            throws IOException {
+        if (secure != null && metrics != null && probes != null && probes.equals(metrics) && probes.port() != 0) {
+            throw new IllegalArgumentException("a secure metrics address needs its own port: the probes on "
+                    + probes + " stay plain HTTP");
+        }
         HttpEndpoints e = new HttpEndpoints();
         try {
             Routes metricsRoutes = null;
             if (metrics != null) {
-                metricsRoutes = new Routes();
+                metricsRoutes = new Routes(secure == null ? null : secure.auth());
                 metricsRoutes.add("/metrics", () -> metrics(registry));
                 if (status != null) {
                     metricsRoutes.add("/status", () -> page("text/html; charset=utf-8", status::html));
@@ -99,7 +130,7 @@ final class HttpEndpoints implements AutoCloseable {
             }
             // one server when both name the same port; two asked-for ephemeral ports (0) are two servers
             boolean shared = probes != null && probes.equals(metrics) && probes.port() != 0;
-            Routes probeRoutes = probes == null ? null : shared ? metricsRoutes : new Routes();
+            Routes probeRoutes = probes == null ? null : shared ? metricsRoutes : new Routes(null);
             if (probes != null) {
                 probeRoutes.add("/healthz", () -> probe(healthy, "not healthy: the leader election or worker"
                         + " threads have stopped"));
@@ -108,11 +139,11 @@ final class HttpEndpoints implements AutoCloseable {
             }
             if (metrics != null) {
                 e.metricsAddress = e.serve(metrics, probeRoutes == metricsRoutes ? "http" : "http-metrics",
-                        metricsRoutes);
+                        metricsRoutes, secure == null ? null : secure.tls());
             }
             if (probes != null) {
                 e.probeAddress = probeRoutes == metricsRoutes ? e.metricsAddress
-                        : e.serve(probes, "http-probes", probeRoutes);
+                        : e.serve(probes, "http-probes", probeRoutes, null);
             }
         } catch (IOException | RuntimeException ex) {
             e.close();
@@ -122,7 +153,8 @@ final class HttpEndpoints implements AutoCloseable {
     }
 
     /** Starts a server on an address with its own threads and limits; returns the bound address. */
-    private InetSocketAddress serve(BindAddress address, String name, Routes routes) throws IOException {
+    private InetSocketAddress serve(BindAddress address, String name, Routes routes, MetricsTls tls)
+            throws IOException {
         QueuedThreadPool threads = new QueuedThreadPool(THREADS, 2);
         threads.setName("podcidr-" + name);
         threads.setDaemon(true);
@@ -134,7 +166,14 @@ final class HttpEndpoints implements AutoCloseable {
         config.setPersistentConnectionsEnabled(false);
         config.setSendServerVersion(false);
         config.setSendXPoweredBy(false);
-        ServerConnector connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(config));
+        ServerConnector connector;
+        if (tls == null) {
+            connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(config));
+        } else {
+            config.addCustomizer(new SecureRequestCustomizer(false)); // no SNI check: scraped by IP
+            connector = new ServerConnector(server, 1, 1, new SslConnectionFactory(tls.contextFactory(),
+                    HttpVersion.HTTP_1_1.asString()), new HttpConnectionFactory(config));
+        }
         connector.setHost(address.host().isEmpty() ? null : address.host());
         connector.setPort(address.port());
         connector.setIdleTimeout(IDLE_MILLIS);
@@ -186,6 +225,15 @@ final class HttpEndpoints implements AutoCloseable {
                 + " (metrics), " + probeAddress + " (probes)");
     }
 
+    /**
+     * The metrics address over TLS and behind token checks.
+     *
+     * @param tls the certificate
+     * @param auth who may read
+     */
+    record Secure(MetricsTls tls, EndpointAuth auth) {
+    }
+
     /** An answer, built in full before it is written. */
     private record Answer(int code, String type, String body) {
     }
@@ -221,9 +269,12 @@ final class HttpEndpoints implements AutoCloseable {
     /** Exact paths to answers; any other path is 404, any method but GET and HEAD 405. */
     private static final class Routes extends Handler.Abstract {
         private final Map<String, Supplier<Answer>> byPath = new LinkedHashMap<>();
+        /** Checks the token of every request to a route, or null: open. */
+        private final EndpointAuth auth;
 
-        Routes() {
-            super(InvocationType.BLOCKING); // the status snapshot takes the allocator's lock
+        Routes(EndpointAuth auth) {
+            super(InvocationType.BLOCKING); // the status snapshot takes the allocator's lock; the reviews block
+            this.auth = auth;
         }
 
         void add(String path, Supplier<Answer> answer) {
@@ -240,6 +291,17 @@ final class HttpEndpoints implements AutoCloseable {
             } else if (!request.getMethod().equals("GET") && !request.getMethod().equals("HEAD")) {
                 response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
                 a = new Answer(405, TEXT, "only GET\n");
+            } else if (auth != null) {
+                EndpointAuth.Decision d = auth.check(request.getHeaders().get(HttpHeader.AUTHORIZATION),
+                        Request.getPathInContext(request));
+                if (d.allowed()) {
+                    a = route.get();
+                } else {
+                    if (d.code() == 401) {
+                        response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
+                    }
+                    a = new Answer(d.code(), TEXT, d.reason() + "\n");
+                }
             } else {
                 a = route.get();
             }

@@ -9,13 +9,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.github.podcidr.ipam.Cidr;
 import io.github.podcidr.k8s.TaintRule;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -56,6 +60,22 @@ class ControllerFlagsTest {
         assertNull(f.kubeconfig());
         assertEquals(16, f.settings().workers());
         assertEquals(Duration.ofSeconds(25), f.shutdownGracePeriod(), "the chart's 30 s grace less a margin");
+        assertFalse(f.metricsSecure(), "plain HTTP unless asked: the chart asks, and grants the reviews it needs");
+        assertNull(f.metricsCertDir());
+    }
+
+    @Test
+    void secureMetricsTakeACertificateDirectory(@TempDir Path dir)
+            throws IOException {
+        Files.writeString(dir.resolve("tls.crt"), "x");
+        Files.writeString(dir.resolve("tls.key"), "x");
+        ControllerFlags.Result r = parse("--cluster-cidr=10.244.0.0/16", "--metrics-secure",
+                "--metrics-cert-dir=" + dir);
+        assertTrue(r.ok(), () -> r.errors().toString());
+        assertTrue(r.flags().metricsSecure());
+        assertEquals(dir, r.flags().metricsCertDir());
+        assertTrue(parse("--cluster-cidr=10.244.0.0/16", "--metrics-secure=true", "--metrics-bind-address=0",
+                "--health-probe-bind-address=0").ok(), "nothing to secure when both are off");
     }
 
     @Test
@@ -170,6 +190,19 @@ class ControllerFlagsTest {
                         "--metrics-bind-address=8080"), "--metrics-bind-address=8080: has no port", ":8080"),
                 Arguments.of("bad port", List.of("--cluster-cidr=10.244.0.0/16",
                         "--health-probe-bind-address=:70000"), "has port 70000 outside 0..65535", ":8080"),
+                Arguments.of("metrics-secure not a boolean", List.of("--cluster-cidr=10.244.0.0/16",
+                        "--metrics-secure=yes-please"), "--metrics-secure=yes-please: is not a boolean",
+                        "--metrics-secure=false"),
+                Arguments.of("secure metrics on the probes' port", List.of("--cluster-cidr=10.244.0.0/16",
+                        "--metrics-secure=true", "--metrics-bind-address=:9000",
+                        "--health-probe-bind-address=:9000"), "--metrics-secure=true: needs a metrics port apart"
+                        + " from the probes'", "--metrics-bind-address=:10290 --health-probe-bind-address=:10291"),
+                Arguments.of("cert dir without secure", List.of("--cluster-cidr=10.244.0.0/16",
+                        "--metrics-cert-dir=/etc/ssl"), "--metrics-cert-dir=/etc/ssl: is used only with"
+                        + " --metrics-secure=true", "--metrics-secure=true --metrics-cert-dir="),
+                Arguments.of("cert dir without the files", List.of("--cluster-cidr=10.244.0.0/16",
+                        "--metrics-secure=true", "--metrics-cert-dir=/nonexistent/cert"),
+                        "--metrics-cert-dir=/nonexistent/cert: has no readable tls.crt", "tls.crt and tls.key (PEM)"),
                 Arguments.of("grace too short", List.of("--cluster-cidr=10.244.0.0/16",
                         "--shutdown-grace-period=500ms"), "--shutdown-grace-period=500ms: must be at least 1s",
                         "--shutdown-grace-period=25s"),
