@@ -45,7 +45,7 @@ class StatusPageBrowserIT {
             StatusFixture.ApiState api = f.apiState();
             assertEquals("podcidr-controller status", text(dom, "<title>([^<]*)</title>"));
             assertEquals("leader", byId(dom, "role"));
-            assertEquals("replica-a", byId(dom, "leader"));
+            assertEquals("replica-a", StatusFixture.pod(byId(dom, "leader")), "the holder is <pod>_<suffix>");
             assertEquals(String.valueOf(StatusFixture.CAPACITY), byId(dom, "pool-0-capacity"));
             assertEquals(String.valueOf(api.distinctSubnets()), byId(dom, "pool-0-allocated"));
             assertEquals("1", byId(dom, "pool-0-reserved"));
