@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 class HttpEndpointsStallTest {
     /** What a stalled client sends: half a request line, no line end. */
     private static final byte[] HALF_REQUEST = "GET /heal".getBytes(StandardCharsets.US_ASCII);
-    private static final int ANSWER_WITHIN_MILLIS = 2_000;
+    static final int ANSWER_WITHIN_MILLIS = 2_000;
 
     @TempDir
     Path dir;
@@ -182,7 +182,7 @@ class HttpEndpointsStallTest {
         }
     }
 
-    private static Socket stall(InetSocketAddress address) throws IOException {
+    static Socket stall(InetSocketAddress address) throws IOException {
         Socket s = new Socket(address.getAddress(), address.getPort());
         s.getOutputStream().write(HALF_REQUEST);
         s.getOutputStream().flush();

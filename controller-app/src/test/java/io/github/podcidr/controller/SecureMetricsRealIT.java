@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.podcidr.apiserver.real.RealControlPlane;
 import io.prometheus.client.CollectorRegistry;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,6 +13,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLSession;
 import org.junit.jupiter.api.Test;
@@ -100,6 +103,35 @@ class SecureMetricsRealIT {
                 System.out.printf("SecureMetricsRealIT: no token %d, %s %d, %s %d (%d bytes of metrics),"
                         + " /healthz plain %d, TLS %s%n", none.statusCode(), NOBODY, nobody.statusCode(), PROMETHEUS,
                         metrics.statusCode(), metrics.body().length(), healthz.statusCode(), tls.getProtocol());
+
+                // Issue 26 item 1 on the real tier: 16 clients stalled mid-request on each port starve neither the
+                // probes nor the scrape (HttpEndpointsStallTest does the same, and the 1,000 slow clients, on the sim)
+                List<Socket> stalled = new ArrayList<>();
+                try {
+                    for (int i = 0; i < 16; i++) {
+                        stalled.add(HttpEndpointsStallTest.stall(app.probeAddress()));
+                        stalled.add(HttpEndpointsStallTest.stall(app.metricsAddress()));
+                    }
+                    Thread.sleep(200); // the server has read the half lines
+                    HttpClient plain = HttpClient.newHttpClient();
+                    for (String[] probe : new String[][] {{"http", "/healthz"}, {"http", "/readyz"},
+                            {"https", "/metrics"}}) {
+                        boolean scrape = probe[0].equals("https");
+                        long t0 = System.nanoTime();
+                        HttpResponse<String> a = SecureMetricsTest.get(scrape ? https : plain, probe[0],
+                                scrape ? app.metricsAddress() : app.probeAddress(), probe[1], scrape ? reader : null);
+                        long millis = (System.nanoTime() - t0) / 1_000_000;
+                        System.out.printf("SecureMetricsRealIT: %s answered %d in %d ms beside 16 stalled"
+                                + " connections per port%n", probe[1], a.statusCode(), millis);
+                        assertEquals(200, a.statusCode(), probe[1] + ": " + a.body());
+                        assertTrue(millis < HttpEndpointsStallTest.ANSWER_WITHIN_MILLIS, probe[1] + " took " + millis
+                                + " ms");
+                    }
+                } finally {
+                    for (Socket s : stalled) {
+                        s.close();
+                    }
+                }
             }
         }
     }
