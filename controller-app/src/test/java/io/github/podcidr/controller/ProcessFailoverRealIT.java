@@ -142,6 +142,77 @@ class ProcessFailoverRealIT {
         assertEquals(0, c.exitValue(), output("podcidr-controller-c"));
     }
 
+    /**
+     * Issue 26 item 3 (b): the leader frozen (SIGSTOP) for longer than its lease in the middle of a fill, a standby
+     * takes over, then the frozen one resumes (SIGCONT): its fence was judged on its own monotonic clock, so it sends
+     * no node write after it wakes; it sees another holder, ends its term and exits 1. No subnet is doubled.
+     */
+    @Test
+    void aFrozenLeaderResumedAfterTheTakeoverSendsNoNodeWrite() throws Exception {
+        assertTrue(Files.isRegularFile(JAR), "run after package: no " + JAR.toAbsolutePath());
+        cp = RealControlPlane.builder().serviceAccount(NAMESPACE, "replica-a").serviceAccount(NAMESPACE, "replica-b")
+                .start();
+        http = HttpClient.newBuilder().sslContext(cp.sslContext()).version(HttpClient.Version.HTTP_1_1).build();
+        kubeconfig = cp.writeKubeconfig(dir.resolve("admin.kubeconfig"), cp.adminToken());
+        Map<String, Path> as = new HashMap<>();
+        for (String sa : List.of("replica-a", "replica-b")) { // one user each, so the audit log tells them apart
+            HttpResponse<String> bound = http.send(request("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings")
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("""
+                            {"metadata":{"name":"%s"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io",
+                             "kind":"ClusterRole","name":"cluster-admin"},"subjects":[{"kind":"ServiceAccount",
+                             "namespace":"%s","name":"%s"}]}""".formatted(sa, NAMESPACE, sa))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(201, bound.statusCode(), bound.body());
+            as.put(sa, cp.writeKubeconfig(dir.resolve(sa + ".kubeconfig"), cp.serviceAccountToken(NAMESPACE, sa)));
+        }
+        createNodes();
+        Process a = start("podcidr-controller-a", as.get("replica-a"));
+        await(() -> "podcidr-controller-a".equals(holder()), 60, "a leads", a);
+        await(() -> assignedIn(log("podcidr-controller-a")) >= 200, 90, "a assigned 200 nodes", a);
+        signal("STOP", a);
+        long frozen = System.nanoTime();
+        int assignedBeforeFreeze = assignedIn(log("podcidr-controller-a"));
+        Process b = start("podcidr-controller-b", as.get("replica-b"));
+        await(() -> "podcidr-controller-b".equals(holder()), 60, "b takes the Lease", b);
+        await(() -> assignedIn(log("podcidr-controller-b")) > 0, 60, "b assigns", b);
+        // every request a sent before it froze has been received and completed by now
+        int mark = cp.auditEvents().size();
+        double frozenFor = (System.nanoTime() - frozen) / 1e9;
+        signal("CONT", a);
+        assertTrue(a.waitFor(30, TimeUnit.SECONDS), "a still runs 30 s after it resumed\n"
+                + output("podcidr-controller-a"));
+        assertEquals(1, a.exitValue(), "a lost its term and exits 1\n" + output("podcidr-controller-a"));
+        String userA = "system:serviceaccount:" + NAMESPACE + ":replica-a";
+        List<String> writesAfter = new ArrayList<>();
+        List<RealControlPlane.AuditEvent> all = cp.auditEvents();
+        for (RealControlPlane.AuditEvent e : all.subList(mark, all.size())) {
+            if (e.user().equals(userA) && e.resource().equals("nodes") && !e.verb().equals("list")
+                    && !e.verb().equals("watch") && !e.verb().equals("get")) {
+                writesAfter.add(e.verb() + " " + e.requestUri() + " " + e.code());
+            }
+        }
+        long requestsAfter = all.subList(mark, all.size()).stream().filter(e -> e.user().equals(userA)).count();
+        assertEquals(List.of(), writesAfter, "node writes of a after it resumed (audit log)");
+        await(this::allAssigned, 120, 1000, "every node assigned by b", b);
+        Map<String, String> owner = new HashMap<>();
+        for (JsonNode n : nodes()) {
+            String cidr = n.at("/spec/podCIDRs/0").asText();
+            String before = owner.put(cidr, n.at("/metadata/name").asText());
+            assertTrue(before == null, "subnet " + cidr + " given twice");
+        }
+        System.out.printf("[failover-real] SIGSTOP of the leader after %d nodes, %.1f s frozen (lease 4 s), b led"
+                + " meanwhile; after SIGCONT a sent 0 node writes (%d requests in all, Lease and lists) and exited %d;"
+                + " all %d nodes assigned once%n", assignedBeforeFreeze, frozenFor, requestsAfter, a.exitValue(),
+                NODES);
+        b.destroy();
+        assertTrue(b.waitFor(10, TimeUnit.SECONDS), output("podcidr-controller-b"));
+    }
+
+    private static void signal(String name, Process p) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(p.pid())).inheritIO().start();
+        assertEquals(0, kill.waitFor(), "kill -" + name);
+    }
+
     /** POSTs the nodes as admin, 8 at a time; a quarter carry the TKE ENI taint. */
     private void createNodes() throws Exception {
         NodeGenerator gen = new NodeGenerator(17);
@@ -162,6 +233,10 @@ class ProcessFailoverRealIT {
     }
 
     private Process start(String identity) throws IOException {
+        return start(identity, kubeconfig);
+    }
+
+    private Process start(String identity, Path kubeconfig) throws IOException {
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
                 "-jar", JAR.toString(), "--kubeconfig=" + kubeconfig, "--cluster-cidr=" + CLUSTER_CIDR,
                 "--remove-taints=" + NodeGenerator.TKE_ENI_TAINT_KEY, "--metrics-bind-address=127.0.0.1:0",
