@@ -75,6 +75,8 @@ class BootstrapSchedulingRealIT {
 
     @BeforeEach
     void start() throws IOException {
+        // the fewest controllers that make the pods: without serviceaccount-token the ReplicaSet's creates are refused
+        // ("No API token found for service account"), since 1.20's admission mounts a token Secret into each pod
         cp = RealControlPlane.builder().controllerManager("deployment", "replicaset", "serviceaccount-token")
                 .scheduler().start();
         kubeconfig = cp.writeKubeconfig(dir.resolve("admin.kubeconfig"), cp.adminToken());
