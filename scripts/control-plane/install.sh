@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Installs the real control plane of the test tier: kube-apiserver and kube-controller-manager 1.20.2 built from
-# Debian bookworm's source package "kubernetes", and Debian's etcd 3.4. Needs root and Debian's package archive only.
+# Installs the real control plane of the test tier: kube-apiserver, kube-controller-manager and kube-scheduler 1.20.2
+# built from Debian bookworm's source package "kubernetes", and Debian's etcd 3.4. Needs root and Debian's package
+# archive only.
 #
-#   scripts/control-plane/install.sh            # prints the directory holding kube-apiserver, kube-controller-manager
+#   scripts/control-plane/install.sh            # prints the directory holding kube-apiserver, kube-controller-manager,
+#                                               # kube-scheduler and etcd
 #   bin=$(scripts/control-plane/install.sh) && mvn -B verify -Preal-control-plane -Dcontrol-plane.bin="$bin"
 #
 # The binaries are cached under ${PODCIDR_CONTROL_PLANE_CACHE:-~/.cache/podcidr-control-plane}/<key>/bin, the key
-# naming the source version, the Go version and the patch's hash, so only the first run on a machine builds
-# (about 6 to 10 minutes on 2 cores). Progress goes to stderr; stdout carries the directory alone.
+# naming the source version, the Go version and a hash of the patch and of the list of binaries, so only the first run
+# on a machine builds, and a machine whose cache predates a binary builds again (about 8 to 12 minutes on 2 cores). Progress goes to stderr; stdout carries the directory alone.
 #
 # The build is Debian's own (debian/rules): GOPATH mode through a symlink to .go/src/k8s.io/kubernetes, CGO off,
 # `make WHAT=...`, which also generates the OpenAPI files a plain `go build` lacks. One change is made to the tree
@@ -24,6 +26,7 @@ readonly SOURCE_VERSION=1.20.5+really1.20.2-1.1+deb12u1
 readonly HERE="$(cd "$(dirname "$0")" && pwd)"
 readonly PATCH="$HERE/reflect2-go1.18-mapiter.patch"
 readonly CACHE_ROOT="${PODCIDR_CONTROL_PLANE_CACHE:-$HOME/.cache/podcidr-control-plane}"
+readonly BINARIES=(kube-apiserver kube-controller-manager kube-scheduler)
 
 log() { echo "control-plane: $*" >&2; }
 fail() { echo "control-plane: ERROR: $*" >&2; exit 1; }
@@ -66,9 +69,11 @@ main() {
   install_packages
   local go_version key dir
   go_version="$(go env GOVERSION)"
-  key="${SOURCE_VERSION//+/_}-${go_version}-$(sha256sum < "$PATCH" | cut -c1-12)"
+  key="${SOURCE_VERSION//+/_}-${go_version}-$( (cat "$PATCH"; printf '%s\n' "${BINARIES[@]}") | sha256sum | cut -c1-12)"
   dir="$CACHE_ROOT/$key"
-  if [ -x "$dir/bin/kube-apiserver" ] && [ -x "$dir/bin/kube-controller-manager" ]; then
+  local cached=true b
+  for b in "${BINARIES[@]}"; do [ -x "$dir/bin/$b" ] || cached=false; done
+  if $cached; then
     log "cached: $dir/bin"
     echo "$dir/bin"
     return
@@ -87,14 +92,14 @@ main() {
   patch -d "$build/src" -p1 --forward < "$PATCH" >&2
   mkdir -p "$build/src/.go/src/k8s.io"
   ln -s ../../.. "$build/src/.go/src/k8s.io/kubernetes"
-  log "building kube-apiserver and kube-controller-manager with $go_version (6 to 10 minutes on 2 cores)"
+  log "building ${BINARIES[*]} with $go_version (8 to 12 minutes on 2 cores)"
   local started=$SECONDS
   (cd "$build/src/.go/src/k8s.io/kubernetes" \
     && env GOPATH="$build/src/.go" CGO_ENABLED=0 GO111MODULE=off GOFLAGS= \
-      make WHAT="cmd/kube-apiserver cmd/kube-controller-manager" >&2)
+      make WHAT="${BINARIES[*]/#/cmd/}" >&2)
   log "built in $((SECONDS - started)) s"
   mkdir -p "$dir.tmp/bin"
-  cp "$build/src/_output/bin/kube-apiserver" "$build/src/_output/bin/kube-controller-manager" "$dir.tmp/bin/"
+  for b in "${BINARIES[@]}"; do cp "$build/src/_output/bin/$b" "$dir.tmp/bin/"; done
   ln -sf "$(command -v etcd)" "$dir.tmp/bin/etcd"
   rm -rf "$dir" && mv "$dir.tmp" "$dir"
   "$dir/bin/kube-apiserver" --version >&2

@@ -58,8 +58,15 @@ import javax.net.ssl.TrustManagerFactory;
  * {@code system:serviceaccounts} and {@code system:serviceaccounts:<ns>}, as a projected token would be. Nothing is
  * granted to a service account: apply the RBAC under test.
  *
- * <p>Not started: kube-controller-manager, scheduler and kubelets. Namespaces other than the built-in ones must be
- * created; nodes are plain API objects; no ServiceAccount token is ever minted by a controller.
+ * <p>Not started unless the builder asks for them: kube-controller-manager with the controllers named by
+ * {@link Builder#controllerManager} and kube-scheduler ({@link Builder#scheduler}), both as {@value #ADMIN_USER},
+ * without leader election. Never started: kubelets. Namespaces other than the built-in ones must be created; nodes
+ * are plain API objects; without the {@code serviceaccount-token} controller no ServiceAccount token is ever minted.
+ *
+ * <pre>{@code
+ * // pods of a Deployment created and placed on nodes, which no kubelet runs
+ * RealControlPlane.builder().controllerManager("deployment", "replicaset", "serviceaccount-token").scheduler().start();
+ * }</pre>
  */
 public final class RealControlPlane implements AutoCloseable {
     /** System property naming the directory with {@code kube-apiserver} and {@code etcd}. */
@@ -84,6 +91,10 @@ public final class RealControlPlane implements AutoCloseable {
     /** etcd, or null for a second API server on another's etcd (which that other owns). */
     private final Process etcd;
     private final Process apiserver;
+    /** kube-controller-manager, or null when the builder named no controller (always null on a second server). */
+    private final Process controllerManager;
+    /** kube-scheduler, or null when the builder did not ask for it (always null on a second server). */
+    private final Process scheduler;
     private final int port;
     private final String adminToken;
     private final Map<String, String> serviceAccountTokens;
@@ -91,8 +102,8 @@ public final class RealControlPlane implements AutoCloseable {
     private final SSLContext sslContext;
 
     private RealControlPlane(Path work, Path home, Path bin, List<String> extraFlags, String etcdUrl, Process etcd,
-            Process apiserver, int port, String adminToken, Map<String, String> serviceAccountTokens, String caPem,
-            SSLContext sslContext) {
+            Process apiserver, Process controllerManager, Process scheduler, int port, String adminToken,
+            Map<String, String> serviceAccountTokens, String caPem, SSLContext sslContext) {
         this.work = work;
         this.home = home;
         this.bin = bin;
@@ -100,6 +111,8 @@ public final class RealControlPlane implements AutoCloseable {
         this.etcdUrl = etcdUrl;
         this.etcd = etcd;
         this.apiserver = apiserver;
+        this.controllerManager = controllerManager;
+        this.scheduler = scheduler;
         this.port = port;
         this.adminToken = adminToken;
         this.serviceAccountTokens = serviceAccountTokens;
@@ -143,6 +156,8 @@ public final class RealControlPlane implements AutoCloseable {
         private Path bin;
         private final List<String> serviceAccounts = new ArrayList<>();
         private final List<String> extraApiserverFlags = new ArrayList<>();
+        private final List<String> controllers = new ArrayList<>();
+        private boolean scheduler;
 
         private Builder() {
         }
@@ -182,11 +197,50 @@ public final class RealControlPlane implements AutoCloseable {
         }
 
         /**
-         * Starts etcd and kube-apiserver and waits until {@code /readyz} answers 200 (about 6 s).
+         * Also starts kube-controller-manager (from the same directory) with only these controllers
+         * ({@code --controllers}), e.g. {@code deployment}, {@code replicaset} and {@code serviceaccount-token} (which
+         * mints the ServiceAccount token Secrets that kube-apiserver 1.20's admission requires of every pod). It
+         * runs as {@value #ADMIN_USER}, signs tokens with the API server's service account key, and has no leader
+         * election; no other controller runs (no node lifecycle controller: nothing taints or evicts on its own).
+         *
+         * @param names the controllers' names as kube-controller-manager's {@code --controllers} takes them
+         * @return this builder
+         * @throws IllegalArgumentException when no name is given, or a name is {@code *} or starts with {@code -}
+         *         (which would start every default controller)
+         */
+        public Builder controllerManager(String... names) {
+            if (names.length == 0) {
+                throw new IllegalArgumentException("controllerManager needs at least one controller name, e.g. "
+                        + "controllerManager(\"deployment\", \"replicaset\", \"serviceaccount-token\")");
+            }
+            for (String n : names) {
+                if (n == null || n.isBlank() || n.equals("*") || n.startsWith("-") || n.contains(",")) {
+                    throw new IllegalArgumentException("controller name \"" + n + "\": expected one controller "
+                            + "enabled by name, e.g. \"replicaset\"; \"*\" and \"-name\" would start the defaults");
+                }
+                controllers.add(n);
+            }
+            return this;
+        }
+
+        /**
+         * Also starts kube-scheduler (from the same directory) with its default profile, as {@value #ADMIN_USER},
+         * without leader election: it binds the pods of this API server to its nodes, which no kubelet runs.
+         *
+         * @return this builder
+         */
+        public Builder scheduler() {
+            this.scheduler = true;
+            return this;
+        }
+
+        /**
+         * Starts etcd and kube-apiserver and waits until {@code /readyz} answers 200 (about 6 s), then the
+         * kube-controller-manager and kube-scheduler asked for, each until its {@code /healthz} answers 200.
          *
          * @return the running control plane
-         * @throws IllegalStateException when no binaries are configured or a process does not become ready; the
-         *         message holds the end of its log
+         * @throws IllegalStateException when no binaries are configured, one asked for is missing, or a process
+         *         does not become ready; the message holds the end of its log
          */
         public RealControlPlane start() {
             Path dir = bin != null ? bin : RealControlPlane.binDirectory().orElseThrow(() -> new IllegalStateException(
@@ -194,7 +248,7 @@ public final class RealControlPlane implements AutoCloseable {
                             + "; scripts/control-plane/install.sh builds them and prints the directory"));
             for (int attempt = 1; ; attempt++) {
                 try {
-                    return launch(dir, serviceAccounts, extraApiserverFlags);
+                    return launch(dir, serviceAccounts, extraApiserverFlags, controllers, scheduler);
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 } catch (IllegalStateException e) {
@@ -208,13 +262,29 @@ public final class RealControlPlane implements AutoCloseable {
         }
     }
 
-    private static RealControlPlane launch(Path bin, List<String> serviceAccounts, List<String> extraFlags)
-            throws IOException {
+    private static RealControlPlane launch(Path bin, List<String> serviceAccounts, List<String> extraFlags,
+            List<String> controllers, boolean withScheduler) throws IOException {
+        List<String> asked = new ArrayList<>();
+        if (!controllers.isEmpty()) {
+            asked.add("kube-controller-manager");
+        }
+        if (withScheduler) {
+            asked.add("kube-scheduler");
+        }
+        for (String binary : asked) {
+            if (!Files.isExecutable(bin.resolve(binary))) {
+                throw new IllegalStateException("no executable " + binary + " in " + bin + ": binaries built before "
+                        + "scripts/control-plane/install.sh built " + binary + "; run the script again and pass the "
+                        + "directory it prints, e.g. -D" + BIN_PROPERTY + "=\"$(scripts/control-plane/install.sh)\"");
+            }
+        }
         Path shm = Path.of("/dev/shm");
         Path work = Files.isDirectory(shm) && Files.isWritable(shm)
                 ? Files.createTempDirectory(shm, "podcidr-cp-") : Files.createTempDirectory("podcidr-cp-");
         Process etcd = null;
         Process apiserver = null;
+        Process controllerManager = null;
+        Process scheduler = null;
         try {
             String adminToken = randomToken();
             Map<String, String> saTokens = new LinkedHashMap<>();
@@ -258,13 +328,40 @@ public final class RealControlPlane implements AutoCloseable {
             String etcdUrl = "http://127.0.0.1:" + etcdClient;
             Started api = startApiServer(bin, work, work, etcdUrl, extraFlags, adminToken);
             apiserver = api.process();
+            if (!controllers.isEmpty() || withScheduler) {
+                Files.writeString(work.resolve("admin.kubeconfig"),
+                        kubeconfig("https://127.0.0.1:" + api.port(), api.caPem(), adminToken));
+            }
+            if (!controllers.isEmpty()) {
+                int healthPort = freePort();
+                controllerManager = startComponent(work, "kube-controller-manager", healthPort, List.of(
+                        bin.resolve("kube-controller-manager").toString(),
+                        "--kubeconfig=" + work.resolve("admin.kubeconfig"),
+                        "--controllers=" + String.join(",", controllers),
+                        "--service-account-private-key-file=" + work.resolve("sa.key"),
+                        "--use-service-account-credentials=false",
+                        "--leader-elect=false",
+                        "--secure-port=0", "--address=127.0.0.1", "--port=" + healthPort,
+                        "--v=1"));
+            }
+            if (withScheduler) {
+                int healthPort = freePort();
+                scheduler = startComponent(work, "kube-scheduler", healthPort, List.of(
+                        bin.resolve("kube-scheduler").toString(),
+                        "--kubeconfig=" + work.resolve("admin.kubeconfig"),
+                        "--leader-elect=false",
+                        "--secure-port=0", "--address=127.0.0.1", "--port=" + healthPort,
+                        "--v=1"));
+            }
             RealControlPlane cp = new RealControlPlane(work, work, bin, extraFlags, etcdUrl, etcd, apiserver,
-                    api.port(), adminToken, saTokens, api.caPem(), api.ssl());
+                    controllerManager, scheduler, api.port(), adminToken, saTokens, api.caPem(), api.ssl());
             Runtime.getRuntime().addShutdownHook(new Thread(cp::close, "real-control-plane-stop"));
             return cp;
         } catch (RuntimeException | IOException e) {
-            if (apiserver != null) {
-                apiserver.destroyForcibly();
+            for (Process p : new Process[] {scheduler, controllerManager, apiserver}) {
+                if (p != null) {
+                    p.destroyForcibly();
+                }
             }
             if (etcd != null) {
                 etcd.destroyForcibly();
@@ -275,6 +372,24 @@ public final class RealControlPlane implements AutoCloseable {
     }
 
     private record Started(Process process, int port, String caPem, SSLContext ssl) {
+    }
+
+    /**
+     * Starts kube-controller-manager or kube-scheduler with its log in {@code <name>.log} and waits until its plain
+     * HTTP {@code /healthz} on 127.0.0.1 answers 200.
+     */
+    private static Process startComponent(Path work, String name, int healthPort, List<String> cmd)
+            throws IOException {
+        Path log = work.resolve(name + ".log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            HttpClient http = HttpClient.newHttpClient();
+            waitFor(p, log, name, () -> httpOk(http, "http://127.0.0.1:" + healthPort + "/healthz", null));
+            return p;
+        } catch (RuntimeException | IOException e) {
+            p.destroyForcibly();
+            throw e;
+        }
     }
 
     /** Starts kube-apiserver with its certificates and logs in {@code home}, the tokens and key of {@code work}. */
@@ -336,8 +451,8 @@ public final class RealControlPlane implements AutoCloseable {
         try {
             Path home = Files.createTempDirectory(work, "apiserver-");
             Started api = startApiServer(bin, work, home, etcdServers, extraFlags, adminToken);
-            return new RealControlPlane(work, home, bin, extraFlags, etcdUrl, null, api.process(), api.port(),
-                    adminToken, serviceAccountTokens, api.caPem(), api.ssl());
+            return new RealControlPlane(work, home, bin, extraFlags, etcdUrl, null, api.process(), null, null,
+                    api.port(), adminToken, serviceAccountTokens, api.caPem(), api.ssl());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -445,6 +560,10 @@ public final class RealControlPlane implements AutoCloseable {
      * @return the kubeconfig text
      */
     public String kubeconfig(String token) {
+        return kubeconfig(baseUrl(), caPem, token);
+    }
+
+    private static String kubeconfig(String server, String caPem, String token) {
         String ca = Base64.getEncoder().encodeToString(caPem.getBytes(StandardCharsets.US_ASCII));
         return """
                 apiVersion: v1
@@ -464,7 +583,7 @@ public final class RealControlPlane implements AutoCloseable {
                     cluster: real
                     user: user
                 current-context: real
-                """.formatted(baseUrl(), ca, token);
+                """.formatted(server, ca, token);
     }
 
     /** A kubeconfig for {@value #ADMIN_USER}. */
@@ -533,14 +652,41 @@ public final class RealControlPlane implements AutoCloseable {
         return tail(home.resolve("kube-apiserver.log"), 200);
     }
 
-    /** Whether kube-apiserver and etcd are still running. */
-    public boolean isRunning() {
-        return apiserver.isAlive() && (etcd == null || etcd.isAlive());
+    /**
+     * The kube-controller-manager log so far (for diagnosing a failed test).
+     *
+     * @return its last 200 lines, or a note that it was not started
+     */
+    public String controllerManagerLog() {
+        return controllerManager == null ? "(kube-controller-manager not started)"
+                : tail(work.resolve("kube-controller-manager.log"), 200);
     }
 
-    /** Stops kube-apiserver and etcd and deletes their data; idempotent. */
+    /**
+     * The kube-scheduler log so far (for diagnosing a failed test).
+     *
+     * @return its last 200 lines, or a note that it was not started
+     */
+    public String schedulerLog() {
+        return scheduler == null ? "(kube-scheduler not started)" : tail(work.resolve("kube-scheduler.log"), 200);
+    }
+
+    /** Whether kube-apiserver, etcd and the kube-controller-manager and kube-scheduler started are still running. */
+    public boolean isRunning() {
+        return apiserver.isAlive() && (etcd == null || etcd.isAlive())
+                && (controllerManager == null || controllerManager.isAlive())
+                && (scheduler == null || scheduler.isAlive());
+    }
+
+    /** Stops kube-scheduler, kube-controller-manager, kube-apiserver and etcd and deletes their data; idempotent. */
     @Override
     public synchronized void close() {
+        if (scheduler != null) {
+            stop(scheduler);
+        }
+        if (controllerManager != null) {
+            stop(controllerManager);
+        }
         stop(apiserver);
         if (etcd != null) {
             stop(etcd);
