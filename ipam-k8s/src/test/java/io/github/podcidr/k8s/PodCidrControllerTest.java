@@ -94,7 +94,7 @@ class PodCidrControllerTest {
             f.createNode(String.format("a%03d", i), "10." + (i / 256) + "." + (i % 256) + ".0/24");
         }
         f.createNode("zz-new");
-        List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>(); // read while the worker adds
         ControllerMetrics recorder = new ControllerMetrics() {
             @Override
             public void assigned(String node, List<Cidr> cidrs) {
