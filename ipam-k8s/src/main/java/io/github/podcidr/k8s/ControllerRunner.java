@@ -14,8 +14,9 @@ import org.slf4j.LoggerFactory;
  * once when it loses. The elector campaigns once, so a lost lease ends the term for good: {@code onLeadershipLost}
  * is called and the process should exit non-zero, to be restarted and campaign anew. {@link #close(Duration)} is the
  * graceful path: the fence closes for good, the workers stop, every node write already sent is answered or passes
- * its deadline, and only then is the Lease released, so that a standby takes over in about one retry period without
- * a write of this replica still on its way.
+ * its deadline, and only then is the Lease released, so that a standby takes over in about one retry period. A
+ * write the client gave up on at its deadline may still be stored by the server later (kube-apiserver 1.20 does):
+ * its intent stays unsettled in the {@link IntentJournal}, which the standby inherits.
  *
  * <p>Readiness: a leader is ready once restored; a standby is ready at once, so that rolling updates proceed.
  */

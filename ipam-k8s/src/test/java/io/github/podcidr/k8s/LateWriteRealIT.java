@@ -16,6 +16,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -138,8 +139,11 @@ class LateWriteRealIT extends RealTier {
     /**
      * A graceful stop (the SIGTERM path: {@code ControllerRunner.close}) while 16 node writes are held by a slow
      * storage path: the leader's node writes go through the second server, whose path to etcd takes 6.5 s, and its Lease
-     * requests through the first, as two API servers behind one load balancer can split them. The release must be
-     * stored after every write the leader sent, so that no standby takes over with them in flight (issue 26, item 4).
+     * requests through the first, as two API servers behind one load balancer can split them (issue 26, item 4). The
+     * release is stored after every write the leader saw answered. A write left unanswered at its deadline may still be
+     * stored after the release (kube-apiserver 1.20 finishes a storage call its client gave up on; one CI run stored
+     * one 4 resourceVersions after the release): each such write must be in the intent journal the leader leaves
+     * behind, with the CIDRs it carried, so that whoever takes over holds them for that node.
      */
     @Test
     void aGracefulStopReleasesTheLeaseOnlyAfterTheWritesItSentAreStored() throws Exception {
@@ -167,16 +171,44 @@ class LateWriteRealIT extends RealTier {
         assertEquals("", lease.at("/spec/holderIdentity").asText(""), "released");
         long released = Long.parseLong(lease.at("/metadata/resourceVersion").asText());
         Thread.sleep(8_000); // whatever was on its way to etcd has arrived
+        Map<String, List<String>> journal = journalIntents();
         List<ObjectNode> written = f.nodes().values().stream().filter(n -> !RealFixture.podCidrs(n).isEmpty())
                 .toList();
-        long lastWrite = written.stream().mapToLong(n -> Long.parseLong(n.at("/metadata/resourceVersion").asText()))
-                .max().orElse(0);
+        int late = 0;
+        for (ObjectNode n : written) {
+            String name = n.at("/metadata/name").asText();
+            long rv = Long.parseLong(n.at("/metadata/resourceVersion").asText());
+            if (leader.assignedNodes.contains(name)) {
+                assertTrue(rv < released, name + ": answered 200, stored at " + rv + ", after the release at "
+                        + released);
+            }
+            if (rv > released) {
+                late++;
+                assertEquals(RealFixture.podCidrs(n), journal.get(name), name + " stored at " + rv + ", after the"
+                        + " release at " + released + ": the journal must hold its intent");
+            }
+        }
         System.out.printf("[late-write-real] graceful stop with 16 writes held 6.5 s in the storage path: close took"
-                + " %.2f s; release stored at resourceVersion %d; %d node writes stored, the last at %d%n", stopped,
-                released, written.size(), lastWrite);
-        assertTrue(!written.isEmpty(), "some writes were answered before the stop ended");
-        assertTrue(released > lastWrite, "the release (" + released + ") is stored after every node write ("
-                + lastWrite + ")");
+                + " %.2f s; release stored at resourceVersion %d; %d node writes stored (%d answered 200 before the"
+                + " release), %d stored after it, each in the journal (%d intents)%n", stopped, released,
+                written.size(), leader.assignedNodes.size(), late, journal.size());
+        assertTrue(!leader.assignedNodes.isEmpty(), "some writes were answered before the stop ended");
+    }
+
+    /** The intents the journal's Lease holds: node name to CIDRs. */
+    private static Map<String, List<String>> journalIntents() throws Exception {
+        JsonNode intents = f.journal();
+        Map<String, List<String>> out = new HashMap<>();
+        if (intents == null) {
+            return out;
+        }
+        String json = intents.at("/metadata/annotations").path(IntentJournal.ANNOTATION).asText("[]");
+        for (JsonNode i : RealFixture.JSON.readTree(json)) {
+            List<String> cidrs = new ArrayList<>();
+            i.path("cidrs").forEach(c -> cidrs.add(c.asText()));
+            out.put(i.path("node").asText(), cidrs);
+        }
+        return out;
     }
 
     private static List<ObjectNode> nodes(NodeGenerator gen, int from, int to) {

@@ -260,6 +260,13 @@ final class RealFixture implements AutoCloseable {
         return a.code() == 404 ? null : a.body();
     }
 
+    /** The intent journal's Lease ({@code <leaseName>-intents}) as stored, or null. */
+    JsonNode journal() {
+        Answer a = send("GET", "/apis/coordination.k8s.io/v1/namespaces/" + NAMESPACE + "/leases/" + LEASE
+                + "-intents", null, null);
+        return a.code() == 404 ? null : a.body();
+    }
+
     /** The Lease's holder, or null when there is no Lease or it names nobody (released). */
     String leaseHolder() {
         JsonNode l = lease();

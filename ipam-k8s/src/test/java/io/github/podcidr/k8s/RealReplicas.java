@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -46,6 +47,8 @@ final class RealReplicas implements AutoCloseable {
         final AtomicInteger assigned = new AtomicInteger();
         final AtomicInteger taintsRemoved = new AtomicInteger();
         final AtomicInteger lost = new AtomicInteger();
+        /** The nodes whose pod-CIDR write this replica saw answered 200. */
+        final Set<String> assignedNodes = ConcurrentHashMap.newKeySet();
         /** System.nanoTime() of the last assignment written. */
         final AtomicLong lastAssignedAt = new AtomicLong();
         final Map<String, AtomicInteger> exhausted = new ConcurrentHashMap<>();
@@ -107,6 +110,7 @@ final class RealReplicas implements AutoCloseable {
         @Override
         public void assigned(String node, List<Cidr> cidrs) {
             assigned.incrementAndGet();
+            assignedNodes.add(node);
             lastAssignedAt.set(System.nanoTime());
         }
 
