@@ -425,6 +425,9 @@ final class DemoCommand {
                     }
                     Thread.sleep(metrics.nodesAssigned.get() >= target ? 200 : 50);
                 }
+                // the last count: the loop may have stopped right after a write that the line before did not show
+                progress.update(Math.min(selected, preset + metrics.nodesAssigned.get()), metrics.taintsRemoved.get(),
+                        expectedTaints, (System.nanoTime() - started) / 1_000_000);
                 progress.finish();
                 if (runner.controller() != null) {
                     poolStats = statsByGroup(runner.controller().ipam());

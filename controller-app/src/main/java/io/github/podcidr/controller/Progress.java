@@ -12,6 +12,8 @@ final class Progress {
     private final boolean terminal;
     private final long total;
     private long lastLine;
+    /** Whether the line with every node done was printed (off a terminal it is printed once). */
+    private boolean printedDone;
 
     Progress(PrintStream out, boolean terminal, long total) {
         this.out = out;
@@ -31,8 +33,9 @@ final class Progress {
             int filled = total == 0 ? WIDTH : (int) Math.min(WIDTH, done * WIDTH / total);
             out.print("\r[" + "#".repeat(filled) + ".".repeat(WIDTH - filled) + "] " + counts + "   ");
             out.flush();
-        } else if (elapsedMillis - lastLine >= 1000 || done == total) {
+        } else if (done == total ? !printedDone : elapsedMillis - lastLine >= 1000) {
             lastLine = elapsedMillis;
+            printedDone = done == total;
             out.println("progress: " + counts);
         }
     }
