@@ -277,11 +277,11 @@ class PoolsFileTest {
     }
 
     @Test
-    void theReadmeExampleIsAcceptedAndDoesWhatItSays() throws IOException {
-        String readme = Files.readString(Path.of("..", "README.md"));
-        int start = readme.indexOf("```yaml\n# pools.yaml\n");
-        assertTrue(start >= 0, "README has the pools.yaml example");
-        String yaml = readme.substring(start + "```yaml\n".length(), readme.indexOf("```", start + 7));
+    void theDocumentedExampleIsAcceptedAndDoesWhatItSays() throws IOException {
+        String reference = Files.readString(Path.of("..", "docs", "configuration.md"));
+        int start = reference.indexOf("```yaml\n# pools.yaml\n");
+        assertTrue(start >= 0, "docs/configuration.md has the pools.yaml example");
+        String yaml = reference.substring(start + "```yaml\n".length(), reference.indexOf("```", start + 7));
         ControllerFlags.Result r = parse(yaml, "--cluster-cidr=10.244.0.0/16");
         assertTrue(r.ok(), () -> r.errors().toString());
         ControllerSettings s = r.flags().settings();

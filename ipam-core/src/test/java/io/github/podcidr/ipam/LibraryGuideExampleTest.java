@@ -11,15 +11,15 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * Keeps the README's library example compiling and true: the code between the markers below is the README's Java
- * block, character for character (after removing the method's indentation), and it runs here with its results
- * checked.
+ * Keeps the library guide's example (docs/library.md) compiling and true: the code between the markers below is the
+ * guide's Java block, character for character (after removing the method's indentation), and it runs here with its
+ * results checked.
  */
-class ReadmeExampleTest {
+class LibraryGuideExampleTest {
 
     @Test
-    void theReadmeExampleRunsAndSaysWhatItDoes() {
-        // README-BEGIN
+    void theGuidesExampleRunsAndSaysWhatItDoes() {
+        // GUIDE-BEGIN
         NodeIpam ipam = NodeIpam.builder()
                 .addPool(Cidr.parse("10.244.0.0/16"), 24)      // the first pool's family is primary
                 .addPool(Cidr.parse("fd00:10:244::/56"), 64)   // dual-stack: one IPv6 /64 per node too
@@ -32,7 +32,7 @@ class ReadmeExampleTest {
 
         NodeAssignment b = ipam.assign("node-b");  // [10.244.1.0/24, fd00:10:244:1::/64]
         ipam.release("node-b");                    // once node-b is gone from the API
-        // README-END
+        // GUIDE-END
 
         assertEquals(2, report.adoptedSubnets());
         assertTrue(report.problems().isEmpty());
@@ -41,15 +41,15 @@ class ReadmeExampleTest {
     }
 
     @Test
-    void theReadmeShowsExactlyThisExample() throws IOException {
-        List<String> source = Files.readAllLines(Path.of("src/test/java/io/github/podcidr/ipam/ReadmeExampleTest.java"));
-        int begin = source.indexOf("        // README-BEGIN");
-        int end = source.indexOf("        // README-END");
+    void theGuideShowsExactlyThisExample() throws IOException {
+        List<String> source = Files.readAllLines(Path.of("src/test/java/io/github/podcidr/ipam/LibraryGuideExampleTest.java"));
+        int begin = source.indexOf("        // GUIDE-BEGIN");
+        int end = source.indexOf("        // GUIDE-END");
         String snippet = source.subList(begin + 1, end).stream()
                 .map(line -> line.length() >= 8 ? line.substring(8) : line.strip())
                 .collect(Collectors.joining("\n"));
-        String readme = Files.readString(Path.of("../README.md"));
-        assertTrue(readme.contains("```java\n" + snippet + "\n```"),
-                "README.md must hold this block verbatim:\n```java\n" + snippet + "\n```");
+        String guide = Files.readString(Path.of("../docs/library.md"));
+        assertTrue(guide.contains("```java\n" + snippet + "\n```"),
+                "docs/library.md must hold this block verbatim:\n```java\n" + snippet + "\n```");
     }
 }
