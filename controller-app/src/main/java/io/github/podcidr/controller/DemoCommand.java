@@ -90,7 +90,7 @@ final class DemoCommand {
                         + " (--cluster-cidr is the default group); the nodes --label-share labels can form a group")
                 .add("label-share", FlagSet.Kind.STRING, DEFAULT_LABEL_SHARE, "label a share of the nodes, spread"
                         + " evenly: key=value:share (0 to 1); by default every fourth node gets"
-                        + " podcidr.example.com/site=idc, the label of the README's pools file; empty: none")
+                        + " podcidr.example.com/site=idc, the label of the pools file in docs/configuration.md; empty: none")
                 .add("node-selector", FlagSet.Kind.STRING, "", "JSON matchExpressions of the nodes that get pod CIDRs")
                 .add("remove-taints", FlagSet.Kind.LIST, NodeGenerator.TKE_ENI_TAINT_KEY, "taints to remove")
                 .add("workers", FlagSet.Kind.INT, String.valueOf(ControllerSettings.DEFAULT_WORKERS),

@@ -16,7 +16,7 @@ import okhttp3.OkHttpClient;
  * <p>C2's intrinsics make AES-GCM the cheaper cipher. Code compiled by C1 runs AES and GHASH as plain Java, and
  * then ChaCha20-Poly1305 is the cheaper one. Filling 20,000 nodes, OkHttp's reading thread, which decrypts every
  * list and watch event, took 15 of the controller's 28 CPU-seconds with AES-GCM under C1 (mostly
- * {@code GHASH.blockMult}), and 7 of 20 with ChaCha20 (docs/benchmarks.md, round 4). The order of the offered
+ * {@code GHASH.blockMult}), and 7 of 20 with ChaCha20 (ipam-bench/results/HISTORY.md, round 4). The order of the offered
  * suites decides: Go's TLS server takes ChaCha20 when the client names it first (it reads that as a client without
  * AES hardware), and servers that do not honour the client's order are not harmed. The set of suites is unchanged.
  */

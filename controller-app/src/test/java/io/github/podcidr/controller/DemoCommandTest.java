@@ -72,7 +72,7 @@ class DemoCommandTest {
         assertTrue(o.out().contains("result             FAILED: 7 selected nodes lack pod CIDRs after 3s"), o.out());
     }
 
-    /** The README's pools file: the nodes labelled podcidr.example.com/site=idc take /26 subnets of 10.250.0.0/16. */
+    /** The pools file of docs/configuration.md: the nodes labelled podcidr.example.com/site=idc take /26 subnets of 10.250.0.0/16. */
     static final String README_POOLS = """
             groups:
               - name: idc

@@ -43,7 +43,7 @@ public record ControllerSettings(List<Cidr> clusterCidrs, int nodeMaskIpv4, int 
     /**
      * Default worker count. Each worker waits for its write's answer, so the workers bound the writes in flight on
      * the one HTTP/2 connection. Without a client-side rate limit, 16 kept a 2-core kube-apiserver 1.20 busier than 4
-     * (2,000 nodes assigned in 12.7 s against 14.9 s, docs/benchmarks.md); with one, the limit is the bound.
+     * (2,000 nodes assigned in 12.7 s against 14.9 s, ipam-bench/results/HISTORY.md); with one, the limit is the bound.
      * Kube-controller-manager's node IPAM runs 30.
      */
     public static final int DEFAULT_WORKERS = 16;
