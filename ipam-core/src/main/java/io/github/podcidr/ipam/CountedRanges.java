@@ -55,6 +55,9 @@ final class CountedRanges {
      * @throws IllegalStateException if part of the range is not covered: it was not added
      */
     List<long[]> remove(long from, long to) {
+        if (from < to && coveredEnd(from) < to) { // checked first, so that a wrong call changes nothing
+            throw new IllegalStateException("range [" + from + ", " + to + ") was not added: " + counts);
+        }
         return change(from, to, -1);
     }
 
@@ -68,9 +71,6 @@ final class CountedRanges {
         for (Map.Entry<Long, Integer> e : counts.subMap(from, true, to, false).entrySet()) {
             int before = e.getValue();
             int after = before + delta;
-            if (after < 0) {
-                throw new IllegalStateException("range [" + from + ", " + to + ") was not added: " + counts);
-            }
             if (before == 0 || after == 0) {
                 // before: 0 -> 1 newly covered; after: 1 -> 0 uncovered; segments of count 0 are never adjacent
                 long end = counts.higherKey(e.getKey());
