@@ -289,12 +289,10 @@ final class Ledger {
             if (span == null) {
                 continue;
             }
-            for (long i = p.nextOccupied(span[0], span[1]); i < span[1];
+            n += p.occupiedIn(span[0], span[1]); // one node per subnet: a node holds one subnet per family
+            for (long i = p.nextOccupied(span[0], span[1]); i < span[1] && names.size() < limit;
                     i = i + 1 < span[1] ? p.nextOccupied(i + 1, span[1]) : span[1]) {
-                if (names.size() < limit) {
-                    names.add(holders.get(p.subnet(i)));
-                }
-                n++;
+                names.add(holders.get(p.subnet(i)));
             }
         }
         return n;

@@ -37,6 +37,11 @@ import java.util.TreeMap;
  * what an operator would configure by hand; refusing would reject a configuration for a detail it cannot change.
  * Shorter subnets that contain the range ({@code ::/64} out of {@code ::/32}) are ordinary prefixes and stay free.
  *
+ * <p>For {@link NodeIpam}, a pool also holds index ranges for node pod CIDRs wider than one subnet (package-private
+ * {@code hold}/{@code unhold}, counted since such ranges may overlap): no subnet in a held range is handed out, a
+ * subnet released there is held again, and held subnets count as allocated in {@link #stats()}, {@link
+ * #isAllocated(Cidr)} and {@link #occupancy(int)}, so that {@code allocated + reserved + free == capacity} still.
+ *
  * <p>Not thread-safe: confine a pool to one thread or guard it with a lock ({@link NodeIpam} does).
  *
  * @implNote Occupancy is a hierarchical bitmap (summary words mark full words below), so {@code allocate} costs
@@ -559,9 +564,12 @@ public final class SubnetPool {
      * Counts the subnets numbered [from, to) that are held for wide claims only: covered by a held range, neither
      * reserved nor occupied.
      *
-     * @implNote O(claims + reserved ranges in the span + occupied subnets in it)
+     * @implNote O(1) for the whole pool, else O(claims + reserved ranges in the span + occupied subnets in it)
      */
     long heldIn(long from, long to) {
+        if (from == 0 && to == capacity) {
+            return held;
+        }
         long[] n = {0};
         forEachUnreservedGap(from, to, (a, b) -> {
             for (long j = holds.nextCovered(a, b); j < b; j = holds.nextCovered(j, b)) {
@@ -591,6 +599,18 @@ public final class SubnetPool {
     /** The number of occupied subnets (handed out or restored), without those held for wide claims only. */
     long occupiedCount() {
         return allocated;
+    }
+
+    /** The number of occupied subnets numbered [from, to): O(1) for the whole pool, else O(occupied in the span). */
+    long occupiedIn(long from, long to) {
+        if (from == 0 && to == capacity) {
+            return allocated;
+        }
+        long n = 0;
+        for (long i = nextOccupied(from, to); i < to; i = i + 1 < to ? nextOccupied(i + 1, to) : to) {
+            n++;
+        }
+        return n;
     }
 
     /** The first occupied index in [from, to), or {@code to}. O(occupied subnets skipped + words scanned). */
@@ -661,7 +681,7 @@ public final class SubnetPool {
     }
 
     /**
-     * Returns the usage figures.
+     * Returns the usage figures; subnets held for a wide pod CIDR of {@link NodeIpam} count as allocated.
      *
      * @return a snapshot of capacity, allocated, reserved and free
      */
