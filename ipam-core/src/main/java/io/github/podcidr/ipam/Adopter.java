@@ -81,6 +81,7 @@ final class Adopter {
             Cidr exact = null;
             Cidr misaligned = null;
             Cidr wide = null;
+            Overlap wideOverlap = null;
             if (claim == null) {
                 if (expected.contains(family)) {
                     findings.add(NodeReport.Finding.missingFamily(family));
@@ -117,12 +118,13 @@ final class Adopter {
                         }
                     } else {
                         wide = claim;
+                        wideOverlap = o;
                     }
                 }
             }
             holding = ledger.replaceFamily(node, holding, family, exact, misaligned, wide);
             if (wide != null) {
-                reportWide(claim, overlap(selected, claim), selected, findings);
+                reportWide(claim, wideOverlap, selected, findings);
             }
             if (exact != null) {
                 adopted.add(exact);

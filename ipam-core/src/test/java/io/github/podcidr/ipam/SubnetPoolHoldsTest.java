@@ -173,6 +173,15 @@ class SubnetPoolHoldsTest {
                 assertEquals(m.reserved.get((int) i), pool.isReserved(pool.subnet(i)), "reserved " + i);
             }
         }
+        if (everyIndex) {
+            PoolOccupancy cells = pool.occupancy(SubnetPool.MAX_OCCUPANCY_CELLS); // one cell per subnet
+            for (int i = 0; i < window; i++) {
+                boolean occupied = m.occupied.get(i);
+                boolean reserved = m.reserved.get(i);
+                assertEquals(occupied || m.held(i) && !reserved ? 1 : 0, cells.allocatedCount(i), "cell " + i);
+                assertEquals(reserved && !occupied ? 1 : 0, cells.reservedCount(i), "cell " + i);
+            }
+        }
         PoolOccupancy o = pool.occupancy(64);
         long allocated = 0;
         long reserved = 0;
