@@ -23,13 +23,8 @@ final class CountedRanges {
      */
     private final TreeMap<Long, Integer> counts = new TreeMap<>();
 
-    /** True if no range is held. */
-    boolean isEmpty() {
-        return counts.isEmpty();
-    }
-
     /** The number of ranges covering an index. */
-    int countAt(long index) {
+    private int countAt(long index) {
         Map.Entry<Long, Integer> e = counts.floorEntry(index);
         return e == null ? 0 : e.getValue();
     }
@@ -127,22 +122,6 @@ final class CountedRanges {
         }
         Long next = counts.higherKey(from); // after a segment of count 0 comes a covered one (or nothing)
         return next == null || next >= to ? to : next;
-    }
-
-    /** The number of indices of [from, to) that at least one range covers. O(segments in the span). */
-    long coveredIn(long from, long to) {
-        long n = 0;
-        for (long i = nextCovered(from, to); i < to; ) {
-            long end = Math.min(coveredEnd(i), to);
-            n += end - i;
-            i = nextCovered(end, to);
-        }
-        return n;
-    }
-
-    /** The segments with their counts, for tests and invariant checks: start to count, the last count 0. */
-    Map<Long, Integer> segments() {
-        return java.util.Collections.unmodifiableMap(counts);
     }
 
     /** Throws {@link IllegalStateException} if the segments break the invariants of {@link #counts}. */
