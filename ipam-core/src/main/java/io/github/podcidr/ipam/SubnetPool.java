@@ -48,8 +48,9 @@ import java.util.TreeMap;
  *     O(log64 n) word operations from the cursor even on a full or fragmented pool: at most 4 levels for 2^24
  *     subnets. Pools up to 2^24 subnets use one dense bitmap (about 1.02 bits per subnet); larger ones (up to 2^32)
  *     keep only 2^16-subnet blocks that are partly used (a sorted array of up to 4,096 offsets, or a bitmap above),
- *     so memory follows what is allocated. Reserved ranges are a sorted set of intervals; subnets allocated inside
- *     them are a second occupancy index, created only when that happens.
+ *     so memory follows what is allocated. Reserved ranges are a sorted set of intervals, held ranges counted
+ *     segments ({@code CountedRanges}), both set in the bitmap with range operations whatever their size; subnets
+ *     occupied inside them are a second occupancy index, created only when that happens.
  */
 public final class SubnetPool {
     /** Most subnets in one pool: 2^32 (Kubernetes stops at 2^16; IPv6 /32 cut into /64 needs 2^32). */
@@ -703,8 +704,8 @@ public final class SubnetPool {
      * @param maxCells the most cells wanted, 2 to {@value #MAX_OCCUPANCY_CELLS}; rounded down to a power of two
      * @return the counts per cell and the pool's figures, at this instant
      * @throws IllegalArgumentException if {@code maxCells} is outside 2..{@value #MAX_OCCUPANCY_CELLS}
-     * @implNote O(capacity / 64 + allocated + reserved ranges + cells) word operations for a dense pool (one scan of
-     *     the bitmap for the allocated subnets, arithmetic for the reserved ranges); a sparse pool scans only the
+     * @implNote O(capacity / 64 + allocated + reserved and held ranges + cells) word operations for a dense pool
+     *     (one scan of the bitmap for the occupied subnets, arithmetic for the ranges); a sparse pool scans only the
      *     blocks that hold subnets. For 2^16 subnets this is about a thousand words.
      */
     public PoolOccupancy occupancy(int maxCells) {
@@ -842,8 +843,9 @@ public final class SubnetPool {
     }
 
     /**
-     * Returns the allocated subnets (handed out or occupied, inside reserved ranges too) in address order. The view is
-     * lazy: nothing is copied, each step finds the next allocated subnet in the occupancy index.
+     * Returns the allocated subnets (handed out or occupied, inside reserved ranges too, and those held for a wide
+     * claim of {@link NodeIpam}) in address order. The view is lazy: nothing is copied, each step finds the next
+     * allocated subnet in the occupancy index.
      *
      * @return a view whose iterators fail with {@link ConcurrentModificationException} if the allocated set changes
      *     while they are used
