@@ -26,12 +26,16 @@ import org.openjdk.jmh.annotations.Warmup;
  * operation.
  *
  * <ul>
- *   <li>{@code readopt}: {@link NodeIpam#adopt(String, List)} of the node, end to end (parse, find the overlapped
- *       subnets, keep them).</li>
- *   <li>{@code keepStepHashSet} and {@code keepStepListContains}: the step that decides which held subnets stay, on
- *       the same 65,536 subnets: today's hash-set look-up, and the baseline of the code before issue 27
- *       ({@code List.contains} inside {@code removeIf}, about 2 x 10^9 comparisons at this size). The baseline is
- *       that step alone, copied here, since the old NodeIpam is gone.</li>
+ *   <li>{@code readopt}: {@link NodeIpam#adopt(String, List)} of the node, end to end (parse, classify, count what
+ *       it holds). The claim is held as one index range per pool, so an unchanged claim changes nothing.</li>
+ *   <li>{@code keepStepHashSet} and {@code keepStepListContains}: the step that decided which held subnets stay
+ *       while a wide claim was a list of subnets, on the same 65,536 subnets: the hash-set look-up of the first fix,
+ *       and the baseline of the code before issue 27 ({@code List.contains} inside {@code removeIf}, about 2 x 10^9
+ *       comparisons at this size). Both are that step alone, copied here, since that code is gone.</li>
+ *   <li>{@code changeHugeClaim} and {@code readoptHugeClaim} ({@link Huge}): claims of 2^20 and 2^32 subnets, beyond
+ *       any list, beside 1,000 plain nodes: the node's value alternates between two claims (one covering the
+ *       other), so each operation holds or drops half the pool with bitmap range operations; and the same claim
+ *       re-adopted.</li>
  * </ul>
  *
  * <p>Run: {@code java -jar ipam-bench/target/benchmarks.jar S10WideClaimReadoptBenchmark}
@@ -80,6 +84,47 @@ public class S10WideClaimReadoptBenchmark {
     @Benchmark
     public NodeReport readopt() {
         return ipam.adopt("wide", podCidrs);
+    }
+
+    /** A claim far beyond a list of subnets: the pool, then the two claims the node alternates between. */
+    @State(Scope.Thread)
+    public static class Huge {
+        /** {@code <pool> <claim a> <claim b>}, b containing a; the pool has 2^20 or 2^32 subnets. */
+        @Param({"10.0.0.0/8>28 10.0.0.0/9 0.0.0.0/0", "fd00::/32>64 fd00::/33 ::/0"})
+        public String huge;
+
+        private NodeIpam ipam;
+        private List<String> a;
+        private List<String> b;
+        private boolean onB;
+
+        /** Builds the pool, assigns 1,000 plain nodes, and adopts the wide node with claim a. */
+        @Setup
+        public void hugeClaim() {
+            String[] parts = huge.split(" ");
+            PoolSpec spec = PoolSpec.parse(parts[0]);
+            ipam = NodeIpam.builder().addPool(spec.cluster(), spec.nodePrefixLength()).build();
+            for (int i = 0; i < 1000; i++) {
+                ipam.assign("plain-" + i);
+            }
+            a = List.of(parts[1]);
+            b = List.of(parts[2]);
+            if (ipam.adopt("wide", a).findings(NodeReport.Kind.OVERSIZED).isEmpty()) {
+                throw new IllegalStateException(parts[1] + " is not wider than a node subnet of " + parts[0]);
+            }
+            onB = false;
+        }
+    }
+
+    @Benchmark
+    public NodeReport changeHugeClaim(Huge h) {
+        h.onB = !h.onB;
+        return h.ipam.adopt("wide", h.onB ? h.b : h.a);
+    }
+
+    @Benchmark
+    public NodeReport readoptHugeClaim(Huge h) {
+        return h.ipam.adopt("wide", h.onB ? h.b : h.a);
     }
 
     @Benchmark

@@ -4,10 +4,8 @@ package io.github.podcidr.ipam;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -80,22 +78,20 @@ final class Adopter {
         Ledger.Holding holding = ledger.holding(node);
         for (IpFamily family : layout.families) {
             Cidr claim = claims[family.ordinal()];
-            List<Cidr> keep = List.of();
-            boolean wide = false;
             Cidr exact = null;
+            Cidr misaligned = null;
+            Cidr wide = null;
+            Overlap wideOverlap = null;
             if (claim == null) {
-                if (!expected.contains(family)) {
-                    holding = ledger.replaceFamily(node, holding, family, null, keep, false);
-                    continue;
+                if (expected.contains(family)) {
+                    findings.add(NodeReport.Finding.missingFamily(family));
                 }
-                findings.add(NodeReport.Finding.missingFamily(family));
             } else {
                 SubnetPool pool = layout.poolWithSubnet(claim);
                 if (pool != null) {
-                    String holder = ledger.holderOf(claim);
+                    String holder = ledger.individualHolderOf(claim);
                     if (holder == null || holder.equals(node)) {
                         exact = claim;
-                        keep = List.of(claim);
                         PoolLayout.Group owner = layout.groupOf(pool);
                         if (selected != null && owner != selected) {
                             findings.add(NodeReport.Finding.inOtherGroup(claim, owner.name(), selected.name()));
@@ -107,16 +103,34 @@ final class Adopter {
                         findings.add(NodeReport.Finding.duplicate(claim, holder));
                     }
                 } else {
-                    keep = new ArrayList<>();
-                    wide = overlapped(node, selected, claim, keep, findings);
+                    Overlap o = overlap(selected, claim);
+                    if (o == null) {
+                        findings.add(NodeReport.Finding.outsidePools(claim));
+                    } else if (o.nodePrefix < 0) {
+                        Cidr subnet = o.pool.subnet(o.pool.overlapIndices(claim)[0]);
+                        String holder = ledger.individualHolderOf(subnet);
+                        findings.add(NodeReport.Finding.misaligned(claim));
+                        o.addOtherGroup(findings, claim, selected);
+                        if (holder == null || holder.equals(node)) {
+                            misaligned = subnet;
+                        } else {
+                            findings.add(NodeReport.Finding.duplicate(claim, holder));
+                        }
+                    } else {
+                        wide = claim;
+                        wideOverlap = o;
+                    }
                 }
             }
-            holding = ledger.replaceFamily(node, holding, family, exact, keep, wide);
+            holding = ledger.replaceFamily(node, holding, family, exact, misaligned, wide);
+            if (wide != null) {
+                reportWide(claim, wideOverlap, selected, findings);
+            }
             if (exact != null) {
                 adopted.add(exact);
             }
         }
-        ledger.finishAdoption(node, holding, reference);
+        ledger.finishAdoption(holding, reference);
         return new NodeReport(node, orderedBy(reference, adopted), findings);
     }
 
@@ -155,70 +169,77 @@ final class Adopter {
         return ordered;
     }
 
+    /** Most nodes named in {@code DUPLICATE} findings of one wide claim (the OVERSIZED finding counts them all). */
+    static final int MAX_HOLDERS_NAMED = 10;
+
+    /** What a CIDR that is not one of a pool's subnets overlaps. */
+    private static final class Overlap {
+        /** A pool it overlaps (the only one when it is not wide). */
+        SubnetPool pool;
+        /** The node prefix length of a pool it is wider than a subnet of; -1 if it is not wider than one. */
+        int nodePrefix = -1;
+        boolean inSelected;
+        PoolLayout.Group otherGroup;
+
+        void addOtherGroup(List<NodeReport.Finding> findings, Cidr claim, PoolLayout.Group selected) {
+            if (selected != null && !inSelected) {
+                findings.add(NodeReport.Finding.inOtherGroup(claim, otherGroup.name(), selected.name()));
+            }
+        }
+    }
+
+    /** The pools a CIDR that is not one of their subnets overlaps, or null if it overlaps none. */
+    private Overlap overlap(PoolLayout.Group selected, Cidr claim) {
+        Overlap o = null;
+        for (SubnetPool pool : layout.poolsOf(claim.family())) {
+            if (!pool.cluster().overlaps(claim)) {
+                continue;
+            }
+            if (o == null) {
+                o = new Overlap();
+                o.pool = pool;
+            }
+            if (claim.prefixLength() < pool.nodePrefixLength()) {
+                o.nodePrefix = pool.nodePrefixLength();
+            }
+            PoolLayout.Group owner = layout.groupOf(pool);
+            if (owner == selected) {
+                o.inSelected = true;
+            } else if (o.otherGroup == null) {
+                o.otherGroup = owner;
+            }
+        }
+        return o;
+    }
+
     /**
-     * Finds what a CIDR that is not one of a pool's subnets overlaps: the free subnets go to {@code keep}, subnets of
-     * other nodes become one duplicate finding per holder.
+     * Reports a CIDR wider than one node subnet once the ledger holds it: how many subnets it holds, the nodes
+     * holding subnets inside it (the first {@link #MAX_HOLDERS_NAMED} named), and its group.
      *
      * <p>A CIDR wider than one node subnet (a /22 in a pool of /24s, a supernet of the cluster range, 0.0.0.0/0) is
      * held in full but not vouched for ({@link NodeReport.Kind#OVERSIZED} fails closed). Holding it all is what keeps
      * it safe: Flannel routes a node's whole pod CIDR to that node and lets its pods take any address in it, so any
-     * subnet inside it handed to another node could collide with that node's pods. Not vouching keeps the node out of
-     * service (its taints stay), since no node subnet size explains it. The operator deletes the node object or
-     * registers it again with a pod CIDR of one node subnet, and its subnets come free.
-     *
-     * @return true if the CIDR is wider than a node subnet of a pool it overlaps
+     * subnet inside it handed to another node could collide with that node's pods. It is held as one index range per
+     * pool, so a claim of any width (2^32 subnets of an IPv6 pool) costs the same, and there is no cap beyond which
+     * other nodes could get subnets inside it. Not vouching keeps the node out of service (its taints stay), since no
+     * node subnet size explains it. The operator deletes the node object or registers it again with a pod CIDR of one
+     * node subnet, and its subnets come free.
      */
-    private boolean overlapped(String node, PoolLayout.Group selected, Cidr claim, List<Cidr> keep,
-            List<NodeReport.Finding> findings) {
-        boolean overlapsAny = false;
-        boolean wide = false;
-        List<String> tooManyIn = new ArrayList<>(0);
-        PoolLayout.Group otherGroup = null;
-        boolean inSelected = false;
-        int nodePrefix = -1;
-        Set<String> otherHolders = new LinkedHashSet<>(0);
-        for (SubnetPool pool : layout.poolsOf(claim.family())) {
-            long[] span = pool.overlapIndices(claim);
-            if (span == null) {
-                continue;
-            }
-            overlapsAny = true;
-            if (claim.prefixLength() < pool.nodePrefixLength()) {
-                wide = true;
-                nodePrefix = pool.nodePrefixLength();
-            }
-            PoolLayout.Group owner = layout.groupOf(pool);
-            if (owner == selected) {
-                inSelected = true;
-            } else if (otherGroup == null) {
-                otherGroup = owner;
-            }
-            if (span[1] - span[0] > NodeIpam.MAX_SUBNETS_HELD_FOR_MISALIGNED) {
-                tooManyIn.add(pool.cluster() + " (" + (span[1] - span[0]) + ")");
-                continue;
-            }
-            for (long i = span[0]; i < span[1]; i++) {
-                Cidr subnet = pool.subnet(i);
-                String holder = ledger.holderOf(subnet);
-                if (holder == null || holder.equals(node)) {
-                    keep.add(subnet);
-                } else {
-                    otherHolders.add(holder);
-                }
+    private void reportWide(Cidr claim, Overlap o, PoolLayout.Group selected, List<NodeReport.Finding> findings) {
+        long span = 0;
+        for (SubnetPool p : layout.poolsOf(claim.family())) {
+            long[] s = p.overlapIndices(claim);
+            if (s != null) {
+                span += s[1] - s[0];
             }
         }
-        if (!overlapsAny) {
-            findings.add(NodeReport.Finding.outsidePools(claim));
-            return false;
-        }
-        findings.add(wide ? NodeReport.Finding.oversized(claim, nodePrefix, keep.size(), otherHolders.size(), tooManyIn)
-                : NodeReport.Finding.misaligned(claim));
-        if (selected != null && !inSelected) {
-            findings.add(NodeReport.Finding.inOtherGroup(claim, otherGroup.name(), selected.name()));
-        }
-        for (String holder : otherHolders) {
+        List<String> named = new ArrayList<>(0);
+        long others = ledger.holdersInside(claim, MAX_HOLDERS_NAMED, named);
+        long held = ledger.heldFor(claim);
+        findings.add(NodeReport.Finding.oversized(claim, o.nodePrefix, held, others, span - held - others));
+        o.addOtherGroup(findings, claim, selected);
+        for (String holder : named) {
             findings.add(NodeReport.Finding.duplicate(claim, holder));
         }
-        return wide;
     }
 }

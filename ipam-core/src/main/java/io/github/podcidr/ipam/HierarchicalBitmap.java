@@ -161,6 +161,32 @@ final class HierarchicalBitmap implements OccupancyIndex {
     }
 
     @Override
+    public long clearRange(long from, long to) {
+        long flipped = 0;
+        int start = (int) from;
+        int end = (int) to;
+        long[] words = levels[0];
+        while (start < end) {
+            int w = start >>> 6;
+            int stop = Math.min(end, (w + 1) << 6);
+            int count = stop - start;
+            long mask = (-1L >>> (64 - count)) << (start & 63); // as in setRange
+            long old = words[w];
+            long now = old & ~mask;
+            if (now != old) {
+                words[w] = now;
+                flipped += Long.bitCount(now ^ old);
+                if (old == -1L) {
+                    markNotFull(1, w);
+                }
+            }
+            start = stop;
+        }
+        cardinality -= (int) flipped;
+        return flipped;
+    }
+
+    @Override
     public long nextClear(long from) {
         if (from >= size) {
             return size;

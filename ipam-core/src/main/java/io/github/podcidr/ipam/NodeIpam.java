@@ -32,17 +32,14 @@ import java.util.function.Supplier;
  *       {@code release} frees exactly the subnets of that node.</li>
  *   <li>Named groups of pools ({@link NodeGroup}) have their own ranges and sizes; the pools of {@link
  *       Builder#addPool} form the group {@value #DEFAULT_GROUP}. Group ranges never overlap.</li>
- *   <li>A subnet is never held by two nodes: a node found with another's is reported and does not get it. Nothing
- *       here rewrites a node: pod CIDRs are immutable, so conflicts are for an operator to resolve.</li>
+ *   <li>A subnet is never held by two nodes (bar wide pod CIDRs sharing what they both cover): a node found with
+ *       another's is reported and does not get it. Nothing here rewrites a node: pod CIDRs are immutable.</li>
  * </ul>
  *
  * <p>Thread-safe: one lock, as operations take microseconds, under which package-private parts do one job each: the
  * fixed pool layout, the ledger of holdings, allocation, and adoption of the values found on nodes.
  */
 public final class NodeIpam {
-    /** Most subnets of a pool held for one misaligned or wide pod CIDR; beyond it, none there ({@code OVERSIZED}). */
-    public static final int MAX_SUBNETS_HELD_FOR_MISALIGNED = 65_536;
-
     /** The name of the group formed by the pools of {@link Builder#addPool(Cidr, int)}. */
     public static final String DEFAULT_GROUP = "default";
 
@@ -217,10 +214,11 @@ public final class NodeIpam {
     }
 
     /**
-     * Frees every subnet a node holds. Call it only when the node is gone from the API.
+     * Frees every subnet a node holds. Call it only when the node is gone from the API. A wide pod CIDR frees exactly
+     * what it held: reserved subnets, other nodes' and what another wide pod CIDR covers stay as they are.
      *
      * @param node the node name
-     * @return true if the node held anything
+     * @return true if the node held anything (a wide pod CIDR counts, even if all it covers is held by others)
      */
     public boolean release(String node) {
         return locked(() -> ledger.release(node));
@@ -238,7 +236,7 @@ public final class NodeIpam {
     }
 
     /**
-     * Returns the node that holds a subnet.
+     * Returns the node that holds a subnet (of several wide pod CIDRs that share it, the first one found).
      *
      * @param subnet a pool subnet
      * @return the holder's name, or empty if the subnet is free, reserved or not a pool subnet
@@ -248,7 +246,7 @@ public final class NodeIpam {
     }
 
     /**
-     * Tells whether a node holds any subnet, including subnets held for a misaligned pod CIDR. O(1).
+     * Tells whether a node holds any subnet, including those held for a misaligned or wide pod CIDR. O(1).
      *
      * @param node the node name
      * @return true if the node holds at least one subnet
@@ -258,7 +256,7 @@ public final class NodeIpam {
     }
 
     /**
-     * Returns the names of the nodes that hold at least one subnet (including subnets held for misaligned CIDRs).
+     * Returns the names of the nodes that hold subnets (for misaligned and wide pod CIDRs too).
      *
      * @return a sorted snapshot
      */
@@ -277,17 +275,18 @@ public final class NodeIpam {
     }
 
     /**
-     * Returns every subnet every node holds at one instant, those held for misaligned and wide pod CIDRs too, so a
-     * node holding only those (pod CIDR {@code 10.244.0.0/15}) appears here as in {@link #nodeNames()}.
+     * Returns every subnet every node holds at one instant, those held for misaligned and wide pod CIDRs too (each
+     * wide one's as the fewest CIDRs covering exactly them, possibly none), so every node of {@link #nodeNames()}
+     * is here, a node holding only those (pod CIDR {@code 10.244.0.0/15}) too.
      *
-     * @return node name to its subnets (its assignment first, then the others in address order), sorted by name
+     * @return node name to what it holds (its assignment first, then the others in address order), sorted by name
      */
     public SortedMap<String, List<Cidr>> holdings() {
         return locked(ledger::holdings);
     }
 
     /**
-     * Returns the number of nodes that hold at least one subnet.
+     * Returns the number of nodes in {@link #nodeNames()}.
      *
      * @return the number of nodes known
      */
@@ -296,10 +295,11 @@ public final class NodeIpam {
     }
 
     /**
-     * Returns the nodes that hold subnets for a pod CIDR wider than one node subnet ({@link NodeReport.Kind#OVERSIZED})
-     * and how many: the first suspects when a pool is exhausted.
+     * Returns the nodes with a pod CIDR wider than one node subnet ({@link NodeReport.Kind#OVERSIZED}) and how many
+     * subnets each holds (overlapping ones share): the first suspects when a pool is exhausted.
      *
-     * @return node name to the subnets held for its wide pod CIDRs (at least 1), sorted by name; empty if none
+     * @return node name to the subnets held for its wide pod CIDRs (0 if others hold all it covers, which it still
+     *     keeps from being handed out when they are freed), sorted by name; empty if none
      */
     public SortedMap<String, Long> wideClaims() {
         return locked(ledger::wideClaims);

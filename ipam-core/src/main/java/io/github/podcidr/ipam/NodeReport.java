@@ -93,11 +93,13 @@ public record NodeReport(String node, List<Cidr> adopted, List<Finding> findings
         SECOND_OF_FAMILY(true),
         /**
          * The value is wider than one node subnet of a pool it overlaps: a /22 in a pool of /24s, a supernet of the
-         * cluster range, {@code 0.0.0.0/0}. The node holds every free node subnet the value overlaps (up to
-         * {@link NodeIpam#MAX_SUBNETS_HELD_FOR_MISALIGNED} per pool; beyond that nothing in that pool), so that no
-         * other node gets an address its pods may take, and the message says how many. Fails closed: no node subnet
-         * size explains the value, so the operator deletes the node object or registers it again with a pod CIDR of
-         * one node subnet; {@link NodeIpam#wideClaims()} lists such nodes.
+         * cluster range, {@code 0.0.0.0/0}. While the node has that value, it holds every node subnet the value
+         * overlaps that is neither reserved nor another node's (whatever the width: up to 2^32 subnets of a pool),
+         * and a subnet inside it that another node releases is held for it too, so that no other node gets an
+         * address its pods may take; the message says how many it holds, and the first 10 nodes holding subnets
+         * inside it are named in {@link #DUPLICATE} findings (the message counts them all). Fails closed: no node
+         * subnet size explains the value, so the operator deletes the node object or registers it again with a pod
+         * CIDR of one node subnet; {@link NodeIpam#wideClaims()} lists such nodes.
          */
         OVERSIZED(true),
         /** The value is of a family no pool is configured for; it is left alone. */
@@ -205,24 +207,23 @@ public record NodeReport(String node, List<Cidr> adopted, List<Finding> findings
         }
 
         /**
-         * A pod CIDR wider than one node subnet: how many node subnets it holds, that it cannot be vouched for, and
-         * what the operator does; {@code tooManyIn} names the pools where it overlaps too many subnets to hold.
+         * A pod CIDR wider than one node subnet: how many node subnets it holds, how many other nodes hold one inside
+         * it and how many are reserved, that it cannot be vouched for, and what the operator does.
          */
-        static Finding oversized(Cidr claim, int nodePrefix, int held, int otherNodes, List<String> tooManyIn) {
+        static Finding oversized(Cidr claim, int nodePrefix, long held, long otherNodes, long reserved) {
             StringBuilder m = new StringBuilder("pod CIDR ").append(claim).append(" is wider than one /")
                     .append(nodePrefix).append(" node subnet; it holds ").append(held)
-                    .append(held == 1 ? " node subnet" : " node subnets").append(" (every free one it overlaps")
-                    .append(otherNodes > 0 ? "; " + otherNodes + (otherNodes == 1 ? " other node holds" : " other"
-                            + " nodes hold") + " the rest" : "")
-                    .append("), so that no other node gets an address inside it, and the node cannot be vouched"
-                            + " for");
-            if (!tooManyIn.isEmpty()) {
-                m.append("; it overlaps more than ").append(NodeIpam.MAX_SUBNETS_HELD_FOR_MISALIGNED)
-                        .append(" node subnets of ").append(String.join(", ", tooManyIn))
-                        .append(", too many to hold, so other nodes may get subnets inside it there");
+                    .append(held == 1 ? " node subnet" : " node subnets").append(" (every free one it overlaps");
+            if (otherNodes > 0) {
+                m.append("; ").append(otherNodes).append(otherNodes == 1 ? " other node holds" : " other nodes hold")
+                        .append(reserved > 0 ? " one each" : " the rest");
             }
-            m.append(": delete the node object, or register the node again with a pod CIDR of one /")
-                    .append(nodePrefix).append(" node subnet, to free them");
+            if (reserved > 0) {
+                m.append("; ").append(reserved).append(reserved == 1 ? " is" : " are").append(" reserved");
+            }
+            m.append("), so that no other node gets an address inside it, and the node cannot be vouched for: delete"
+                    + " the node object, or register the node again with a pod CIDR of one /").append(nodePrefix)
+                    .append(" node subnet, to free them");
             return new Finding(Kind.OVERSIZED, claim.toString(), claim, null, m.toString());
         }
 

@@ -39,6 +39,9 @@ interface OccupancyIndex {
     /** Sets every index in [from, to); returns how many were clear. */
     long setRange(long from, long to);
 
+    /** Clears every index in [from, to); returns how many were set. */
+    long clearRange(long from, long to);
+
     /** The first clear index at or after {@code from}, or {@link #capacity()} if there is none. */
     long nextClear(long from);
 

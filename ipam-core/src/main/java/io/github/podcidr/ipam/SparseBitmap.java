@@ -310,6 +310,78 @@ final class SparseBitmap implements OccupancyIndex {
         return flipped;
     }
 
+    @Override
+    public long clearRange(long from, long to) {
+        long flipped = 0;
+        long start = from;
+        while (start < to) {
+            int key = (int) (start >>> BLOCK_SHIFT);
+            long blockStart = (long) key << BLOCK_SHIFT;
+            long stop = Math.min(to, blockStart + BLOCK_BITS);
+            boolean whole = start == blockStart && stop == blockStart + BLOCK_BITS;
+            if (fullBlocks.get(key)) {
+                fullBlocks.clear(key);
+                if (whole) {
+                    flipped += BLOCK_BITS;
+                } else {
+                    HierarchicalBitmap bitmap = new HierarchicalBitmap(BLOCK_BITS);
+                    bitmap.setRange(0, BLOCK_BITS);
+                    flipped += bitmap.clearRange(start - blockStart, stop - blockStart);
+                    storeCleared(key, bitmap);
+                }
+            } else {
+                Object c = container(key);
+                if (c == null) {
+                    start = stop;
+                    continue;
+                }
+                if (whole) {
+                    flipped += blockCardinality(c);
+                    store(key, null);
+                } else if (c instanceof char[] array) {
+                    flipped += clearRangeInArray(key, array, (int) (start - blockStart), (int) (stop - blockStart));
+                } else {
+                    HierarchicalBitmap bitmap = (HierarchicalBitmap) c;
+                    flipped += bitmap.clearRange(start - blockStart, stop - blockStart);
+                    storeCleared(key, bitmap);
+                }
+            }
+            start = stop;
+        }
+        cardinality -= flipped;
+        return flipped;
+    }
+
+    /** Stores a bitmap container after bits were cleared: none left, few (an array) or still many. */
+    private void storeCleared(int key, HierarchicalBitmap bitmap) {
+        long left = bitmap.cardinality();
+        store(key, left == 0 ? null : left <= arrayMax / 2 ? toArray(bitmap) : bitmap);
+    }
+
+    /** Drops offsets [from, to) from an array container; returns how many were set. */
+    private long clearRangeInArray(int key, char[] array, int from, int to) {
+        int count = array[0];
+        int lo = Arrays.binarySearch(array, 1, count + 1, (char) from);
+        lo = lo >= 0 ? lo : -lo - 1; // first position holding an offset >= from
+        int hi = to >= BLOCK_BITS ? count + 1 : Arrays.binarySearch(array, 1, count + 1, (char) to);
+        hi = hi >= 0 ? hi : -hi - 1; // first position holding an offset >= to
+        int removed = hi - lo;
+        if (removed == 0) {
+            return 0;
+        }
+        int left = count - removed;
+        if (left == 0) {
+            store(key, null);
+            return removed;
+        }
+        char[] kept = new char[left + 1];
+        kept[0] = (char) left;
+        System.arraycopy(array, 1, kept, 1, lo - 1);
+        System.arraycopy(array, hi, kept, lo, count + 1 - hi);
+        store(key, kept);
+        return removed;
+    }
+
     private static long blockCardinality(Object c) {
         if (c == null) {
             return 0;

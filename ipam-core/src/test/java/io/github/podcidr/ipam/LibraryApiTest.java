@@ -168,8 +168,9 @@ class LibraryApiTest {
         assertTrue(ipam.nodeNames().contains("wide"));
         assertEquals(1, ipam.nodeCount());
         assertEquals(Optional.of("wide"), ipam.holderOf(c("10.244.9.0/24")));
-        assertEquals(List.of(c("10.244.8.0/24"), c("10.244.9.0/24"), c("10.244.10.0/24"), c("10.244.11.0/24")),
-                ipam.holdings().get("wide"));
+        assertEquals(List.of(c("10.244.8.0/22")), ipam.holdings().get("wide"), "four /24s as one block");
+        ipam.adopt("plain", List.of("10.244.9.0/24"));
+        assertEquals(List.of(c("10.244.8.0/24"), c("10.244.10.0/23")), ipam.holdings().get("wide"));
         assertFalse(ipam.snapshot().containsKey("wide"), "no subnet it could be written with");
         assertEquals(Optional.empty(), ipam.assignmentOf("wide"));
     }

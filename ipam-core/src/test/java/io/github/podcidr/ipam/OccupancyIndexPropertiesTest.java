@@ -15,12 +15,13 @@ import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 
 /**
- * Both occupancy indexes against {@link BitSet} as the model: random sequences of set, clear, setRange and nextClear,
+ * Both occupancy indexes against {@link BitSet} as the model: random sequences of set, clear, setRange, clearRange and
+ * nextClear,
  * with the summary invariants recounted after every operation.
  */
 class OccupancyIndexPropertiesTest {
 
-    /** One operation: kind 0 set, 1 clear, 2 setRange(index, index + length), 3 nextClear(index). */
+    /** One operation: kind 0 set, 1 clear, 2 setRange, 3 nextClear(index), 4 clearRange(index, index + length). */
     record Op(int kind, long index, long length) {
     }
 
@@ -33,7 +34,7 @@ class OccupancyIndexPropertiesTest {
         Arbitrary<Long> length = Arbitraries.frequencyOf(
                 net.jqwik.api.Tuple.of(3, Arbitraries.longs().between(1, 200)),
                 net.jqwik.api.Tuple.of(1, Arbitraries.longs().between(1, 140_000)));
-        return Combinators.combine(Arbitraries.integers().between(0, 3), index, length).as(Op::new);
+        return Combinators.combine(Arbitraries.integers().between(0, 4), index, length).as(Op::new);
     }
 
     private static void run(OccupancyIndex index, List<Op> ops) {
@@ -55,6 +56,12 @@ class OccupancyIndexPropertiesTest {
                     int before = model.cardinality();
                     model.set((int) i, to);
                     assertEquals(model.cardinality() - before, index.setRange(i, to), () -> "setRange " + i);
+                }
+                case 4 -> {
+                    int to = (int) Math.min(capacity, i + op.length());
+                    int before = model.cardinality();
+                    model.clear((int) i, to);
+                    assertEquals(before - model.cardinality(), index.clearRange(i, to), () -> "clearRange " + i);
                 }
                 default -> {
                     int expected = model.nextClearBit((int) i);
@@ -115,7 +122,7 @@ class OccupancyIndexPropertiesTest {
     Arbitrary<List<Op>> containerOps() {
         long capacity = 4L * SparseBitmap.BLOCK_BITS;
         long block = SparseBitmap.BLOCK_BITS;
-        return Combinators.combine(Arbitraries.integers().between(0, 3),
+        return Combinators.combine(Arbitraries.integers().between(0, 4),
                         Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(8, Arbitraries.longs().between(0, 40)),
                                 net.jqwik.api.Tuple.of(1, Arbitraries.longs().between(0, block - 1))),
                         Arbitraries.of(0L, block - 30, block, 2 * block + 1000, capacity - 30),
