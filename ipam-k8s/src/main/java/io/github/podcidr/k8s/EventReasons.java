@@ -23,8 +23,8 @@ public final class EventReasons {
     /**
      * The node's pod CIDR is wider than one node subnet (a supernet of the cluster range, {@code 0.0.0.0/0}, a /22 in
      * a pool of /24s): it holds every node subnet it overlaps that is not reserved or another node's, since Flannel
-     * routes the whole range to the node, and
-     * keeps its taints; the node must be deleted or re-registered with a pod CIDR of the node size (Warning).
+     * routes the whole range to the node, and keeps its taints; the node must be deleted or re-registered with a pod
+     * CIDR of the node size (Warning).
      */
     public static final String CIDR_TOO_WIDE = "CIDRTooWide";
     /** The node's pod CIDR text is not a CIDR (Warning). */
