@@ -169,10 +169,13 @@ if [[ -n $jdk ]]; then
     printf 'runtime\t%s\t/opt/java/openjdk\n' "$jdk" >> "$out.packages.tsv"
     packages[${jdk%%$'\t'*}]=$jdk
 else
-    release=$(sed -n 's/^JAVA_RUNTIME_VERSION="\(.*\)"/\1/p; s/^IMPLEMENTOR="\(.*\)"/\1/p' "$runtime/release" | paste -sd' ' -)
-    echo "$0: the JDK in $jmods is not a Debian package; the SBOM names it from its release file: $release" >&2
-    printf 'runtime\t%s\t%s\t%s\t/opt/java/openjdk\n' "jdk ${release%% *}" "${release#* }" \
-        "$(uname -m)" >> "$out.packages.tsv"
+    implementor=$(sed -n 's/^IMPLEMENTOR="\(.*\)"/\1/p' "$runtime/release")
+    version=$(sed -n 's/^JAVA_RUNTIME_VERSION="\(.*\)"/\1/p' "$runtime/release")
+    arch=$(dpkg --print-architecture 2>/dev/null || uname -m)
+    echo "$0: the JDK in $jmods is not a Debian package; the SBOM names it from its release file:" \
+         "${implementor:-unknown} $version" >&2
+    printf 'runtime\tjdk (%s)\t%s\t%s\t/opt/java/openjdk\n' "${implementor:-unknown implementor}" "$version" "$arch" \
+        >> "$out.packages.tsv"
 fi
 
 for path in "${!needed[@]}"; do
@@ -208,6 +211,9 @@ for pkg in "${!packages[@]}"; do
 done
 
 mkdir -p "$out/etc" "$out/tmp"
+# which distribution the packages above are from (scanners match /var/lib/dpkg/status.d against its advisories); the
+# foreign root's packages come from this machine's archive too
+if [[ -f /etc/os-release ]]; then cp -L /etc/os-release "$out/etc/os-release"; fi
 printf '%s\n' 'root:x:0:0:root:/root:/sbin/nologin' 'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin' \
     > "$out/etc/passwd"
 printf '%s\n' 'root:x:0:' 'nonroot:x:65532:' > "$out/etc/group"
