@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # podcidr-controller image, for those who build with Docker. Without Docker, "mvn -B package" builds the image as an
 # OCI archive (controller-app/target/podcidr-controller-image.tar: one index of linux/amd64 and, given
-# -Dimage.arm64.root, linux/arm64; docs/release.md) with its SBOM beside it; keep the two in step:
+# -Dimage.roots, linux/arm64; docs/release.md) with its SBOM beside it; keep the two in step:
 #   - the root below the application comes from scripts/image/runtime-root.sh in both (a jlink runtime at
 #     /opt/java/openjdk, the shared libraries it needs, /etc/passwd with user 65532, an empty /tmp, and
 #     /var/lib/dpkg/status.d naming the Debian packages those come from, for image scanners);

@@ -63,7 +63,7 @@ public final class OciIndex {
             List<String> platforms = write(output, reference, inputs, work);
             System.err.println("OciIndex: " + output + " (" + reference + "): " + String.join(", ", platforms)
                     + (platforms.contains("linux/arm64") ? ""
-                            : "; linux/amd64 only: no -Dimage.arm64.root (scripts/image/install-arm64.sh makes it)"));
+                            : "; linux/amd64 only: no -Dimage.roots (scripts/image/install-roots.sh makes it)"));
         } finally {
             run(List.of("rm", "-rf", work.toString()));
         }

@@ -13,10 +13,10 @@
 #   scripts/image/runtime-root.sh <JAVA_HOME> <module,module,...> <output directory> [<foreign root>]
 #
 # Without <foreign root>: the runtime of this machine's architecture, from JAVA_HOME's jmods, and the libraries of
-# this machine (found with ldd, owners with dpkg -S). With it: the directory scripts/image/install-arm64.sh prints
-# (Debian's arm64 packages unpacked in sysroot/, listed in packages.tsv and files/): JAVA_HOME's jlink links the
-# jmods found there, and the libraries come from there (found with readelf, since ldd cannot load another
-# architecture's files).
+# this machine (found with ldd, owners with dpkg -S). With it: one architecture's directory of what
+# scripts/image/install-roots.sh prints (Debian's packages unpacked in sysroot/, listed in packages.tsv and files/):
+# JAVA_HOME's jlink links the jmods found there, and the libraries come from there (found with readelf, since ldd
+# cannot load another architecture's files).
 #
 # Called by controller-app's build (package phase) before Jib adds the application on top, and by the Dockerfile's
 # build stage, so both images have one layout. Needs bash, jlink (in JAVA_HOME) and ldd, or readelf (binutils) with
@@ -26,7 +26,7 @@ set -euo pipefail
 if [[ $# -ne 3 && $# -ne 4 ]]; then
     echo "usage: $0 <JAVA_HOME> <module,module,...> <output directory> [<foreign root>]" >&2
     echo "  e.g. $0 /usr/lib/jvm/java-17-openjdk-amd64 java.base,java.logging target/image-root" >&2
-    echo "       $0 /usr/lib/jvm/java-17-openjdk-amd64 java.base target/image-root-arm64 \"\$(scripts/image/install-arm64.sh)\"" >&2
+    echo "       $0 /usr/lib/jvm/java-17-openjdk-amd64 java.base target/image-root-arm64 \"\$(scripts/image/install-roots.sh)/arm64\"" >&2
     exit 2
 fi
 java_home=$1 modules=$2 out=$3 foreign=${4:-}
@@ -42,8 +42,8 @@ else
     sysroot=$foreign/sysroot
     jmods=$(compgen -G "$sysroot/usr/lib/jvm/java-*-openjdk-*/jmods" | head -n 1 || true)
     if [[ ! -f $foreign/packages.tsv || -z $jmods ]]; then
-        echo "$0: $foreign is not a root made by scripts/image/install-arm64.sh (no packages.tsv, or no" \
-             "sysroot/usr/lib/jvm/java-*-openjdk-*/jmods); run that script and pass the directory it prints" >&2
+        echo "$0: $foreign is not a root made by scripts/image/install-roots.sh (no packages.tsv, or no" \
+             "sysroot/usr/lib/jvm/java-*-openjdk-*/jmods); run that script and pass <the directory it prints>/<arch>" >&2
         exit 1
     fi
     command -v readelf >/dev/null || { echo "$0: readelf not found (binutils)" >&2; exit 1; }
@@ -130,7 +130,7 @@ else
             done
             if [[ -z $found ]]; then
                 echo "$0: $file needs $name, which is in none of ${search[*]} of $sysroot" >&2
-                echo "  (add the Debian package that ships it to scripts/image/install-arm64.sh)" >&2
+                echo "  (add the Debian package that ships it to scripts/image/install-roots.sh)" >&2
                 exit 1
             fi
             needed[$found]=$(in_sysroot "$found")

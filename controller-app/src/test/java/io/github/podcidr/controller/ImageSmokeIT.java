@@ -39,14 +39,14 @@ import org.junit.jupiter.params.provider.EnumSource;
  * layer by layer into a directory and run from there as a container runtime would: its own Entrypoint and User from
  * the image configuration, {@code chroot} into the root, mounted read-only in a private mount namespace, with /proc
  * and /dev mounted and nothing else from the machine. linux/amd64 runs natively; linux/arm64 (built with
- * -Dimage.arm64.root) runs under Debian's qemu-user-static: {@code qemu-aarch64-static} is copied into the root and
+ * -Dimage.roots) runs under Debian's qemu-user-static: {@code qemu-aarch64-static} is copied into the root and
  * runs the Entrypoint explicitly, so no binfmt_misc registration is needed. Needs root, {@code unshare},
  * {@code chroot}, {@code mount} and {@code tar} (CI runs as root); skipped with one line otherwise, and a platform with
  * one line when its image or qemu is absent.
  */
 class ImageSmokeIT {
     private static final Path TARBALL = Path.of("target", "podcidr-controller-image.tar");
-    /** Set by the image-arm64 profile: the build was given an arm64 root, so the index must list linux/arm64. */
+    /** Set by the image-roots profile: the build was given an arm64 root, so the index must list linux/arm64. */
     private static final boolean ARM64_EXPECTED = Boolean.getBoolean("image.arm64.expected");
 
     /** A platform of the image, and how this (amd64) machine runs it. */
@@ -90,10 +90,10 @@ class ImageSmokeIT {
             Path emulator = platform.emulator == null ? null : onPath(platform.emulator);
             if (image == null) {
                 SKIPPED.put(platform, "no linux/" + platform.architecture + " in " + TARBALL
-                        + " (build with -Dimage.arm64.root=\"$(scripts/image/install-arm64.sh)\")");
+                        + " (build with -Dimage.roots=\"$(scripts/image/install-roots.sh)\")");
             } else if (platform.emulator != null && emulator == null) {
                 SKIPPED.put(platform, "no " + platform.emulator + " on the PATH to run linux/" + platform.architecture
-                        + " (Debian's qemu-user-static; scripts/image/install-arm64.sh installs it)");
+                        + " (Debian's qemu-user-static; scripts/image/install-roots.sh installs it)");
             } else {
                 Path root = Files.createDirectories(work.resolve("root-" + platform.architecture));
                 image.unpack(root);
