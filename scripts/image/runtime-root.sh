@@ -171,10 +171,11 @@ if [[ -n $jdk ]]; then
 else
     implementor=$(sed -n 's/^IMPLEMENTOR="\(.*\)"/\1/p' "$runtime/release")
     version=$(sed -n 's/^JAVA_RUNTIME_VERSION="\(.*\)"/\1/p' "$runtime/release")
+    [[ -n $version ]] || version=$(sed -n 's/^JAVA_VERSION="\(.*\)"/\1/p' "$runtime/release")
     arch=$(dpkg --print-architecture 2>/dev/null || uname -m)
     echo "$0: the JDK in $jmods is not a Debian package; the SBOM names it from its release file:" \
-         "${implementor:-unknown} $version" >&2
-    printf 'runtime\tjdk (%s)\t%s\t%s\t/opt/java/openjdk\n' "${implementor:-unknown implementor}" "$version" "$arch" \
+         "${implementor:-implementor unknown} $version" >&2
+    printf 'runtime\tjdk (%s)\t%s\t%s\t/opt/java/openjdk\n' "${implementor:-implementor unknown}" "$version" "$arch" \
         >> "$out.packages.tsv"
 fi
 
