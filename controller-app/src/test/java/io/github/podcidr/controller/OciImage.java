@@ -11,8 +11,15 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * An OCI image tarball (an OCI image layout in a tar, as Jib's {@code buildTar} writes it) read for tests: its
- * configuration, and its layers unpacked in order into a root directory, as a container runtime does.
+ * One platform's image in an OCI image tarball (an OCI image layout in a tar, as controller-app's build writes it:
+ * index.json naming one image index, which lists a manifest per platform) read for tests: its configuration, and its
+ * layers unpacked in order into a root directory, as a container runtime does.
+ *
+ * <pre>
+ * Path layout = OciImage.extract(tarball, dir);
+ * JsonNode platforms = OciImage.imageIndex(layout).path("manifests");
+ * OciImage arm64 = OciImage.open(layout, "arm64");
+ * </pre>
  *
  * <p>Uses the machine's {@code tar}: as root it keeps the owners and modes written in the layers.
  */
@@ -22,6 +29,7 @@ final class OciImage {
     private static final String WHITEOUT = ".wh.";
     /** Whiteout entry that empties its directory (of what lower layers put there). */
     private static final String OPAQUE = ".wh..wh..opq";
+    static final String INDEX_MEDIA_TYPE = "application/vnd.oci.image.index.v1+json";
 
     private final Path layout;
     private final JsonNode manifest;
@@ -34,22 +42,51 @@ final class OciImage {
     }
 
     /**
-     * Extracts the tarball into {@code workDir} and reads its only manifest and the configuration.
+     * Extracts the tarball into {@code workDir}.
      *
      * @param tarball the OCI tarball
      * @param workDir an empty directory for the layout
-     * @return the image
-     * @throws IOException if the tarball is not an OCI layout with one image
+     * @return the layout's directory ({@code workDir})
      */
-    static OciImage open(Path tarball, Path workDir) throws IOException, InterruptedException {
+    static Path extract(Path tarball, Path workDir) throws IOException, InterruptedException {
         run(List.of("tar", "-xf", tarball.toString(), "-C", workDir.toString()));
-        JsonNode index = JSON.readTree(workDir.resolve("index.json").toFile());
-        if (index.path("manifests").size() != 1) {
-            throw new IOException(tarball + ": expected one manifest in index.json, found " + index.path("manifests"));
+        return workDir;
+    }
+
+    /** The layout's index.json: one descriptor, of the image index, with the reference (tag) as annotation. */
+    static JsonNode topIndex(Path layout) throws IOException {
+        return JSON.readTree(layout.resolve("index.json").toFile());
+    }
+
+    /**
+     * The image index that index.json names: one manifest descriptor per platform, each with its platform.
+     *
+     * @throws IOException if index.json does not name exactly one image index
+     */
+    static JsonNode imageIndex(Path layout) throws IOException {
+        JsonNode top = topIndex(layout).path("manifests");
+        if (top.size() != 1 || !INDEX_MEDIA_TYPE.equals(top.get(0).path("mediaType").asText())) {
+            throw new IOException(layout + ": expected index.json to name one image index, found " + top);
         }
-        JsonNode manifest = JSON.readTree(blob(workDir, index.path("manifests").get(0).path("digest").asText()));
-        JsonNode config = JSON.readTree(blob(workDir, manifest.path("config").path("digest").asText()));
-        return new OciImage(workDir, manifest, config);
+        return JSON.readTree(blob(layout, top.get(0).path("digest").asText()));
+    }
+
+    /**
+     * The linux image of {@code architecture} in the layout, or null when the index lists none.
+     *
+     * @param architecture an OCI architecture: amd64, arm64
+     */
+    static OciImage open(Path layout, String architecture) throws IOException {
+        for (JsonNode descriptor : imageIndex(layout).path("manifests")) {
+            JsonNode platform = descriptor.path("platform");
+            if (platform.path("os").asText().equals("linux")
+                    && platform.path("architecture").asText().equals(architecture)) {
+                JsonNode manifest = JSON.readTree(blob(layout, descriptor.path("digest").asText()));
+                JsonNode config = JSON.readTree(blob(layout, manifest.path("config").path("digest").asText()));
+                return new OciImage(layout, manifest, config);
+            }
+        }
+        return null;
     }
 
     private static byte[] blob(Path layout, String digest) throws IOException {
@@ -62,6 +99,23 @@ final class OciImage {
     /** The {@code config} object of the image configuration: Entrypoint, User, Env, ExposedPorts... */
     JsonNode config() {
         return config.path("config");
+    }
+
+    /** The image configuration's {@code architecture} and {@code os}, as "os/architecture". */
+    String platform() {
+        return config.path("os").asText() + "/" + config.path("architecture").asText();
+    }
+
+    /** The paths of every layer's entries (without a leading "/" or "./"), lowest layer first. */
+    List<String> entries() throws IOException, InterruptedException {
+        List<String> all = new ArrayList<>();
+        for (JsonNode layer : manifest.path("layers")) {
+            Path file = layout.resolve("blobs/sha256").resolve(layer.path("digest").asText().substring(7));
+            for (String entry : run(List.of("tar", "-tzf", file.toString())).split("\n")) {
+                all.add(entry.replaceFirst("^\\./", "").replaceFirst("^/", ""));
+            }
+        }
+        return all;
     }
 
     /** The compressed size of the layers, in bytes: what a node pulls. */
