@@ -63,7 +63,8 @@ final class DayTwo {
                 String achieved = traffic == null ? "traffic off" : traffic.describe(tc0, traffic.counts());
                 Map<String, Long> requests = new TreeMap<>();
                 cluster.requestsByAgentSince(mark).forEach((k, v) -> {
-                    if (!k.startsWith(KubeletTraffic.USER_AGENT + " ") && !k.startsWith("Java-http-client ")) {
+                    if (!k.startsWith(KubeletTraffic.USER_AGENT + " ") && !k.startsWith("Java-http-client ")
+                            && !k.startsWith("kube-apiserver ")) { // the traffic, this run, the server itself
                         requests.put(k, v);
                     }
                 });

@@ -38,6 +38,7 @@ final class RealCluster implements AutoCloseable {
     private final Path kubeconfig;
     private final RealControlPlane owned;
     private final ApiServerSim sim;
+    private final boolean ownsSim;
     private final HttpClient http;
 
     private RealCluster(String baseUrl, String token, SSLContext ssl, Path kubeconfig, RealControlPlane owned,
@@ -48,7 +49,13 @@ final class RealCluster implements AutoCloseable {
         this.kubeconfig = kubeconfig;
         this.owned = owned;
         this.sim = sim;
+        this.ownsSim = owned == null && kubeconfig != null;
         this.http = client(HttpClient.Version.HTTP_2);
+    }
+
+    /** A client of a simulator someone else started and stops (close leaves it running). */
+    static RealCluster of(ApiServerSim sim) {
+        return new RealCluster(sim.baseUrl(), "apiserver-sim", null, null, null, sim);
     }
 
     /** Starts {@code apiserver-sim} in this JVM (plain HTTP, a dummy token), owned and stopped on close. */
@@ -256,7 +263,7 @@ final class RealCluster implements AutoCloseable {
             owned.close();
             Files.deleteIfExists(kubeconfig);
         }
-        if (sim != null) {
+        if (sim != null && ownsSim) {
             sim.close();
             Files.deleteIfExists(kubeconfig);
         }
