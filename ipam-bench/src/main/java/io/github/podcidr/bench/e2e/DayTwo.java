@@ -198,12 +198,14 @@ final class DayTwo {
     /**
      * Where ours' time went during the burst, from its own histograms (the delta over the burst): the queue wait of
      * a node name, the work on it (the reconcile, its PATCH included), and the PATCH's round trip as its client saw
-     * it. Counts are passes, not nodes: each new node is queued at least twice (its ADDED event, then the MODIFIED
-     * event of its own patch, a pass without a write). What no histogram of ours covers is the rest of the mean wait:
-     * the server's POST → watch event to ours, ours' decoding and informer up to the queue, and the server's
-     * patch → watch event to this run.
+     * it; and the delivery of each watch event from the connection to the informer's handler, which queues the
+     * name (every event, the kubelet traffic's heartbeats included). Counts are passes, not nodes: each new node is
+     * queued at least twice (its ADDED event, then the MODIFIED event of its own patch, a pass without a write). What
+     * no histogram of ours covers is the rest of a node's wait: the server's POST → watch event to ours (on the
+     * wire, up to decoding), and the server's patch → watch event to this run.
      */
     static String breakdown(Map<String, Double> before, Map<String, Double> after, NodeBurst.Latency latency) {
+        double[] delivery = delta(before, after, "podcidr_watch_event_delivery_seconds", "");
         double[] queue = delta(before, after, "workqueue_queue_duration_seconds", "name=\"podcidr\"");
         double[] work = delta(before, after, "workqueue_work_duration_seconds", "name=\"podcidr\"");
         double[] reconcile = delta(before, after, "podcidr_reconcile_duration_seconds", "");
@@ -213,6 +215,7 @@ final class DayTwo {
             patch = delta(before, after, "podcidr_api_request_duration_seconds", "verb=\"patch\",resource=\"nodes\"");
         }
         StringBuilder sb = new StringBuilder();
+        stage(sb, "event_to_handler", delivery);
         stage(sb, "queue_wait", queue);
         stage(sb, "work", work);
         stage(sb, "reconcile", reconcile);

@@ -84,10 +84,11 @@ class DayTwoModesTest {
             }
         }
         String ours = line(text, "burst ours ");
-        for (String key : List.of("queue_wait_n", "queue_wait_mean_ms", "work_mean_ms", "reconcile_mean_ms",
-                "patch_rtt_n", "patch_rtt_mean_ms")) {
+        for (String key : List.of("event_to_handler_n", "event_to_handler_mean_ms", "queue_wait_n",
+                "queue_wait_mean_ms", "work_mean_ms", "reconcile_mean_ms", "patch_rtt_n", "patch_rtt_mean_ms")) {
             number(ours, key);
         }
+        assertTrue(number(ours, "event_to_handler_n") >= 12, "ours timed the new nodes' events: " + ours);
         assertTrue(number(ours, "patch_rtt_n") >= 12, "ours patched every new node: " + ours);
         assertTrue(text.contains("| 20 | 12 | status/2s+leases/10s | ours | 1 | **"), text);
         List<String> rawLines = Files.readAllLines(raw);
