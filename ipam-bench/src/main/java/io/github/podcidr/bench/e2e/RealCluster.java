@@ -167,6 +167,29 @@ final class RealCluster implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Node requests completed since {@code mark} by every client but the kubelet traffic, this run's own requests
+     * (Java's default User-Agent) and the server itself, keyed as {@link #nodeRequests()}: exact where taking the
+     * traffic's count out of the server's total is not (requests in flight at either end). Only for a control plane
+     * this run started (it reads the audit log).
+     */
+    Map<String, Double> contenderNodeRequestsSince(int mark) {
+        if (owned == null) {
+            throw new IllegalStateException("no audit log: only a control plane this run started has one");
+        }
+        Map<String, Double> out = new TreeMap<>();
+        List<RealControlPlane.AuditEvent> all = owned.auditEvents();
+        for (RealControlPlane.AuditEvent e : all.subList(Math.min(mark, all.size()), all.size())) {
+            String agent = e.userAgent();
+            if (!e.resource().equals("nodes") || agent.startsWith(KubeletTraffic.USER_AGENT)
+                    || agent.startsWith("Java-http-client") || agent.startsWith("kube-apiserver")) {
+                continue;
+            }
+            out.merge(nodeRequestKey(e.verb(), e.subresource(), e.code()), 1.0, Double::sum);
+        }
+        return out;
+    }
+
     /** Starts the simulator's count of requests afresh (no-op on a real server). */
     void resetSimCounts() {
         if (sim != null) {

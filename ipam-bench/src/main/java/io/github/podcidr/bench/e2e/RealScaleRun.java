@@ -281,6 +281,8 @@ public final class RealScaleRun {
             try (NodeWatch watch = NodeWatch.start(cluster, cluster.nodesResourceVersion())) {
                 Map<String, Double> before = cluster.nodeRequests();
                 Map<String, Double> trafficBefore = traffic == null ? Map.of() : traffic.nodeRequests();
+                // with the traffic on, a control plane started here tells the contender's requests apart exactly
+                int auditMark = traffic != null && cluster.owned() ? cluster.requestMark() : -1;
                 long serverCpu0 = serverCpuNanos(cluster);
                 long t0 = System.nanoTime();
                 long deadline = t0 + cfg.timeout().toNanos();
@@ -294,7 +296,7 @@ public final class RealScaleRun {
                     Thread.sleep(1000);
                     return new Result(contender, nodes, limit.label(), rep, loadSeconds, seconds,
                             (watch.firstAssignedSince(t0) - t0) / 1e9, Double.NaN, Double.NaN, -1,
-                            minus(delta(before, cluster.nodeRequests()), trafficDelta(traffic, trafficBefore)),
+                            contenderRequests(cluster, before, traffic, trafficBefore, auditMark),
                             serverCpu, Double.NaN, Double.NaN, -1);
                 }
                 String tag = contender.replaceAll("[^A-Za-z0-9.-]", "_") + "-" + nodes + "-"
@@ -314,7 +316,7 @@ public final class RealScaleRun {
                     System.out.println("  " + contender + " CPU seconds by thread: " + child.cpuByThread());
                     serverCpu = (serverCpuNanos(cluster) - serverCpu0) / 1e9;
                     Thread.sleep(1000); // stragglers (e.g. conflicting second writes) show up in the counts
-                    requests = minus(delta(before, cluster.nodeRequests()), trafficDelta(traffic, trafficBefore));
+                    requests = contenderRequests(cluster, before, traffic, trafficBefore, auditMark);
                     rss = E2eSupport.peakRss(child.pid());
                 } finally {
                     child.kill(cfg);
@@ -347,6 +349,19 @@ public final class RealScaleRun {
                 }
             }
         }
+    }
+
+    /**
+     * The contender's node requests since the marks: from the audit log when {@code auditMark >= 0}, else the
+     * server's count minus the traffic's own (give or take the requests in flight at either end).
+     */
+    private static Map<String, Double> contenderRequests(RealCluster cluster, Map<String, Double> before,
+                                                         KubeletTraffic traffic, Map<String, Double> trafficBefore,
+                                                         int auditMark) throws IOException, InterruptedException {
+        if (auditMark >= 0) {
+            return cluster.contenderNodeRequestsSince(auditMark);
+        }
+        return minus(delta(before, cluster.nodeRequests()), trafficDelta(traffic, trafficBefore));
     }
 
     /** The traffic's own node requests since {@code before} (none when it is off). */
