@@ -61,7 +61,8 @@ final class DayTwo {
                 long rss = child == null ? -1 : E2eSupport.rss(child.pid());
                 double server = (RealScaleRun.serverCpuNanos(cluster) - server0) / 1e9;
                 String achieved = traffic == null ? "traffic off" : traffic.describe(tc0, traffic.counts());
-                Map<String, Long> requests = new TreeMap<>();
+                // null: not measured (a cluster given by kubeconfig has no audit log here)
+                Map<String, Long> requests = cluster.owned() || cluster.simulated() ? new TreeMap<>() : null;
                 cluster.requestsByAgentSince(mark).forEach((k, v) -> {
                     if (!k.startsWith(KubeletTraffic.USER_AGENT + " ") && !k.startsWith("Java-http-client ")
                             && !k.startsWith("kube-apiserver ")) { // the traffic, this run, the server itself
@@ -255,14 +256,17 @@ final class DayTwo {
             RealScaleRun.Steady first = g.get(0);
             double cpu = median(g, RealScaleRun.Steady::cpuPerMinute);
             Map<String, Long> requests = new TreeMap<>();
-            g.forEach(r -> r.requests().forEach((k, v) -> requests.merge(k, v, Long::sum)));
+            boolean measured = g.stream().allMatch(r -> r.requests() != null);
+            g.stream().filter(r -> r.requests() != null)
+                    .forEach(r -> r.requests().forEach((k, v) -> requests.merge(k, v, Long::sum)));
             sb.append(String.format(Locale.ROOT, "| %,d | %s | %s | %d | **%s** (%s) | %s | %s | %s | %s |%n",
                     first.nodes(), first.traffic(), first.contender().startsWith("capacity") ? "none (traffic only)"
                             : first.contender(), g.size(), RealScaleRun.fmt("%.2f", cpu),
                     each(g, RealScaleRun.Steady::cpuPerMinute), RealScaleRun.fmt("%.2f %%", cpu / 60 * 100),
                     RealScaleRun.mib(g.stream().mapToLong(RealScaleRun.Steady::rssBytes).max().orElse(-1)),
                     RealScaleRun.fmt("%.1f", median(g, RealScaleRun.Steady::serverCpuPerMinute)),
-                    requests.isEmpty() ? "none" : requests.entrySet().stream().map(e -> e.getKey() + ": "
+                    !measured ? "not measured (no audit log: --kubeconfig)" : requests.isEmpty() ? "none"
+                            : requests.entrySet().stream().map(e -> e.getKey() + ": "
                             + e.getValue()).collect(Collectors.joining(", "))));
         }
         return sb.toString();
