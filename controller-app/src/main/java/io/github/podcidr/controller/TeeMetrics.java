@@ -71,6 +71,11 @@ final class TeeMetrics implements ControllerMetrics {
     }
 
     @Override
+    public void watchEventDelivered(long nanos) {
+        targets.forEach(t -> t.watchEventDelivered(nanos));
+    }
+
+    @Override
     public void protobufFallback() {
         targets.forEach(ControllerMetrics::protobufFallback);
     }

@@ -111,6 +111,15 @@ public interface ControllerMetrics extends QueueMetrics {
     }
 
     /**
+     * A node watch event reached the informer's handler (its node's name is queued right after when anything
+     * reconcile reads changed).
+     *
+     * @param nanos the time from the event read off the connection (decoded) to the handler
+     */
+    default void watchEventDelivered(long nanos) {
+    }
+
+    /**
      * Node lists and watches stopped asking for protobuf: its answers failed to decode several times in a row, so
      * JSON is asked for until the process restarts. Called at most once per process.
      */

@@ -24,6 +24,7 @@ final class NodeCache {
     private final SharedInformerFactory informers;
     private final SharedIndexInformer<V1Node> informer;
     private final PagedNodeListerWatcher lister;
+    private final WatchDelivery delivery;
     private final Object deliveryLock = new Object();
     /** Names seen before {@link #deliverTo} (guarded by {@link #deliveryLock}); null from then on. */
     private volatile Set<String> held = new LinkedHashSet<>();
@@ -38,8 +39,9 @@ final class NodeCache {
      */
     NodeCache(ApiClient watchClient, ControllerSettings settings, ControllerMetrics metrics) {
         informers = new SharedInformerFactory(watchClient);
+        delivery = new WatchDelivery(metrics);
         lister = new PagedNodeListerWatcher(watchClient, settings.listPageSize(),
-                new SlimNodeCodec(settings.labelKeys()), metrics);
+                new SlimNodeCodec(settings.labelKeys()), metrics, delivery);
         informer = informers.sharedIndexInformerFor(lister, V1Node.class, 0);
         informer.setTransform(new NodeSlimmer(settings.labelKeys()));
         addHandler();
@@ -52,11 +54,13 @@ final class NodeCache {
         ResourceEventHandler handler = new ResourceEventHandler<KubernetesObject>() {
             @Override
             public void onAdd(KubernetesObject obj) {
+                delivery.delivered(obj);
                 seen(obj);
             }
 
             @Override
             public void onUpdate(KubernetesObject oldObj, KubernetesObject newObj) {
+                delivery.delivered(newObj);
                 if (!(oldObj instanceof V1Node o) || !(newObj instanceof V1Node n) || changed(o, n)) {
                     seen(newObj);
                 }
@@ -64,6 +68,7 @@ final class NodeCache {
 
             @Override
             public void onDelete(KubernetesObject obj, boolean finalStateUnknown) {
+                delivery.delivered(obj);
                 seen(obj);
             }
         };

@@ -62,6 +62,7 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
     private final int pageSize;
     private final SlimNodeCodec codec;
     private final ProtobufFallback fallback;
+    private final WatchDelivery delivery;
     private volatile ApiException lastError;
 
     PagedNodeListerWatcher(ApiClient client, int pageSize, SlimNodeCodec codec) {
@@ -70,11 +71,18 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
 
     /** A lister that reports its fall back from protobuf to JSON to {@code metrics}. */
     PagedNodeListerWatcher(ApiClient client, int pageSize, SlimNodeCodec codec, ControllerMetrics metrics) {
+        this(client, pageSize, codec, metrics, new WatchDelivery(ControllerMetrics.NONE));
+    }
+
+    /** A lister that also stamps each watch event as it is decoded, for {@code delivery}'s timing. */
+    PagedNodeListerWatcher(ApiClient client, int pageSize, SlimNodeCodec codec, ControllerMetrics metrics,
+                           WatchDelivery delivery) {
         this.client = client;
         this.api = new CoreV1Api(client);
         this.pageSize = pageSize;
         this.codec = codec;
         this.fallback = new ProtobufFallback(metrics);
+        this.delivery = delivery;
     }
 
     /**
@@ -310,6 +318,6 @@ final class PagedNodeListerWatcher implements ListerWatcher<V1Node, V1NodeList> 
                 .buildCall(null).request();
         okhttp3.Call call = client.getHttpClient().newCall(request.newBuilder()
                 .header("Accept", fallback.accept()).build());
-        return SlimNodeWatch.open(client, call, codec, fallback);
+        return SlimNodeWatch.open(client, call, codec, fallback, delivery);
     }
 }

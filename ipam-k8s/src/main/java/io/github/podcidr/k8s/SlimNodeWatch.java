@@ -16,10 +16,13 @@ import okhttp3.ResponseBody;
  */
 final class SlimNodeWatch extends Watch<V1Node> {
     private final SlimNodeCodec codec;
+    private final WatchDelivery delivery;
 
-    private SlimNodeWatch(ApiClient client, ResponseBody body, Call call, SlimNodeCodec codec) {
+    private SlimNodeWatch(ApiClient client, ResponseBody body, Call call, SlimNodeCodec codec,
+                          WatchDelivery delivery) {
         super(client.getJSON(), body, V1Node.class, call);
         this.codec = codec;
+        this.delivery = delivery;
     }
 
     /**
@@ -33,6 +36,12 @@ final class SlimNodeWatch extends Watch<V1Node> {
     /** {@link #open(ApiClient, Call, SlimNodeCodec)}, reporting protobuf events read or unreadable to {@code fallback}. */
     static Watchable<V1Node> open(ApiClient client, Call call, SlimNodeCodec codec, ProtobufFallback fallback)
             throws ApiException {
+        return open(client, call, codec, fallback, new WatchDelivery(ControllerMetrics.NONE));
+    }
+
+    /** {@link #open(ApiClient, Call, SlimNodeCodec, ProtobufFallback)}, stamping each event for {@code delivery}. */
+    static Watchable<V1Node> open(ApiClient client, Call call, SlimNodeCodec codec, ProtobufFallback fallback,
+                                  WatchDelivery delivery) throws ApiException {
         try {
             okhttp3.Response response = call.execute(); // not Watch.Response, which this class inherits
             if (!response.isSuccessful()) {
@@ -44,9 +53,9 @@ final class SlimNodeWatch extends Watch<V1Node> {
             }
             ResponseBody body = response.body();
             if (body != null && SlimNodeCodec.isProtobuf(body.contentType())) {
-                return new Framed(body, call, codec.protobuf(), fallback);
+                return new Framed(body, call, codec.protobuf(), fallback, delivery);
             }
-            return new SlimNodeWatch(client, body, call, codec);
+            return new SlimNodeWatch(client, body, call, codec, delivery);
         } catch (IOException e) {
             throw new ApiException(e);
         }
@@ -54,7 +63,16 @@ final class SlimNodeWatch extends Watch<V1Node> {
 
     @Override
     protected Response<V1Node> parseLine(String line) throws IOException {
-        return codec.readEvent(line);
+        return stamped(codec.readEvent(line), delivery);
+    }
+
+    /** Stamps an event that the informer hands on (not a bookmark nor an error) and returns it. */
+    private static Response<V1Node> stamped(Response<V1Node> event, WatchDelivery delivery) {
+        if (event != null && event.object != null && !"BOOKMARK".equals(event.type)
+                && !"ERROR".equals(event.type)) {
+            delivery.read(event.object);
+        }
+        return event;
     }
 
     /**
@@ -66,12 +84,15 @@ final class SlimNodeWatch extends Watch<V1Node> {
         private final Call call;
         private final SlimNodeProtobuf protobuf;
         private final ProtobufFallback fallback;
+        private final WatchDelivery delivery;
 
-        Framed(ResponseBody body, Call call, SlimNodeProtobuf protobuf, ProtobufFallback fallback) {
+        Framed(ResponseBody body, Call call, SlimNodeProtobuf protobuf, ProtobufFallback fallback,
+               WatchDelivery delivery) {
             this.body = body;
             this.call = call;
             this.protobuf = protobuf;
             this.fallback = fallback;
+            this.delivery = delivery;
         }
 
         @Override
@@ -88,7 +109,7 @@ final class SlimNodeWatch extends Watch<V1Node> {
             try {
                 Response<V1Node> event = protobuf.readEvent(SlimNodeProtobuf.readFrame(body.source()));
                 fallback.decoded();
-                return event;
+                return stamped(event, delivery);
             } catch (ProtobufDecodeException e) {
                 fallback.failed(e);
                 throw new RuntimeException("IO Exception during next method.", e);

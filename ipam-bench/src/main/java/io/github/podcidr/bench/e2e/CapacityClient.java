@@ -20,6 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class CapacityClient {
     /** The controller's {@code Accept} for its writes (NodeWriter): the answer in protobuf, else JSON. */
     static final String ACCEPT = "application/vnd.kubernetes.protobuf, application/json;q=0.9";
+    /** The User-Agent of its patches, so that an audit log tells them apart. */
+    static final String USER_AGENT = "podcidr-bench-capacity";
 
     private final RealCluster cluster;
     private final int concurrency;
@@ -91,9 +93,11 @@ final class CapacityClient {
         }
     }
 
-    private void send(NodeLoader.Created node, String cidr) throws InterruptedException {
+    /** Sends one node's patch with this client's {@code Accept} and waits for the answer. */
+    void send(NodeLoader.Created node, String cidr) throws InterruptedException {
         HttpRequest.Builder req = cluster.request("/api/v1/nodes/" + node.name()
                         + "?fieldManager=podcidr-controller&timeout=10000ms")
+                .header("User-Agent", USER_AGENT)
                 .header("Content-Type", "application/json-patch+json")
                 .method("PATCH", HttpRequest.BodyPublishers.ofString(patch(node, cidr)));
         if (accept != null) {

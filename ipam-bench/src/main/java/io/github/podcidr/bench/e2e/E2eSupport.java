@@ -52,14 +52,64 @@ final class E2eSupport {
         }
     }
 
+    /** User + system CPU seconds of a live process so far, from {@code /proc/PID/stat} (clock ticks of 10 ms). */
+    static double cpuSeconds(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+    }
+
+    /** Resident set size of a live process now ({@code VmRSS}), in bytes, or -1 when unknown. */
+    static long rss(long pid) throws IOException {
+        return statusField(pid, "VmRSS:");
+    }
+
+    /**
+     * The value at rank {@code ceil(q * n)} of sorted values (nearest rank: p50 of 1..4 is 2, p99 of 1,000 values
+     * the 990th), NaN when there are none.
+     */
+    static double percentile(double[] sorted, double q) {
+        if (sorted.length == 0) {
+            return Double.NaN;
+        }
+        int rank = (int) Math.ceil(q * sorted.length);
+        return sorted[Math.max(0, Math.min(sorted.length, rank) - 1)];
+    }
+
+    /**
+     * A Prometheus text exposition ({@code /metrics}) as series name with labels (as written) to value; comments
+     * and blank lines skipped.
+     */
+    static Map<String, Double> scrape(HttpClient http, int port) throws IOException, InterruptedException {
+        String body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        Map<String, Double> out = new TreeMap<>();
+        for (String line : body.split("\n")) {
+            int space = line.lastIndexOf(' ');
+            if (line.isEmpty() || line.startsWith("#") || space < 0) {
+                continue;
+            }
+            try {
+                out.put(line.substring(0, space), Double.parseDouble(line.substring(space + 1)));
+            } catch (NumberFormatException notAValue) {
+                // a timestamped or malformed line: not one of the series read here
+            }
+        }
+        return out;
+    }
+
     /** Peak resident set size of a live process ({@code VmHWM}), in bytes, or -1 when unknown. */
     static long peakRss(long pid) throws IOException {
+        return statusField(pid, "VmHWM:");
+    }
+
+    private static long statusField(long pid, String field) throws IOException {
         Path status = Path.of("/proc/" + pid + "/status");
         if (!Files.exists(status)) {
             return -1;
         }
         for (String line : Files.readAllLines(status)) {
-            if (line.startsWith("VmHWM:")) {
+            if (line.startsWith(field)) {
                 return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
             }
         }

@@ -42,13 +42,25 @@ final class NodeLoader {
      * @return the created nodes by index
      */
     Created[] load(int count, int concurrency) throws IOException, InterruptedException {
+        return load(count, concurrency, false);
+    }
+
+    /**
+     * Creates nodes {@code 0..count-1} that already hold their pod CIDR ({@link CapacityClient#podCidr(int)}, inside
+     * every contender's range) and no TKE taint: a cluster at rest, where a controller has nothing to write.
+     */
+    Created[] loadAssigned(int count, int concurrency) throws IOException, InterruptedException {
+        return load(count, concurrency, true);
+    }
+
+    private Created[] load(int count, int concurrency, boolean assigned) throws IOException, InterruptedException {
         Created[] out = new Created[count];
         Semaphore inFlight = new Semaphore(concurrency);
         AtomicReference<Throwable> failed = new AtomicReference<>();
         for (int i = 0; i < count && failed.get() == null; i++) {
             inFlight.acquire();
             int index = i;
-            send(index).whenComplete((created, error) -> {
+            send(cluster.http(), index, assigned).whenComplete((created, error) -> {
                 if (error != null) {
                     failed.compareAndSet(null, error);
                 } else {
@@ -66,19 +78,28 @@ final class NodeLoader {
 
     /** Creates node {@code index} and waits for the answer. */
     Created create(int index) throws InterruptedException {
+        return create(cluster.http(), index);
+    }
+
+    /** Creates node {@code index} (without pod CIDR) through {@code client} and waits for the answer. */
+    Created create(java.net.http.HttpClient client, int index) throws InterruptedException {
         try {
-            return send(index).get();
+            return send(client, index, false).get();
         } catch (java.util.concurrent.ExecutionException e) {
             throw new IllegalStateException("creating node " + index + " failed: " + e.getCause().getMessage(),
                     e.getCause());
         }
     }
 
-    private CompletableFuture<Created> send(int index) {
-        String body = generator.node(index, tainted(index)).toString();
+    private CompletableFuture<Created> send(java.net.http.HttpClient client, int index, boolean assigned) {
+        String body;
+        synchronized (generator) {
+            body = (assigned ? generator.node(index, false, CapacityClient.podCidr(index))
+                    : generator.node(index, tainted(index))).toString();
+        }
         HttpRequest req = cluster.request("/api/v1/nodes").header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();
-        return cluster.http().sendAsync(req, HttpResponse.BodyHandlers.ofByteArray()).thenApply(r -> {
+        return client.sendAsync(req, HttpResponse.BodyHandlers.ofByteArray()).thenApply(r -> {
             if (r.statusCode() != 201) {
                 throw new IllegalStateException("POST node " + NodeGenerator.name(index) + ": HTTP " + r.statusCode()
                         + " " + new String(r.body(), java.nio.charset.StandardCharsets.UTF_8));

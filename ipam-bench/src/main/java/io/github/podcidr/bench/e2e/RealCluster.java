@@ -2,6 +2,7 @@ package io.github.podcidr.bench.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.podcidr.apiserver.ApiServerSim;
 import io.github.podcidr.apiserver.real.RealControlPlane;
 import java.io.IOException;
 import java.net.URI;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
@@ -21,8 +23,9 @@ import javax.net.ssl.SSLContext;
 
 /**
  * A Kubernetes API server the end-to-end run talks to with raw HTTP: either a control plane it started
- * ({@link RealControlPlane}, owned and stopped on {@link #close()}) or any cluster named by a kubeconfig that holds a
- * bearer token and a certificate authority. One HTTP/2 client (every request multiplexed on one connection).
+ * ({@link RealControlPlane}, owned and stopped on {@link #close()}), any cluster named by a kubeconfig that holds a
+ * bearer token and a certificate authority, or {@code apiserver-sim} started in this JVM (plain HTTP; for tests of
+ * the run at tiny scale). One HTTP/2 client (every request multiplexed on one connection).
  */
 final class RealCluster implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -34,15 +37,33 @@ final class RealCluster implements AutoCloseable {
     private final SSLContext ssl;
     private final Path kubeconfig;
     private final RealControlPlane owned;
+    private final ApiServerSim sim;
+    private final boolean ownsSim;
     private final HttpClient http;
 
-    private RealCluster(String baseUrl, String token, SSLContext ssl, Path kubeconfig, RealControlPlane owned) {
+    private RealCluster(String baseUrl, String token, SSLContext ssl, Path kubeconfig, RealControlPlane owned,
+                        ApiServerSim sim) {
         this.baseUrl = baseUrl;
         this.token = token;
         this.ssl = ssl;
         this.kubeconfig = kubeconfig;
         this.owned = owned;
+        this.sim = sim;
+        this.ownsSim = owned == null && kubeconfig != null;
         this.http = client(HttpClient.Version.HTTP_2);
+    }
+
+    /** A client of a simulator someone else started and stops (close leaves it running). */
+    static RealCluster of(ApiServerSim sim) {
+        return new RealCluster(sim.baseUrl(), "apiserver-sim", null, null, null, sim);
+    }
+
+    /** Starts {@code apiserver-sim} in this JVM (plain HTTP, a dummy token), owned and stopped on close. */
+    static RealCluster startSim() throws IOException {
+        ApiServerSim s = ApiServerSim.start();
+        Path file = Files.createTempFile("sim-scale", ".kubeconfig");
+        s.writeKubeconfig(file);
+        return new RealCluster(s.baseUrl(), "apiserver-sim", null, file, null, s);
     }
 
     /** Starts etcd and kube-apiserver from {@code bin} and writes an admin kubeconfig for the contenders. */
@@ -50,7 +71,7 @@ final class RealCluster implements AutoCloseable {
         RealControlPlane cp = RealControlPlane.builder().binDirectory(bin).start();
         Path file = Files.createTempFile("real-scale", ".kubeconfig");
         cp.writeKubeconfig(file, cp.adminToken());
-        return new RealCluster(cp.baseUrl(), cp.adminToken(), cp.sslContext(), file, cp);
+        return new RealCluster(cp.baseUrl(), cp.adminToken(), cp.sslContext(), file, cp, null);
     }
 
     /**
@@ -72,7 +93,7 @@ final class RealCluster implements AutoCloseable {
         String pem = caData != null ? new String(Base64.getDecoder().decode(caData), StandardCharsets.US_ASCII)
                 : Files.readString(Path.of(caFile));
         return new RealCluster(server.replaceAll("/+$", ""), token, RealControlPlane.sslContextTrusting(pem), file,
-                null);
+                null, null);
     }
 
     private static String field(String yaml, String key) {
@@ -82,7 +103,8 @@ final class RealCluster implements AutoCloseable {
 
     /** A new client of this cluster (e.g. HTTP/1.1 for a long watch on its own connection). */
     HttpClient client(HttpClient.Version version) {
-        return HttpClient.newBuilder().sslContext(ssl).version(version).connectTimeout(Duration.ofSeconds(10)).build();
+        HttpClient.Builder b = HttpClient.newBuilder().version(version).connectTimeout(Duration.ofSeconds(10));
+        return (ssl == null ? b : b.sslContext(ssl)).build();
     }
 
     /** The shared HTTP/2 client. */
@@ -100,9 +122,79 @@ final class RealCluster implements AutoCloseable {
         return kubeconfig;
     }
 
-    /** Whether this run started the control plane (and may therefore throw it away after each phase). */
+    /** Whether this run started a real control plane (whose processes' CPU it may therefore read). */
     boolean owned() {
         return owned != null;
+    }
+
+    /** Whether this is {@code apiserver-sim} in this JVM. */
+    boolean simulated() {
+        return sim != null;
+    }
+
+    /**
+     * A mark in the log of requests by client, for {@link #requestsByAgentSince(int)}: the number of requests the
+     * started control plane's audit log holds (or the simulator has counted); 0 for a cluster given by kubeconfig.
+     */
+    int requestMark() {
+        if (owned != null) {
+            return owned.auditEvents().size();
+        }
+        return 0;
+    }
+
+    /**
+     * Requests completed since {@code mark}, counted by {@code "AGENT VERB RESOURCE[/SUB] CODE"}, AGENT the
+     * User-Agent up to its first {@code /} (e.g. {@code kube-controller-manager}): from the started control plane's
+     * audit log (level Metadata, every request). The simulator does not tell clients apart: there the key's AGENT
+     * is {@code all} and the counts are the simulator's since it was reset at the mark. Empty for a cluster given by
+     * kubeconfig (use {@link #nodeRequests()} there).
+     */
+    Map<String, Long> requestsByAgentSince(int mark) {
+        Map<String, Long> out = new TreeMap<>();
+        if (owned != null) {
+            List<RealControlPlane.AuditEvent> all = owned.auditEvents();
+            for (RealControlPlane.AuditEvent e : all.subList(Math.min(mark, all.size()), all.size())) {
+                String agent = e.userAgent().isEmpty() ? "-" : e.userAgent().replaceFirst("/.*$", "")
+                        .replace(' ', '_');
+                String resource = e.resource().isEmpty() ? "-" : e.resource()
+                        + (e.subresource().isEmpty() ? "" : "/" + e.subresource());
+                out.merge(agent + " " + e.verb() + " " + resource + " " + e.code(), 1L, Long::sum);
+            }
+        } else if (sim != null) {
+            sim.requests().snapshot().forEach((k, v) -> out.put("all " + k, v));
+        }
+        return out;
+    }
+
+    /**
+     * Node requests completed since {@code mark} by every client but the kubelet traffic, this run's own requests
+     * (Java's default User-Agent) and the server itself, keyed as {@link #nodeRequests()}: exact where taking the
+     * traffic's count out of the server's total is not (requests in flight at either end). Only for a control plane
+     * this run started (it reads the audit log).
+     */
+    Map<String, Double> contenderNodeRequestsSince(int mark) {
+        if (owned == null) {
+            throw new IllegalStateException("no audit log: only a control plane this run started has one");
+        }
+        Map<String, Double> out = new TreeMap<>();
+        List<RealControlPlane.AuditEvent> all = owned.auditEvents();
+        for (RealControlPlane.AuditEvent e : all.subList(Math.min(mark, all.size()), all.size())) {
+            String agent = e.userAgent();
+            if (!e.resource().equals("nodes") || agent.startsWith(KubeletTraffic.USER_AGENT)
+                    || agent.startsWith("Java-http-client") || agent.startsWith("kube-apiserver")) {
+                continue;
+            }
+            out.merge(nodeRequestKey(e.verb(), e.subresource(), e.code()), 1.0, Double::sum);
+        }
+        return out;
+    }
+
+    /** Starts the simulator's count of requests afresh (no-op on a real server). */
+    void resetSimCounts() {
+        if (sim != null) {
+            sim.requests().reset();
+        }
     }
 
     /** The current resourceVersion of the node collection (one LIST of at most one node). */
@@ -132,6 +224,15 @@ final class RealCluster implements AutoCloseable {
      * Watches are counted when they end.
      */
     Map<String, Double> nodeRequests() throws IOException, InterruptedException {
+        if (sim != null) { // no /metrics: the simulator's own counts, by verb
+            Map<String, Double> out = new TreeMap<>();
+            sim.requests().snapshot().forEach((k, v) -> {
+                if (k.endsWith(" nodes") || k.contains(" nodes/")) {
+                    out.put(k.replace(" nodes", ""), v.doubleValue());
+                }
+            });
+            return out;
+        }
         HttpResponse<String> r = http.send(request("/metrics").build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) {
             throw new IllegalStateException("GET /metrics: HTTP " + r.statusCode());
@@ -157,6 +258,18 @@ final class RealCluster implements AutoCloseable {
         return out;
     }
 
+    /**
+     * The key {@link #nodeRequests()} gives a node request: {@code "PATCH/status 200"} from a real server's
+     * metrics (verb in capitals, code), {@code "patch/status"} from the simulator's counts (no code).
+     *
+     * @param verb lower case, as the audit log writes it ({@code get}, {@code patch}, ...)
+     * @param subresource empty for none
+     */
+    String nodeRequestKey(String verb, String subresource, int code) {
+        String sub = subresource.isEmpty() ? "" : "/" + subresource;
+        return sim != null ? verb + sub : verb.toUpperCase(java.util.Locale.ROOT) + sub + " " + code;
+    }
+
     /** GET as JSON, failing on any status but 200. */
     JsonNode get(String path) throws IOException, InterruptedException {
         HttpResponse<byte[]> r = http.send(request(path).build(), HttpResponse.BodyHandlers.ofByteArray());
@@ -171,6 +284,10 @@ final class RealCluster implements AutoCloseable {
     public void close() throws IOException {
         if (owned != null) {
             owned.close();
+            Files.deleteIfExists(kubeconfig);
+        }
+        if (sim != null && ownsSim) {
+            sim.close();
             Files.deleteIfExists(kubeconfig);
         }
     }

@@ -45,6 +45,18 @@ import java.util.stream.Collectors;
  * {@code --workers 16} (ours' workers, its default, and the capacity client's threads); {@code --controller-xmx 512m};
  * {@code --restart true}; {@code --jfr DIR} (a JFR recording of each run of ours, dumped before it is killed);
  * {@code --timeout 1800} (seconds per wait). A benchmark main, not a test: it measures and prints Markdown tables.
+ *
+ * <p>A cluster's daily life ({@link DayTwo}): {@code --mode steady} (N nodes holding their pod CIDRs, the
+ * contender at rest for {@code --duration 5m} after {@code --settle 30s}: CPU per minute, RSS, requests by user
+ * agent) and {@code --mode burst} ({@code --burst 1000} new nodes created at once by {@code --burst-clients 8}
+ * clients after {@code --settle 10s}: time until all are assigned, each node's wait p50/p99/max; ours' own
+ * histograms say where its time went); {@code --mode fill} is the first fill and restart above, the default.
+ * Kubelet-like traffic ({@link KubeletTraffic}, the same for every contender): {@code --kubelet-traffic true} (the
+ * default in steady and burst, off in fill), {@code --kubelet-status-period 300s} (one status heartbeat per node
+ * per period, spread evenly), {@code --node-leases true} (each node's Lease renewed every 10 s too). {@code --raw-out
+ * FILE} appends every per-run line to FILE (for {@code ipam-bench/results/}). For tests: {@code --sim true} runs
+ * against {@code apiserver-sim} in this JVM, {@code --controller-main CLASS} starts ours from this JVM's class path
+ * instead of {@code --jar}, {@code --log-dir DIR} (ipam-bench/target) holds the contenders' logs.
  */
 public final class RealScaleRun {
     /** The pod range every contender is given: 32,768 subnets of /24, outside the service range 10.96.0.0/16. */
@@ -71,9 +83,13 @@ public final class RealScaleRun {
                   double serverCpuSeconds, double restartReady, double restartNewNode, long restartRssBytes) {
     }
 
-    private record Config(Path bin, Path kubeconfig, String jar, String xmx, int workers, Duration timeout,
-                          Path jfr, boolean restart) {
+    record Config(Path bin, Path kubeconfig, String jar, String xmx, int workers, Duration timeout,
+                          Path jfr, boolean restart, boolean sim, String controllerMain, Path logDir,
+                          Traffic traffic, Duration settle) {
         RealCluster cluster() throws IOException, InterruptedException {
+            if (sim) {
+                return RealCluster.startSim();
+            }
             if (kubeconfig != null) {
                 RealCluster c = RealCluster.fromKubeconfig(kubeconfig);
                 c.deleteAllNodes(timeout);
@@ -83,6 +99,37 @@ public final class RealScaleRun {
         }
     }
 
+    /** The kubelet-like traffic of every phase: off, or on with a status period and Leases or not. */
+    record Traffic(boolean on, Duration statusPeriod, boolean leases) {
+        KubeletTraffic start(RealCluster cluster, int nodes) throws InterruptedException {
+            if (!on) {
+                return null;
+            }
+            List<String> names = new ArrayList<>(nodes);
+            for (int i = 0; i < nodes; i++) {
+                names.add(NodeGenerator.name(i));
+            }
+            KubeletTraffic t = new KubeletTraffic(cluster, names, statusPeriod, leases, 128);
+            t.createLeases();
+            t.start();
+            return t;
+        }
+
+        String label() {
+            return on ? "status/" + statusPeriod.toSeconds() + "s" + (leases ? "+leases/10s" : "") : "off";
+        }
+    }
+
+    /** One contender at rest: CPU seconds per minute, RSS at the end, the API requests made in the window. */
+    record Steady(String contender, int nodes, int rep, String traffic, double windowSeconds, double cpuPerMinute,
+                  long rssBytes, double serverCpuPerMinute, Map<String, Long> requests, String trafficAchieved) {
+    }
+
+    /** One contender's burst: the wait of each new node and, for ours, where its time went. */
+    record Burst(String contender, int nodes, int rep, String traffic, NodeBurst.Latency latency, String breakdown,
+                 String trafficAchieved) {
+    }
+
     private RealScaleRun() {
     }
 
@@ -90,21 +137,34 @@ public final class RealScaleRun {
         Map<String, String> o = E2eSupport.options(args);
         Path bin = o.containsKey("control-plane-bin") ? Path.of(o.get("control-plane-bin")) : null;
         Path kubeconfig = o.containsKey("kubeconfig") ? Path.of(o.get("kubeconfig")) : null;
-        if (bin == null && kubeconfig == null) {
+        boolean sim = Boolean.parseBoolean(o.getOrDefault("sim", "false"));
+        if (bin == null && kubeconfig == null && !sim) {
             System.err.println("real-scale-run: give --control-plane-bin DIR (starts etcd + kube-apiserver; its"
                     + " kube-controller-manager is the kcm contender) or --kubeconfig FILE, e.g. --control-plane-bin"
                     + " \"$(scripts/control-plane/install.sh)\"");
             System.exit(2);
         }
+        String mode = o.getOrDefault("mode", "fill");
+        if (!List.of("fill", "steady", "burst").contains(mode)) {
+            System.err.println("real-scale-run: --mode is fill (the default: first fill, then restart), steady or"
+                    + " burst, got " + mode);
+            System.exit(2);
+        }
+        Traffic traffic = new Traffic(Boolean.parseBoolean(o.getOrDefault("kubelet-traffic",
+                mode.equals("fill") ? "false" : "true")),
+                duration(o.getOrDefault("kubelet-status-period", "300s")),
+                Boolean.parseBoolean(o.getOrDefault("node-leases", "false")));
         Config cfg = new Config(kubeconfig != null ? null : bin, kubeconfig,
                 o.getOrDefault("jar", "controller-app/target/podcidr-controller.jar"),
                 o.getOrDefault("controller-xmx", "512m"), Integer.parseInt(o.getOrDefault("workers", "16")),
                 Duration.ofSeconds(Long.parseLong(o.getOrDefault("timeout", "1800"))),
                 o.containsKey("jfr") ? Path.of(o.get("jfr")) : null,
-                Boolean.parseBoolean(o.getOrDefault("restart", "true")));
+                Boolean.parseBoolean(o.getOrDefault("restart", "true")), sim, o.get("controller-main"),
+                Path.of(o.getOrDefault("log-dir", "ipam-bench/target")), traffic,
+                duration(o.getOrDefault("settle", mode.equals("steady") ? "30s" : "10s")));
         List<String> contenders = List.of(o.getOrDefault("contenders", "ours,kcm,capacity").split(","));
         for (String c : contenders) {
-            if (c.startsWith("ours") && !Files.isRegularFile(Path.of(jarOf(c, cfg)))) {
+            if (c.startsWith("ours") && cfg.controllerMain() == null && !Files.isRegularFile(Path.of(jarOf(c, cfg)))) {
                 System.err.println("real-scale-run: no controller jar at " + jarOf(c, cfg)
                         + "; build it: mvn -B -q -pl controller-app -am package -DskipTests");
                 System.exit(2);
@@ -119,6 +179,11 @@ public final class RealScaleRun {
             Files.createDirectories(cfg.jfr());
         }
         int reps = Integer.parseInt(o.getOrDefault("reps", "3"));
+        Path rawOut = o.containsKey("raw-out") ? Path.of(o.get("raw-out")) : null;
+        if (mode.equals("steady") || mode.equals("burst")) {
+            dayTwo(cfg, mode, o, contenders, reps, rawOut);
+            return;
+        }
         List<Result> results = new ArrayList<>();
         for (String n : o.getOrDefault("nodes", "2000").split(",")) {
             for (String l : o.getOrDefault("limits", "none").split(",")) {
@@ -126,7 +191,7 @@ public final class RealScaleRun {
                     for (String c : contenders) {
                         Result r = phase(cfg, bin, c, Integer.parseInt(n.trim()), Limit.parse(l.trim()), rep);
                         results.add(r);
-                        System.out.println(describe(r));
+                        raw(rawOut, describe(r));
                     }
                 }
             }
@@ -135,7 +200,62 @@ public final class RealScaleRun {
         System.out.println(table(results));
     }
 
-    private static String jarOf(String contender, Config cfg) {
+    /** Prints a per-run line and, when {@code --raw-out FILE} is given, appends it there. */
+    private static void raw(Path rawOut, String line) throws IOException {
+        System.out.println(line);
+        if (rawOut != null) {
+            if (rawOut.toAbsolutePath().getParent() != null) {
+                Files.createDirectories(rawOut.toAbsolutePath().getParent());
+            }
+            Files.writeString(rawOut, line + "\n", java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND);
+        }
+    }
+
+    /** {@code 300s}, {@code 5m}, {@code 1h} or {@code 250ms}. */
+    static Duration duration(String s) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h)").matcher(s.trim());
+        if (!m.matches()) {
+            throw new IllegalArgumentException("expected a duration such as 300s, 5m or 250ms, got " + s);
+        }
+        long v = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "ms" -> Duration.ofMillis(v);
+            case "s" -> Duration.ofSeconds(v);
+            case "m" -> Duration.ofMinutes(v);
+            default -> Duration.ofHours(v);
+        };
+    }
+
+    /** Steady state and scale-up burst: each contender in turn within each repetition, then the medians. */
+    private static void dayTwo(Config cfg, String mode, Map<String, String> o, List<String> contenders, int reps,
+                               Path rawOut) throws Exception {
+        Duration window = duration(o.getOrDefault("duration", "5m"));
+        int burstNodes = Integer.parseInt(o.getOrDefault("burst", "1000"));
+        int clients = Integer.parseInt(o.getOrDefault("burst-clients", "8"));
+        List<Steady> steady = new ArrayList<>();
+        List<Burst> bursts = new ArrayList<>();
+        for (String n : o.getOrDefault("nodes", "20000").split(",")) {
+            int nodes = Integer.parseInt(n.trim());
+            for (int rep = 1; rep <= reps; rep++) {
+                for (String c : contenders) {
+                    if (mode.equals("steady")) {
+                        Steady r = DayTwo.steady(cfg, c, nodes, rep, window);
+                        steady.add(r);
+                        raw(rawOut, DayTwo.describe(r));
+                    } else {
+                        Burst r = DayTwo.burst(cfg, c, nodes, burstNodes, clients, rep);
+                        bursts.add(r);
+                        raw(rawOut, DayTwo.describe(r));
+                    }
+                }
+            }
+        }
+        System.out.println();
+        System.out.println(mode.equals("steady") ? DayTwo.steadyTable(steady) : DayTwo.burstTable(bursts));
+    }
+
+    static String jarOf(String contender, Config cfg) {
         String c = contender.replaceFirst("~.*$", "").replaceFirst(":\\d+$", "");
         return c.startsWith("ours@") ? c.substring(5) : cfg.jar();
     }
@@ -156,8 +276,13 @@ public final class RealScaleRun {
             long l0 = System.nanoTime();
             NodeLoader.Created[] created = loader.load(nodes, 32);
             double loadSeconds = (System.nanoTime() - l0) / 1e9;
+            KubeletTraffic traffic = cfg.traffic().start(cluster, nodes);
+            KubeletTraffic.Counts tc0 = traffic == null ? null : traffic.counts();
             try (NodeWatch watch = NodeWatch.start(cluster, cluster.nodesResourceVersion())) {
                 Map<String, Double> before = cluster.nodeRequests();
+                Map<String, Double> trafficBefore = traffic == null ? Map.of() : traffic.nodeRequests();
+                // with the traffic on, a control plane started here tells the contender's requests apart exactly
+                int auditMark = traffic != null && cluster.owned() ? cluster.requestMark() : -1;
                 long serverCpu0 = serverCpuNanos(cluster);
                 long t0 = System.nanoTime();
                 long deadline = t0 + cfg.timeout().toNanos();
@@ -171,7 +296,8 @@ public final class RealScaleRun {
                     Thread.sleep(1000);
                     return new Result(contender, nodes, limit.label(), rep, loadSeconds, seconds,
                             (watch.firstAssignedSince(t0) - t0) / 1e9, Double.NaN, Double.NaN, -1,
-                            delta(before, cluster.nodeRequests()), serverCpu, Double.NaN, Double.NaN, -1);
+                            contenderRequests(cluster, before, traffic, trafficBefore, auditMark),
+                            serverCpu, Double.NaN, Double.NaN, -1);
                 }
                 String tag = contender.replaceAll("[^A-Za-z0-9.-]", "_") + "-" + nodes + "-"
                         + limit.label().replace('/', '_') + "-" + rep;
@@ -190,7 +316,7 @@ public final class RealScaleRun {
                     System.out.println("  " + contender + " CPU seconds by thread: " + child.cpuByThread());
                     serverCpu = (serverCpuNanos(cluster) - serverCpu0) / 1e9;
                     Thread.sleep(1000); // stragglers (e.g. conflicting second writes) show up in the counts
-                    requests = delta(before, cluster.nodeRequests());
+                    requests = contenderRequests(cluster, before, traffic, trafficBefore, auditMark);
                     rss = E2eSupport.peakRss(child.pid());
                 } finally {
                     child.kill(cfg);
@@ -215,8 +341,44 @@ public final class RealScaleRun {
                 return new Result(contender, nodes, limit.label(), rep, loadSeconds, seconds, firstWrite,
                         child.readySeconds(), cpu, rss, requests, serverCpu, restartReady, restartNewNode,
                         restartRss);
+            } finally {
+                if (traffic != null) {
+                    System.out.println("  traffic " + cfg.traffic().label() + ": " + traffic.describe(tc0,
+                            traffic.counts()) + " answers=" + traffic.codes());
+                    traffic.close();
+                }
             }
         }
+    }
+
+    /**
+     * The contender's node requests since the marks: from the audit log when {@code auditMark >= 0}, else the
+     * server's count minus the traffic's own (give or take the requests in flight at either end).
+     */
+    private static Map<String, Double> contenderRequests(RealCluster cluster, Map<String, Double> before,
+                                                         KubeletTraffic traffic, Map<String, Double> trafficBefore,
+                                                         int auditMark) throws IOException, InterruptedException {
+        if (auditMark >= 0) {
+            return cluster.contenderNodeRequestsSince(auditMark);
+        }
+        return minus(delta(before, cluster.nodeRequests()), trafficDelta(traffic, trafficBefore));
+    }
+
+    /** The traffic's own node requests since {@code before} (none when it is off). */
+    private static Map<String, Double> trafficDelta(KubeletTraffic traffic, Map<String, Double> before) {
+        return traffic == null ? Map.of() : delta(before, traffic.nodeRequests());
+    }
+
+    /** {@code a - b} by key, keeping the positive differences. */
+    private static Map<String, Double> minus(Map<String, Double> a, Map<String, Double> b) {
+        Map<String, Double> out = new TreeMap<>();
+        a.forEach((k, v) -> {
+            double d = v - b.getOrDefault(k, 0.0);
+            if (d > 0) {
+                out.put(k, d);
+            }
+        });
+        return out;
     }
 
     private static Map<String, Double> delta(Map<String, Double> before, Map<String, Double> after) {
@@ -231,7 +393,7 @@ public final class RealScaleRun {
     }
 
     /** CPU time of the kube-apiserver and etcd this process started (0 for a cluster given by kubeconfig). */
-    private static long serverCpuNanos(RealCluster cluster) {
+    static long serverCpuNanos(RealCluster cluster) {
         if (!cluster.owned()) {
             return 0;
         }
@@ -242,10 +404,11 @@ public final class RealScaleRun {
     }
 
     /** A contender running as its own process, with a thread polling its /readyz when it has one. */
-    private static final class Child {
+    static final class Child {
         private final Process process;
         private final long started;
         private final int healthPort;
+        private int metricsPort = -1;
         private final Thread probe;
         private volatile long readyAt = -1;
         private Path jfrFile;
@@ -265,8 +428,10 @@ public final class RealScaleRun {
                            long t0) throws IOException {
             List<String> cmd = new ArrayList<>();
             int healthPort = -1;
+            int metricsPort = -1;
             if (contender.startsWith("ours")) {
                 healthPort = E2eSupport.freePort();
+                metricsPort = E2eSupport.freePort();
                 // the image's JIT flag (C1 only); ours~-XX:TieredStopAtLevel=4 runs with C2 again
                 cmd.addAll(List.of(E2eSupport.javaBin(), "-Xmx" + cfg.xmx(), "-XX:+ExitOnOutOfMemoryError",
                         "-XX:TieredStopAtLevel=1"));
@@ -276,11 +441,16 @@ public final class RealScaleRun {
                 if (contender.contains("~")) {
                     cmd.add(contender.substring(contender.indexOf('~') + 1));
                 }
-                cmd.addAll(List.of("-jar", jarOf(contender, cfg), "--kubeconfig=" + cluster.kubeconfig(),
+                if (cfg.controllerMain() != null) { // from this JVM's class path (the tests of this run)
+                    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), cfg.controllerMain()));
+                } else {
+                    cmd.addAll(List.of("-jar", jarOf(contender, cfg)));
+                }
+                cmd.addAll(List.of("--kubeconfig=" + cluster.kubeconfig(),
                         "--cluster-cidr=" + CLUSTER_CIDR, "--node-cidr-mask-size=" + NODE_MASK,
                         "--leader-elect=false", "--remove-taints=" + NodeGenerator.TKE_ENI_TAINT_KEY,
                         "--log-level=warn", "--workers=" + concurrencyOf(contender, cfg),
-                        "--metrics-bind-address=127.0.0.1:" + E2eSupport.freePort(),
+                        "--metrics-bind-address=127.0.0.1:" + metricsPort,
                         "--health-probe-bind-address=127.0.0.1:" + healthPort,
                         "--kube-api-qps=" + (limit.qps() > 0 ? limit.qps() : -1),
                         "--kube-api-burst=" + limit.burst()));
@@ -297,7 +467,7 @@ public final class RealScaleRun {
                 throw new IllegalArgumentException("unknown contender " + contender
                         + "; expected ours, ours@JAR, kcm or capacity (ours and capacity with an optional :N)");
             }
-            Path log = Path.of("ipam-bench/target/real-scale-" + (contender.startsWith("ours") ? "ours" : contender)
+            Path log = cfg.logDir().resolve("real-scale-" + (contender.startsWith("ours") ? "ours" : contender)
                     + ".log");
             Files.createDirectories(log.getParent());
             Files.writeString(log, "=== " + Instant.now() + " " + tag + ": " + String.join(" ", cmd) + "\n",
@@ -305,6 +475,7 @@ public final class RealScaleRun {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
             Child c = new Child(p, t0, healthPort);
+            c.metricsPort = metricsPort;
             c.jfrFile = cfg.jfr() == null ? null : cfg.jfr().resolve(tag + ".jfr");
             return c;
         }
@@ -332,6 +503,11 @@ public final class RealScaleRun {
             return process.pid();
         }
 
+        /** The port of its /metrics (ours), -1 for none. */
+        int metricsPort() {
+            return metricsPort;
+        }
+
         /** Seconds from the start to the first 200 of /readyz, NaN if none (yet, or no probe). */
         double readySeconds() {
             return readyAt < 0 ? Double.NaN : (readyAt - started) / 1e9;
@@ -347,9 +523,7 @@ public final class RealScaleRun {
 
         /** User + system CPU seconds so far, from /proc/PID/stat (clock ticks of 10 ms). */
         double cpuSeconds() throws IOException {
-            String stat = Files.readString(Path.of("/proc/" + process.pid() + "/stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+            return E2eSupport.cpuSeconds(process.pid());
         }
 
         /**
@@ -460,11 +634,11 @@ public final class RealScaleRun {
         return g.stream().map(r -> fmt("%.2f", f.applyAsDouble(r))).collect(Collectors.joining(", "));
     }
 
-    private static String fmt(String format, double v) {
+    static String fmt(String format, double v) {
         return Double.isNaN(v) ? "—" : String.format(Locale.ROOT, format, v);
     }
 
-    private static String mib(long bytes) {
+    static String mib(long bytes) {
         return bytes < 0 ? "—" : String.format(Locale.ROOT, "%.0f MiB", bytes / 1048576.0);
     }
 }

@@ -33,8 +33,12 @@ import java.util.TreeMap;
  * <p>Run after {@code mvn -B -q package -DskipTests} from the repository root, e.g.
  * {@code java -Xmx12g -cp ipam-bench/target/benchmarks.jar io.github.podcidr.bench.e2e.ScaleRun --nodes 5000,50000,130000}.
  * Options: {@code --nodes} (comma list), {@code --controller-xmx} (512m), {@code --jar} (the controller jar),
- * {@code --modes restart,assign,assign-qps} and {@code --timeout} (seconds per phase, 1800). A benchmark main, not a
- * test: nothing here asserts, it measures and prints a Markdown table.
+ * {@code --modes restart,assign,assign-qps} and {@code --timeout} (seconds per phase, 1800); kubelet-like traffic on
+ * every node from before the controller starts ({@link KubeletTraffic}): {@code --kubelet-traffic true},
+ * {@code --kubelet-status-period 300s}, {@code --node-leases true}; its own requests are left out of the table, and
+ * the rate it achieved is printed. A benchmark main, not a test: nothing here asserts, it measures and prints a
+ * Markdown table. The day-two modes (steady state, scale-up burst) are {@link RealScaleRun}'s, which runs on this
+ * simulator too ({@code --sim true}).
  */
 public final class ScaleRun {
     private static final String TKE_TAINT = NodeGenerator.TKE_ENI_TAINT_KEY;
@@ -53,6 +57,10 @@ public final class ScaleRun {
         String xmx = opts.getOrDefault("controller-xmx", "512m");
         int timeout = Integer.parseInt(opts.getOrDefault("timeout", "1800"));
         List<String> modes = List.of(opts.getOrDefault("modes", "restart,assign,assign-qps").split(","));
+        RealScaleRun.Traffic traffic = new RealScaleRun.Traffic(
+                Boolean.parseBoolean(opts.getOrDefault("kubelet-traffic", "false")),
+                RealScaleRun.duration(opts.getOrDefault("kubelet-status-period", "300s")),
+                Boolean.parseBoolean(opts.getOrDefault("node-leases", "false")));
         if (!Files.isRegularFile(Path.of(jar))) {
             System.err.println("no controller jar at " + jar + "; build it first: mvn -B -q package -DskipTests");
             System.exit(2);
@@ -61,7 +69,7 @@ public final class ScaleRun {
         for (String n : opts.getOrDefault("nodes", "5000").split(",")) {
             int nodes = Integer.parseInt(n.trim());
             for (String mode : modes) {
-                Row row = run(mode, nodes, jar, xmx, timeout);
+                Row row = run(mode, nodes, jar, xmx, timeout, traffic);
                 rows.add(row);
                 System.out.println(describe(row));
             }
@@ -70,7 +78,8 @@ public final class ScaleRun {
         System.out.println(table(rows, xmx));
     }
 
-    private static Row run(String mode, int nodes, String jar, String xmx, int timeout) throws Exception {
+    private static Row run(String mode, int nodes, String jar, String xmx, int timeout, RealScaleRun.Traffic traffic)
+            throws Exception {
         boolean restart = mode.equals("restart");
         try (ApiServerSim sim = ApiServerSim.start()) {
             NodeGenerator gen = new NodeGenerator(20261126);
@@ -85,7 +94,10 @@ public final class ScaleRun {
             System.gc();
             MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
             long simHeap = memory.getHeapMemoryUsage().getUsed();
+            KubeletTraffic kubelets = traffic.start(RealCluster.of(sim), nodes);
+            KubeletTraffic.Counts tc0 = kubelets == null ? null : kubelets.counts();
             sim.requests().reset();
+            Map<String, Long> trafficBefore = kubelets == null ? Map.of() : kubelets.codes();
             int metricsPort = E2eSupport.freePort();
             int healthPort = E2eSupport.freePort();
             List<String> cmd = new ArrayList<>(List.of(E2eSupport.javaBin(), "-Xmx" + xmx, "-XX:+ExitOnOutOfMemoryError", "-jar",
@@ -123,9 +135,22 @@ public final class ScaleRun {
                 long simCpu = processCpuNanos() - cpu0;
                 long heap = heapAfterGc(controller.pid(), http, metricsPort);
                 long rss = E2eSupport.peakRss(controller.pid());
-                return new Row(mode, nodes, seconds, sim.requests().count("patch", "nodes"),
-                        new TreeMap<>(sim.requests().snapshot()), heap, rss, simCpu / 1e9, simHeap);
+                Map<String, Long> requests = new TreeMap<>(sim.requests().snapshot());
+                if (kubelets != null) {
+                    System.out.println("  traffic " + traffic.label() + ": " + kubelets.describe(tc0,
+                            kubelets.counts()));
+                    // the traffic's own requests (keys "verb resource code") out of the simulator's counts
+                    Map<String, Long> before = trafficBefore;
+                    kubelets.codes().forEach((k, v) -> requests.computeIfPresent(k.substring(0, k.lastIndexOf(' ')),
+                            (key, n) -> n - (v - before.getOrDefault(k, 0L)) > 0
+                                    ? n - (v - before.getOrDefault(k, 0L)) : null));
+                }
+                return new Row(mode, nodes, seconds, sim.requests().count("patch", "nodes"), requests, heap, rss,
+                        simCpu / 1e9, simHeap);
             } finally {
+                if (kubelets != null) {
+                    kubelets.close();
+                }
                 controller.destroy();
                 controller.waitFor();
                 Files.deleteIfExists(kubeconfig);
