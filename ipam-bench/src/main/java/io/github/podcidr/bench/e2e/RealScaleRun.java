@@ -38,8 +38,9 @@ import java.util.stream.Collectors;
  * {@code --reps 3}; {@code --contenders ours,kcm,capacity} (also {@code ours@PATH} for another build of the jar,
  * e.g. to compare a change with the build before it, and a suffix {@code :N} on ours or capacity for N workers or
  * threads instead of {@code --workers}, e.g. {@code ours:16,capacity:16}, and on ours a suffix {@code ~FLAG} for
- * one more JVM flag after the image's (ours runs with {@code -XX:TieredStopAtLevel=1}, as the image does;
- * {@code ours~-XX:TieredStopAtLevel=4} turns C2 back on); {@code capacity+json} sends the capacity client's
+ * more JVM flags after the image's, each after a {@code ~} (ours runs with {@code -XX:TieredStopAtLevel=1}, as the
+ * image does; {@code ours~-XX:TieredStopAtLevel=4} turns C2 back on,
+ * {@code ours~-XX:TieredStopAtLevel=4~-XX:SharedArchiveFile=app.jsa} adds a class-data-sharing archive); {@code capacity+json} sends the capacity client's
  * patches without asking for protobuf answers; ratios are against plain {@code capacity});
  * {@code --jar} (controller-app/target/podcidr-controller.jar);
  * {@code --workers 16} (ours' workers, its default, and the capacity client's threads); {@code --controller-xmx 512m};
@@ -438,8 +439,8 @@ public final class RealScaleRun {
                 if (cfg.jfr() != null) {
                     cmd.add("-XX:StartFlightRecording=name=bench,settings=profile");
                 }
-                if (contender.contains("~")) {
-                    cmd.add(contender.substring(contender.indexOf('~') + 1));
+                if (contender.contains("~")) { // one or more JVM flags, each after a ~
+                    cmd.addAll(List.of(contender.substring(contender.indexOf('~') + 1).split("~")));
                 }
                 if (cfg.controllerMain() != null) { // from this JVM's class path (the tests of this run)
                     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), cfg.controllerMain()));
