@@ -29,6 +29,7 @@ import java.util.function.Supplier;
  * podcidr_reconcile_duration_seconds{outcome} (histogram)
  * podcidr_watch_event_delivery_seconds      (histogram: a node watch event read off the connection -> the informer's
  *     handler, which queues the node's name)
+ * podcidr_intent_journal_wait_seconds       (histogram: a pod CIDR write waiting for its intent's Lease update)
  * podcidr_protobuf_decode_fallbacks_total   (0, or 1 once node lists and watches asked for JSON instead)
  * podcidr_pool_capacity_subnets{cidr,family,node_mask} and _allocated_, _reserved_, _free_ likewise; with node
  *     groups they carry a group label too ({group="default"} for --cluster-cidr's ranges)
@@ -52,6 +53,7 @@ final class PrometheusMetrics implements ControllerMetrics, AutoCloseable {
     private final Counter conflicts;
     private final Histogram reconcile;
     private final Histogram watchDelivery;
+    private final Histogram journalWait;
     private final Counter protobufFallbacks;
     private final Counter queueAdds;
     private final Counter queueRetries;
@@ -86,6 +88,11 @@ final class PrometheusMetrics implements ControllerMetrics, AutoCloseable {
                                 + " which queues the node's name when anything reconcile reads changed.")
                 .buckets(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
                         5, 10)
+                .create());
+        journalWait = add(Histogram.build("podcidr_intent_journal_wait_seconds",
+                        "Time a pod CIDR write waited for its intent to be stored in the intent journal's Lease"
+                                + " before it was sent (one update shared by the writes that arrive meanwhile).")
+                .buckets(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
                 .create());
         protobufFallbacks = add(Counter.build("podcidr_protobuf_decode_fallbacks_total",
                 "Times node lists and watches stopped asking for protobuf because its answers failed to decode"
@@ -160,6 +167,11 @@ final class PrometheusMetrics implements ControllerMetrics, AutoCloseable {
     @Override
     public void watchEventDelivered(long nanos) {
         watchDelivery.observe(nanos / 1e9);
+    }
+
+    @Override
+    public void intentJournalWaited(long nanos) {
+        journalWait.observe(nanos / 1e9);
     }
 
     @Override

@@ -76,6 +76,11 @@ final class TeeMetrics implements ControllerMetrics {
     }
 
     @Override
+    public void intentJournalWaited(long nanos) {
+        targets.forEach(t -> t.intentJournalWaited(nanos));
+    }
+
+    @Override
     public void protobufFallback() {
         targets.forEach(ControllerMetrics::protobufFallback);
     }

@@ -106,6 +106,7 @@ class ControllerAppTest {
             assertMetric(m, "podcidr_nodes_waiting_for_room 0.0");
             assertMetric(m, "podcidr_reconcile_duration_seconds_count{outcome=\"done\",}");
             assertMetric(m, "podcidr_watch_event_delivery_seconds_count ");
+            assertMetric(m, "podcidr_intent_journal_wait_seconds_count ");
             assertMetric(m, "# TYPE podcidr_write_failures_total counter");
             assertMetric(m, "jvm_memory_bytes_used{area=\"heap\",}");
             assertMetric(m, "podcidr_api_requests_total{verb=\"list\",resource=\"nodes\",code=\"200\",}");

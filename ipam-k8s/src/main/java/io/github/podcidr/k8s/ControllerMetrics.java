@@ -120,6 +120,15 @@ public interface ControllerMetrics extends QueueMetrics {
     }
 
     /**
+     * A write that carries pod CIDRs waited for its intent to be stored in the intent journal (a Lease update,
+     * shared with the writers that arrived meanwhile) before it was sent; called whether or not the update succeeded.
+     *
+     * @param nanos the wait, from the worker asking to the update's answer
+     */
+    default void intentJournalWaited(long nanos) {
+    }
+
+    /**
      * Node lists and watches stopped asking for protobuf: its answers failed to decode several times in a row, so
      * JSON is asked for until the process restarts. Called at most once per process.
      */

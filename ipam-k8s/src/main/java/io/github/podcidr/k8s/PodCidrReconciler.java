@@ -268,6 +268,7 @@ final class PodCidrReconciler {
     /** Stores the intent of a write that carries pod CIDRs; null once stored, else what to do instead of writing. */
     private ReconcileResult recordIntent(V1Node node, List<String> podCidrs) {
         String name = node.getMetadata().getName();
+        long start = System.nanoTime();
         try {
             journal.record(new IntentJournal.Intent(name, node.getMetadata().getUid(), podCidrs));
             return null;
@@ -279,6 +280,10 @@ final class PodCidrReconciler {
             LOG.atWarn().setMessage("intent not recorded, write postponed").addKeyValue("node", name)
                     .addKeyValue("cidr", String.join(",", podCidrs)).addKeyValue("code", e.getCode()).log();
             return ReconcileResult.retry();
+        } finally {
+            if (journal.enabled()) {
+                metrics.intentJournalWaited(System.nanoTime() - start);
+            }
         }
     }
 

@@ -37,10 +37,16 @@ class LeaderElectionTest {
     /** Counts the subnets a replica wrote. */
     static final class Counting implements ControllerMetrics {
         final AtomicInteger assigned = new AtomicInteger();
+        final AtomicInteger journalWaits = new AtomicInteger();
 
         @Override
         public void assigned(String node, List<Cidr> cidrs) {
             assigned.incrementAndGet();
+        }
+
+        @Override
+        public void intentJournalWaited(long nanos) {
+            journalWaits.incrementAndGet();
         }
     }
 
@@ -98,6 +104,7 @@ class LeaderElectionTest {
         assertNull(b.controller());
         SimFixture.await(Duration.ofSeconds(5), () -> ma.assigned.get() == 20, () -> "20 counted: " + ma.assigned);
         assertEquals(0, mb.assigned.get(), "the standby wrote nothing");
+        assertEquals(20, ma.journalWaits.get(), "each write waited for its intent to be stored, once");
 
         long beforeStop = f.sim.resourceVersion();
         long stopped = System.nanoTime();

@@ -4,6 +4,7 @@ import java.net.http.HttpClient;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -189,7 +190,7 @@ final class DayTwo {
         double[] out = new double[2];
         after.forEach((k, v) -> {
             int which = k.startsWith(metric + "_sum") ? 0 : k.startsWith(metric + "_count") ? 1 : -1;
-            if (which >= 0 && k.contains(labels)) {
+            if (which >= 0 && Arrays.stream(labels.split(",")).allMatch(k::contains)) { // labels in any order
                 out[which] += v - before.getOrDefault(k, 0.0);
             }
         });
@@ -198,9 +199,10 @@ final class DayTwo {
 
     /**
      * Where ours' time went during the burst, from its own histograms (the delta over the burst): the queue wait of
-     * a node name, the work on it (the reconcile, its PATCH included), and the PATCH's round trip as its client saw
-     * it; and the delivery of each watch event from the connection to the informer's handler, which queues the
-     * name (every event, the kubelet traffic's heartbeats included). Counts are passes, not nodes: each new node is
+     * a node name, the work on it (the reconcile, its PATCH included), the wait for the intent journal's Lease
+     * update before the PATCH (with the round trip of every Lease update, the elector's renewals included), and the
+     * PATCH's round trip as its client saw it; and the delivery of each watch event from the connection to the
+     * informer's handler, which queues the name (every event, the kubelet traffic's heartbeats included). Counts are passes, not nodes: each new node is
      * queued at least twice (its ADDED event, then the MODIFIED event of its own patch, a pass without a write). What
      * no histogram of ours covers is the rest of a node's wait: the server's POST → watch event to ours (on the
      * wire, up to decoding), and the server's patch → watch event to this run.
@@ -210,16 +212,18 @@ final class DayTwo {
         double[] queue = delta(before, after, "workqueue_queue_duration_seconds", "name=\"podcidr\"");
         double[] work = delta(before, after, "workqueue_work_duration_seconds", "name=\"podcidr\"");
         double[] reconcile = delta(before, after, "podcidr_reconcile_duration_seconds", "");
+        double[] journal = delta(before, after, "podcidr_intent_journal_wait_seconds", "");
+        double[] lease = delta(before, after, "podcidr_api_request_duration_seconds",
+                "verb=\"update\",resource=\"leases\"");
         double[] patch = delta(before, after, "podcidr_api_request_duration_seconds",
-                "resource=\"nodes\",verb=\"patch\"");
-        if (patch[1] == 0) { // label order as written by the client library
-            patch = delta(before, after, "podcidr_api_request_duration_seconds", "verb=\"patch\",resource=\"nodes\"");
-        }
+                "verb=\"patch\",resource=\"nodes\"");
         StringBuilder sb = new StringBuilder();
         stage(sb, "event_to_handler", delivery);
         stage(sb, "queue_wait", queue);
         stage(sb, "work", work);
         stage(sb, "reconcile", reconcile);
+        stage(sb, "journal_wait", journal);
+        stage(sb, "lease_update_rtt", lease);
         stage(sb, "patch_rtt", patch);
         int nodes = Math.max(1, latency.nodes());
         double firstPassQueue = queue[0] / nodes; // every pass's wait summed, per new node: an upper bound
