@@ -58,7 +58,7 @@ class ControllerFlagsTest {
         assertEquals("info", f.logLevel());
         assertFalse(f.settings().dryRun());
         assertNull(f.kubeconfig());
-        assertEquals(16, f.settings().workers());
+        assertEquals(32, f.settings().workers());
         assertEquals(Duration.ofSeconds(25), f.shutdownGracePeriod(), "the chart's 30 s grace less a margin");
         assertFalse(f.metricsSecure(), "plain HTTP unless asked: the chart asks, and grants the reviews it needs");
         assertNull(f.metricsCertDir());

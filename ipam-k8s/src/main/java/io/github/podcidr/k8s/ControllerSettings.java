@@ -41,12 +41,15 @@ public record ControllerSettings(List<Cidr> clusterCidrs, int nodeMaskIpv4, int 
                                  List<NodeGroupSettings> nodeGroups) {
 
     /**
-     * Default worker count. Each worker waits for its write's answer, so the workers bound the writes in flight on
-     * the one HTTP/2 connection. Without a client-side rate limit, 16 kept a 2-core kube-apiserver 1.20 busier than 4
-     * (2,000 nodes assigned in 12.7 s against 14.9 s, ipam-bench/results/HISTORY.md); with one, the limit is the bound.
-     * Kube-controller-manager's node IPAM runs 30.
+     * Default worker count. Each worker waits for its write's answer, and for the intent journal's Lease update before
+     * it (about 1.5 Lease round trips, shared with the writers that arrive meanwhile), so the workers bound the writes
+     * in flight on the one HTTP/2 connection. In a burst of 1,000 new nodes into 20,000 on a 2-core kube-apiserver
+     * 1.20 (about 150 nodes a second), 16 workers could take about 110 nodes a second and the queue wait reached
+     * 1.8 s; 32 took it down to about 0.4 s (docs/benchmarks.md, "Day two"). More only moves the wait into the server:
+     * its PATCH round trip grew from 64 ms at 16 to 130-180 ms at 48, and its watch events to every client fell
+     * behind. Kube-controller-manager's node IPAM runs 30.
      */
-    public static final int DEFAULT_WORKERS = 16;
+    public static final int DEFAULT_WORKERS = 32;
     /** Default page size of the initial LIST: 500 nodes, as client-go's reflector pages. */
     public static final int DEFAULT_LIST_PAGE_SIZE = 500;
     /** Default cache sync timeout: 2 minutes, as controller-runtime's {@code CacheSyncTimeout}. */

@@ -105,6 +105,8 @@ final class DayTwo {
                 Map<String, Double> before = child != null && child.metricsPort() > 0
                         ? E2eSupport.scrape(local, child.metricsPort()) : null;
                 KubeletTraffic.Counts tc0 = traffic == null ? null : traffic.counts();
+                double cpu0 = child == null ? Double.NaN : child.cpuSeconds();
+                long server0 = RealScaleRun.serverCpuNanos(cluster);
                 LinkedBlockingQueue<NodeLoader.Created> toPatch = new LinkedBlockingQueue<>();
                 if (contender.startsWith("capacity")) {
                     CapacityClient capacity = new CapacityClient(cluster, cfg.workers(), -1, 30,
@@ -143,7 +145,10 @@ final class DayTwo {
                 NodeBurst.Latency latency = NodeBurst.latency(created, watch);
                 String breakdown = before == null ? "" : breakdown(before, E2eSupport.scrape(local,
                         child.metricsPort()), latency);
-                String achieved = traffic == null ? "traffic off" : traffic.describe(tc0, traffic.counts());
+                String achieved = (traffic == null ? "traffic off" : traffic.describe(tc0, traffic.counts()))
+                        + String.format(Locale.ROOT, " cpu_s: contender=%.2f server=%.2f",
+                        child == null ? Double.NaN : child.cpuSeconds() - cpu0, cluster.owned()
+                                ? (RealScaleRun.serverCpuNanos(cluster) - server0) / 1e9 : Double.NaN);
                 return new RealScaleRun.Burst(contender, nodes, rep, cfg.traffic().label(), latency, breakdown,
                         achieved);
             } finally {
@@ -225,6 +230,13 @@ final class DayTwo {
         stage(sb, "journal_wait", journal);
         stage(sb, "lease_update_rtt", lease);
         stage(sb, "patch_rtt", patch);
+        after.forEach((k, v) -> { // the requests ours made during the burst, by verb, resource and code
+            double d = v - before.getOrDefault(k, 0.0);
+            if (k.startsWith("podcidr_api_requests_total{") && d > 0) {
+                sb.append(' ').append(k.substring("podcidr_api_requests_total".length()).replace("\"", ""))
+                        .append('=').append(Math.round(d));
+            }
+        });
         int nodes = Math.max(1, latency.nodes());
         double firstPassQueue = queue[0] / nodes; // every pass's wait summed, per new node: an upper bound
         sb.append(String.format(Locale.ROOT, " per_node_ms: queue_wait<=%.1f work<=%.1f patch_rtt=%.1f",

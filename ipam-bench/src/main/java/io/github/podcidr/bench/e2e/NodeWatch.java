@@ -23,6 +23,8 @@ final class NodeWatch implements AutoCloseable {
     private final RealCluster cluster;
     private final HttpClient http;
     private final Map<String, Long> assignedAt = new ConcurrentHashMap<>();
+    /** When each node was first seen at all (its ADDED event, or the first event after this watch began). */
+    private final Map<String, Long> seenAt = new ConcurrentHashMap<>();
     private final Thread thread;
     private volatile String resourceVersion;
     private volatile boolean closed;
@@ -121,14 +123,23 @@ final class NodeWatch implements AutoCloseable {
         if (rv != null) {
             resourceVersion = rv;
         }
-        if (name != null && podCidr != null && !podCidr.isEmpty()) {
-            assignedAt.putIfAbsent(name, System.nanoTime());
+        if (name != null) {
+            long now = System.nanoTime();
+            seenAt.putIfAbsent(name, now);
+            if (podCidr != null && !podCidr.isEmpty()) {
+                assignedAt.putIfAbsent(name, now);
+            }
         }
     }
 
     /** How many nodes have been seen with a pod CIDR. */
     int assigned() {
         return assignedAt.size();
+    }
+
+    /** When (System.nanoTime) a node was first seen in any event, or null. */
+    Long seenAt(String node) {
+        return seenAt.get(node);
     }
 
     /** When (System.nanoTime) a node was first seen with a pod CIDR, or null. */

@@ -43,7 +43,8 @@ import java.util.stream.Collectors;
  * {@code ours~-XX:TieredStopAtLevel=4~-XX:SharedArchiveFile=app.jsa} adds a class-data-sharing archive); {@code capacity+json} sends the capacity client's
  * patches without asking for protobuf answers; ratios are against plain {@code capacity});
  * {@code --jar} (controller-app/target/podcidr-controller.jar);
- * {@code --workers 16} (ours' workers, its default, and the capacity client's threads); {@code --controller-xmx 512m};
+ * {@code --workers 32} (ours' workers, its default {@code ControllerSettings.DEFAULT_WORKERS}, and the capacity
+ * client's threads); {@code --controller-xmx 512m};
  * {@code --restart true}; {@code --jfr DIR} (a JFR recording of each run of ours, dumped before it is killed);
  * {@code --timeout 1800} (seconds per wait). A benchmark main, not a test: it measures and prints Markdown tables.
  *
@@ -157,7 +158,7 @@ public final class RealScaleRun {
                 Boolean.parseBoolean(o.getOrDefault("node-leases", "false")));
         Config cfg = new Config(kubeconfig != null ? null : bin, kubeconfig,
                 o.getOrDefault("jar", "controller-app/target/podcidr-controller.jar"),
-                o.getOrDefault("controller-xmx", "512m"), Integer.parseInt(o.getOrDefault("workers", "16")),
+                o.getOrDefault("controller-xmx", "512m"), Integer.parseInt(o.getOrDefault("workers", "32")),
                 Duration.ofSeconds(Long.parseLong(o.getOrDefault("timeout", "1800"))),
                 o.containsKey("jfr") ? Path.of(o.get("jfr")) : null,
                 Boolean.parseBoolean(o.getOrDefault("restart", "true")), sim, o.get("controller-main"),
