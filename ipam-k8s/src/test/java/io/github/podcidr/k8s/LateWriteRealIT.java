@@ -1,6 +1,7 @@
 package io.github.podcidr.k8s;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -192,7 +193,11 @@ class LateWriteRealIT extends RealTier {
                 + " %.2f s; release stored at resourceVersion %d; %d node writes stored (%d answered 200 before the"
                 + " release), %d stored after it, each in the journal (%d intents)%n", stopped, released,
                 written.size(), leader.assignedNodes.size(), late, journal.size());
-        assertTrue(!leader.assignedNodes.isEmpty(), "some writes were answered before the stop ended");
+        // Not every run sees an answer before the release: the answers come back through the same slow path, and on
+        // a loaded machine all 16 can pass their deadlines first (a CI run stored 12 before the release, none
+        // answered in time). Then the first property holds trivially and the journal's is the one tested; the sim's
+        // LeaderElectionTest covers writes answered before a release.
+        assertFalse(written.isEmpty(), "some of the 16 writes were stored");
     }
 
     /** The intents the journal's Lease holds: node name to CIDRs. */
