@@ -227,7 +227,7 @@ class ControllerFlagsTest {
                 Arguments.of("positional argument", List.of("--cluster-cidr=10.244.0.0/16", "run"),
                         "argument 2=run: is not a flag", "--name=value"),
                 Arguments.of("value missing at the end", List.of("--cluster-cidr=10.244.0.0/16", "--workers"),
-                        "--workers: needs a value", "--workers=16"));
+                        "--workers: needs a value", "--workers=32"));
     }
 
     @ParameterizedTest(name = "{0}")
